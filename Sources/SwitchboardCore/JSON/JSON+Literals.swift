@@ -17,5 +17,5 @@ extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expressibl
 extension JSON {
     public init(_ value: Int) { self = .int(Int64(value)) }
     public init(_ value: String?) { self = value.map { .string($0) } ?? .null }
-    public init(_ values: [String]) { self = .array(values.map { .string($0) }) }
+    public init(strings values: [String]) { self = .array(values.map { .string($0) }) }
 }
