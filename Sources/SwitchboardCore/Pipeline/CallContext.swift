@@ -1,0 +1,28 @@
+import Logging
+
+/// What a method body sees of the call: who calls, over which session, and the runtime to reach the rest.
+public struct CallContext: Sendable {
+    public let session: Session
+    public let runtime: Runtime
+    public let method: String
+    public let logger: Logger
+
+    public init(session: Session, runtime: Runtime, method: String, logger: Logger) {
+        self.session = session
+        self.runtime = runtime
+        self.method = method
+        self.logger = logger
+    }
+
+    public var credentials: Credentials? { session.credentials }
+
+    /// Calls another method with this session's credentials, through the whole pipeline.
+    public func call(_ method: String, _ params: [JSON] = []) async throws -> JSON {
+        try await runtime.call(method, params, session: session)
+    }
+
+    /// Calls another method as the daemon itself (full rights), for plugin-to-plugin use.
+    public func callInternal(_ method: String, _ params: [JSON] = []) async throws -> JSON {
+        try await runtime.callInternal(method, params)
+    }
+}

@@ -1,0 +1,48 @@
+import Logging
+import Synchronization
+
+/// What a plugin's `setUp` receives: its configuration section and the ways to register what it offers.
+public final class PluginContext: Sendable {
+    public let plugin: String
+    /// The plugin's section of the configuration file (`plugins.<name>`), `{}` when absent.
+    public let configuration: JSON
+    public let runtime: Runtime
+    public let logger: Logger
+
+    private let registered = Mutex<[String]>([])
+
+    init(plugin: String, configuration: JSON, runtime: Runtime) {
+        self.plugin = plugin
+        self.configuration = configuration
+        self.runtime = runtime
+        var logger = runtime.logger
+        logger[metadataKey: "plugin"] = .string(plugin)
+        self.logger = logger
+    }
+
+    public var datastore: any Datastore { runtime.datastore }
+    public var events: EventBus { runtime.events }
+
+    public func register(_ service: ServiceDescriptor) {
+        var service = service
+        service.plugin = plugin
+        runtime.registry.register(service)
+    }
+
+    public func register(_ method: MethodDescriptor) throws {
+        try runtime.registry.register(method)
+        registered.withLock { $0.append(method.name) }
+    }
+
+    /// Registers a server-side handler for events matching `mask` (`register_event_handler`).
+    @discardableResult
+    public func onEvent(_ mask: String, _ handler: @escaping EventBus.Handler) -> EventBus.Token {
+        runtime.events.addHandler(mask: mask, handler)
+    }
+
+    public func emit(_ event: Event) {
+        runtime.events.publish(event)
+    }
+
+    var registeredMethods: [String] { registered.withLock { $0 } }
+}

@@ -1,0 +1,93 @@
+/// Flags that change how a method is exposed and run.
+public struct MethodFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// Runs in the background as a job.
+    public static let job = MethodFlags(rawValue: 1 << 0)
+    /// Not listed by `core.get_methods` unless the session asked for private methods; FULL_ADMIN only.
+    public static let `private` = MethodFlags(rawValue: 1 << 1)
+    /// Callable before authentication (login methods, `core.ping`, `core.set_options`).
+    public static let noAuthRequired = MethodFlags(rawValue: 1 << 2)
+    /// Changes nothing; READONLY_ADMIN may call it.
+    public static let readonly = MethodFlags(rawValue: 1 << 3)
+}
+
+/// One positional parameter: a name (the root of validation paths) and a JSON Schema.
+public struct Parameter: Sendable {
+    public var name: String
+    public var schema: JSON
+    /// Filled in when the caller leaves the argument out; a parameter without default is required.
+    public var defaultValue: JSON?
+    public var required: Bool { defaultValue == nil }
+
+    public init(_ name: String, schema: JSON, default defaultValue: JSON? = nil) {
+        self.name = name
+        self.schema = schema
+        self.defaultValue = defaultValue
+    }
+}
+
+/// The body of a method: receives the call context and the validated arguments (defaults filled in).
+public typealias MethodHandler = @Sendable (CallContext, [JSON]) async throws -> JSON
+
+/// One callable `namespace.name`.
+///
+/// ```swift
+/// MethodDescriptor("system.hostname", description: "The host name", returns: ["type": "string"],
+///                  roles: [Role.readonlyAdmin], flags: .readonly) { _, _ in .string(hostname()) }
+/// ```
+public struct MethodDescriptor: Sendable {
+    public var name: String
+    public var description: String
+    public var params: [Parameter]
+    public var returns: JSON
+    /// Any one of these roles admits the caller; empty means FULL_ADMIN only.
+    public var roles: [String]
+    public var flags: MethodFlags
+    public var handler: MethodHandler
+    /// Parameter schemas compiled once at registration.
+    let compiled: [Schema]
+
+    /// - Throws: `CallError` when a parameter schema is not a schema.
+    public init(
+        _ name: String, description: String = "", params: [Parameter] = [], returns: JSON = true,
+        roles: [String] = [], flags: MethodFlags = [], handler: @escaping MethodHandler
+    ) throws {
+        self.name = name
+        self.description = description
+        self.params = params
+        self.returns = returns
+        self.roles = roles
+        self.flags = flags
+        self.handler = handler
+        self.compiled = try params.map { try Schema($0.schema) }
+    }
+
+    public var namespace: String {
+        guard let dot = name.lastIndex(of: ".") else { return name }
+        return String(name[..<dot])
+    }
+
+    /// The `core.get_methods` entry: description, `accepts` and `returns` schemas, roles and flags.
+    public var introspection: JSON {
+        var accepts: [JSON] = []
+        for parameter in params {
+            var schema = parameter.schema.objectValue ?? [:]
+            if schema["title"] == nil { schema["title"] = .string(parameter.name) }
+            if let value = parameter.defaultValue { schema["default"] = value }
+            schema["_required_"] = .bool(parameter.required)
+            accepts.append(.object(schema))
+        }
+        return [
+            "description": .string(description),
+            "accepts": .array(accepts),
+            "returns": returns,
+            "roles": JSON(strings: roles.isEmpty ? [Role.fullAdmin] : roles),
+            "job": .bool(flags.contains(.job)),
+            "private": .bool(flags.contains(.private)),
+            "no_auth_required": .bool(flags.contains(.noAuthRequired)),
+            "readonly": .bool(flags.contains(.readonly)),
+        ]
+    }
+}

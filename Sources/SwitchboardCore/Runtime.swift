@@ -1,0 +1,50 @@
+import Logging
+
+/// The daemon's core, shared by every dialect: the registry, the call pipeline, the event bus and the datastore.
+///
+/// Dialects turn frames into `call(_:_:session:)` and results back into frames; nothing else about a call
+/// differs between them.
+public final class Runtime: Sendable {
+    public let registry: MethodRegistry
+    public let events: EventBus
+    public let datastore: any Datastore
+    public let pipeline: CallPipeline
+    public let logger: Logger
+    /// Where plugins may keep files (job logs, keys); created at start.
+    public let stateDirectory: String
+    /// The daemon's version, reported by `system.info`.
+    public let version: String
+    public let startedAt: ContinuousClock.Instant
+
+    private let internalSession: Session
+
+    public init(
+        datastore: any Datastore, stateDirectory: String, logger: Logger, version: String = Runtime.version,
+        pipeline: CallPipeline = CallPipeline(), registry: MethodRegistry = MethodRegistry(), events: EventBus = EventBus()
+    ) {
+        self.datastore = datastore
+        self.stateDirectory = stateDirectory
+        self.logger = logger
+        self.version = version
+        self.pipeline = pipeline
+        self.registry = registry
+        self.events = events
+        self.startedAt = .now
+        self.internalSession = Session.makeInternal()
+    }
+
+    public static let version = "0.1.0"
+
+    /// Runs one call through the pipeline for `session`.
+    /// - Throws: `CallError` only.
+    public func call(_ method: String, _ params: [JSON], session: Session) async throws(CallError) -> JSON {
+        guard let descriptor = registry.method(method) else { throw CallError.methodNotFound(method) }
+        let context = CallContext(session: session, runtime: self, method: method, logger: logger)
+        return try await pipeline.run(Call(method: descriptor, params: params, context: context))
+    }
+
+    /// Runs a call as the daemon itself.
+    public func callInternal(_ method: String, _ params: [JSON] = []) async throws(CallError) -> JSON {
+        try await call(method, params, session: internalSession)
+    }
+}

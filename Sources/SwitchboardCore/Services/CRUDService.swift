@@ -1,0 +1,166 @@
+/// Declares a CRUD service over a datastore table: `query`, `get_instance`, `create`, `update`, `delete`,
+/// with `<namespace>.query` events on every write.
+///
+/// ```swift
+/// var widgets = CRUDService(namespace: "widget", table: TableDefinition("widgets", columns: [
+///     .init("name", .text, unique: true, nullable: false), .init("size", .integer)]),
+///     entry: ["type": "object", "properties": ["id": ["type": "integer"], "name": ["type": "string"], "size": ["type": "integer"]]],
+///     create: ["type": "object", "properties": ["name": ["type": "string"], "size": ["type": "integer"]],
+///              "required": ["name"], "additionalProperties": false])
+/// try await widgets.register(in: context)
+/// ```
+public struct CRUDService: Sendable {
+    public typealias Extend = @Sendable (JSONObject) -> JSONObject
+    public typealias PrepareCreate = @Sendable (CallContext, JSONObject) async throws -> JSONObject
+    public typealias PrepareUpdate = @Sendable (CallContext, _ old: JSONObject, _ changes: JSONObject) async throws -> JSONObject
+    public typealias BeforeDelete = @Sendable (CallContext, JSONObject) async throws -> Void
+
+    public var namespace: String
+    public var description: String
+    public var table: TableDefinition
+    /// Schema of a row as clients see it (the `returns` of `get_instance`).
+    public var entry: JSON
+    /// Schema of `create`'s argument; `update` takes the same with nothing required.
+    public var create: JSON
+    public var update: JSON
+    public var readRoles: [String] = [Role.readonlyAdmin]
+    public var writeRoles: [String] = [Role.fullAdmin]
+    /// Columns clients may not see or filter on (password hashes); removed before `extend` runs.
+    public var hiddenColumns: Set<String> = []
+    /// Stored row to client row.
+    public var extend: Extend = { $0 }
+    /// Client data to stored columns for `create`; may refuse with a `CallError`.
+    public var prepareCreate: PrepareCreate = { _, data in data }
+    /// Client changes to stored columns for `update`.
+    public var prepareUpdate: PrepareUpdate = { _, _, changes in changes }
+    public var beforeDelete: BeforeDelete = { _, _ in }
+
+    public init(namespace: String, description: String = "", table: TableDefinition, entry: JSON, create: JSON, update: JSON? = nil) {
+        self.namespace = namespace
+        self.description = description
+        self.table = table
+        self.entry = entry
+        self.create = create
+        if let update {
+            self.update = update
+        } else {
+            var partial = create.objectValue ?? [:]
+            partial.removeValue(forKey: "required")
+            self.update = .object(partial)
+        }
+    }
+
+    var argumentPrefix: String { namespace.replacingOccurrences(".", with: "_") }
+    public var eventName: String { namespace + ".query" }
+
+    /// Registers the service and its five methods, and prepares the table.
+    public func register(in context: PluginContext) async throws {
+        try await context.datastore.prepare(table)
+        context.register(ServiceDescriptor(name: namespace, kind: .crud, description: description))
+        let service = self
+        let runtime = context.runtime
+        let idSchema: JSON = ["type": "integer"]
+
+        try context.register(MethodDescriptor(
+            "\(namespace).query", description: "Query \(namespace) entries with filters and options.",
+            params: [Parameter("filters", schema: ["type": "array"], default: []),
+                     Parameter("options", schema: ["type": "object"], default: [:])],
+            returns: ["anyOf": [["type": "array", "items": entry], entry, ["type": "integer"]]],
+            roles: readRoles, flags: .readonly
+        ) { _, args in
+            let filters = try QueryFilter.parseList(args[0], attribute: "filters")
+            let options = try QueryOptions.parse(args[1], attribute: "options")
+            return try await service.query(runtime.datastore, filters: filters, options: options)
+        })
+
+        try context.register(MethodDescriptor(
+            "\(namespace).get_instance", description: "One \(namespace) entry by id.",
+            params: [Parameter("id", schema: idSchema), Parameter("options", schema: ["type": "object"], default: [:])],
+            returns: entry, roles: readRoles, flags: .readonly
+        ) { _, args in
+            try await service.instance(runtime.datastore, id: args[0].intValue ?? 0)
+        })
+
+        try context.register(MethodDescriptor(
+            "\(namespace).create", description: "Create a \(namespace) entry.",
+            params: [Parameter("\(argumentPrefix)_create", schema: create)], returns: entry, roles: writeRoles
+        ) { ctx, args in
+            let data = args[0].objectValue ?? [:]
+            let stored = try await service.prepareCreate(ctx, data)
+            let id = try await service.insert(runtime.datastore, stored, attribute: "\(service.argumentPrefix)_create")
+            let row = try await service.instance(runtime.datastore, id: id)
+            runtime.events.publish(Event(name: service.eventName, kind: .added, id: .int(id), fields: row))
+            return row
+        })
+
+        try context.register(MethodDescriptor(
+            "\(namespace).update", description: "Update a \(namespace) entry.",
+            params: [Parameter("id", schema: idSchema), Parameter("\(argumentPrefix)_update", schema: update)],
+            returns: entry, roles: writeRoles
+        ) { ctx, args in
+            let id = args[0].intValue ?? 0
+            guard let old = try await runtime.datastore.get(service.table, id: id) else { throw service.notFound(id) }
+            let changes = try await service.prepareUpdate(ctx, old, args[1].objectValue ?? [:])
+            do {
+                guard try await runtime.datastore.update(service.table, id: id, changes) else { throw service.notFound(id) }
+            } catch let error as CallError where error.errno == Errno.EEXIST {
+                throw service.uniqueViolation(error, attribute: "\(service.argumentPrefix)_update")
+            }
+            let row = try await service.instance(runtime.datastore, id: id)
+            runtime.events.publish(Event(name: service.eventName, kind: .changed, id: .int(id), fields: row))
+            return row
+        })
+
+        try context.register(MethodDescriptor(
+            "\(namespace).delete", description: "Delete a \(namespace) entry.",
+            params: [Parameter("id", schema: idSchema)], returns: ["type": "boolean"], roles: writeRoles
+        ) { ctx, args in
+            let id = args[0].intValue ?? 0
+            guard let old = try await runtime.datastore.get(service.table, id: id) else { throw service.notFound(id) }
+            try await service.beforeDelete(ctx, old)
+            guard try await runtime.datastore.delete(service.table, id: id) else { throw service.notFound(id) }
+            runtime.events.publish(Event(name: service.eventName, kind: .removed, id: .int(id)))
+            return true
+        })
+    }
+
+    func notFound(_ id: Int64) -> CallError {
+        CallError(Errno.ENOENT, "\(namespace) entry with id \(id) does not exist")
+    }
+
+    func uniqueViolation(_ error: CallError, attribute: String) -> CallError {
+        let column = error.extra["column"]?.stringValue ?? ""
+        return CallError.validation("\(attribute).\(column)", "An entry with this \(column) already exists", errno: Errno.EEXIST)
+    }
+
+    func insert(_ datastore: any Datastore, _ row: JSONObject, attribute: String) async throws -> Int64 {
+        do {
+            return try await datastore.insert(table, row)
+        } catch let error as CallError where error.errno == Errno.EEXIST {
+            throw uniqueViolation(error, attribute: attribute)
+        }
+    }
+
+    func clientRow(_ stored: JSONObject) -> JSON {
+        var row = stored
+        for column in hiddenColumns { row.removeValue(forKey: column) }
+        return .object(extend(row))
+    }
+
+    func instance(_ datastore: any Datastore, id: Int64) async throws -> JSON {
+        guard let row = try await datastore.get(table, id: id) else { throw notFound(id) }
+        return clientRow(row)
+    }
+
+    /// Filters on stored, visible columns go to the datastore; the query engine then applies the whole
+    /// query to the client rows, so a filter on a hidden column can never probe its value.
+    func query(_ datastore: any Datastore, filters: [QueryFilter], options: QueryOptions) async throws -> JSON {
+        let pushable = filters.filter { filter in
+            guard case .condition(let condition) = filter, let name = condition.field.simpleName else { return false }
+            return (name == table.primaryKey || table.column(name) != nil) && !hiddenColumns.contains(name)
+        }
+        let stored = try await datastore.query(table, filters: pushable, options: QueryOptions())
+        let rows = (stored.arrayValue ?? []).map { clientRow($0.objectValue ?? [:]) }
+        return try QueryEngine.run(rows, filters: filters, options: options)
+    }
+}

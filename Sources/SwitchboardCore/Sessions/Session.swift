@@ -1,0 +1,99 @@
+import Synchronization
+
+/// Where a session's connection comes from.
+public enum SessionOrigin: Sendable, Equatable, CustomStringConvertible {
+    case tcp(address: String, port: Int)
+    /// A local socket peer with its kernel credentials.
+    case unix(uid: UInt32, gid: UInt32, pid: Int32)
+    /// Calls the daemon makes to itself (plugins, jobs).
+    case `internal`
+
+    public var description: String {
+        switch self {
+        case .tcp(let address, let port): return "\(address):\(port)"
+        case .unix(let uid, _, let pid): return "unix:uid=\(uid),pid=\(pid)"
+        case .internal: return "internal"
+        }
+    }
+
+    public var isLocal: Bool {
+        switch self {
+        case .unix, .internal: return true
+        case .tcp: return false
+        }
+    }
+}
+
+/// Per-session switches set by `core.set_options`.
+public struct SessionOptions: Sendable, Equatable {
+    /// Job methods reply with the job id at once (middlewared's default) instead of the job's result.
+    public var legacyJobs = true
+    /// `core.get_methods` lists private methods too.
+    public var privateMethods = false
+    /// Errors carry a Python exception name in `data.py_exception`.
+    public var pyExceptions = false
+
+    public init() {}
+
+    public var json: JSON {
+        ["legacy_jobs": .bool(legacyJobs), "private_methods": .bool(privateMethods), "py_exceptions": .bool(pyExceptions)]
+    }
+}
+
+/// One client connection: its dialect, credentials, options and call limiter.
+///
+/// State is behind a mutex, not an actor: it is read on every call, and a lock is far cheaper than a hop.
+public final class Session: Sendable {
+    public let id: String
+    public let dialect: String
+    public let origin: SessionOrigin
+    public let limiter: CallLimiter
+    public let createdAt: ContinuousClock.Instant
+
+    struct State {
+        var credentials: Credentials?
+        var options = SessionOptions()
+    }
+
+    private let state: Mutex<State>
+
+    public init(id: String = Session.makeID(), dialect: String, origin: SessionOrigin, limits: CallLimiter.Limits = .init(),
+                credentials: Credentials? = nil) {
+        self.id = id
+        self.dialect = dialect
+        self.origin = origin
+        self.limiter = CallLimiter(limits: limits)
+        self.createdAt = .now
+        self.state = Mutex(State(credentials: credentials))
+    }
+
+    public var credentials: Credentials? {
+        get { state.withLock { $0.credentials } }
+        set { state.withLock { $0.credentials = newValue } }
+    }
+
+    public var isAuthenticated: Bool { state.withLock { $0.credentials != nil } }
+
+    public var options: SessionOptions {
+        get { state.withLock { $0.options } }
+        set { state.withLock { $0.options = newValue } }
+    }
+
+    /// A random UUID (version 4) in its usual textual form.
+    public static func makeID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { byte in
+            let s = String(byte, radix: 16)
+            return s.count == 1 ? "0" + s : s
+        }
+        return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(separator: "-")
+    }
+
+    /// A session for the daemon's own calls, with full rights.
+    public static func makeInternal() -> Session {
+        Session(dialect: "internal", origin: .internal, limits: .init(maxRunning: 1_000_000, maxQueued: 0), credentials: .root)
+    }
+}

@@ -1,0 +1,28 @@
+/// Durable storage for plugins: tables of JSON rows with an integer primary key.
+///
+/// Drivers (SQLite, PostgreSQL) live in SwitchboardStore; Core and plugins see only this protocol, so a
+/// plugin never writes SQL and runs unchanged on either driver.
+public protocol Datastore: Sendable {
+    /// Creates the table or adds the columns it lacks.
+    func prepare(_ table: TableDefinition) async throws
+
+    /// Rows matching `filters`, as `query(filters, options)` returns them (list, count or one row).
+    /// Drivers push what they can into SQL; results are as `QueryEngine` defines them.
+    func query(_ table: TableDefinition, filters: [QueryFilter], options: QueryOptions) async throws -> JSON
+
+    /// One row by primary key.
+    func get(_ table: TableDefinition, id: Int64) async throws -> JSONObject?
+
+    /// Inserts a row and returns its primary key.
+    /// - Throws: `CallError` EEXIST when a unique column clashes.
+    func insert(_ table: TableDefinition, _ row: JSONObject) async throws -> Int64
+
+    /// Replaces the given columns of a row; returns false when there is no such row.
+    func update(_ table: TableDefinition, id: Int64, _ changes: JSONObject) async throws -> Bool
+
+    /// Deletes a row; returns false when there is no such row.
+    func delete(_ table: TableDefinition, id: Int64) async throws -> Bool
+
+    /// Flushes and closes; later calls fail.
+    func close() async throws
+}

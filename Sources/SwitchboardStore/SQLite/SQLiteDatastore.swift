@@ -1,0 +1,244 @@
+import GRDB
+import SwitchboardCore
+
+/// The embedded default datastore: one SQLite file in WAL mode, through GRDB's connection pool
+/// (one writer, concurrent readers).
+public final class SQLiteDatastore: Datastore {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database file and applies the datastore's own migrations.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // NORMAL is durable across application crashes in WAL mode; only an OS crash or power loss
+            // can lose the last transactions, and jobs that need more ask for a checkpoint.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        self.path = path
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw CallError(Errno.EIO, "Cannot open the SQLite datastore at \(path): \(error)")
+        }
+    }
+
+    /// The datastore's own tables; plugin tables are prepared additively by `prepare(_:)`.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-datastore-meta") { db in
+            try db.execute(sql: """
+                CREATE TABLE switchboard_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                INSERT INTO switchboard_meta (key, value) VALUES ('created', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+                """)
+        }
+        return migrator
+    }
+
+    public func prepare(_ table: SwitchboardCore.TableDefinition) async throws {
+        try Self.checkIdentifiers(table)
+        try await write { db in
+            if try !db.tableExists(table.name) {
+                var definitions = ["\(quote(table.primaryKey)) INTEGER PRIMARY KEY AUTOINCREMENT"]
+                for column in table.columns {
+                    definitions.append("\(quote(column.name)) \(Self.sqlType(column.type))")
+                }
+                try db.execute(sql: "CREATE TABLE \(quote(table.name)) (\(definitions.joined(separator: ", ")))")
+            } else {
+                let existing = Set(try db.columns(in: table.name).map(\.name))
+                for column in table.columns where !existing.contains(column.name) {
+                    var sql = "ALTER TABLE \(quote(table.name)) ADD COLUMN \(quote(column.name)) \(Self.sqlType(column.type))"
+                    if !column.defaultValue.isNull {
+                        sql += " DEFAULT " + Self.literal(column.defaultValue, column.type)
+                    }
+                    try db.execute(sql: sql)
+                }
+            }
+            for column in table.columns where column.unique {
+                try db.execute(sql: """
+                    CREATE UNIQUE INDEX IF NOT EXISTS \(quote("\(table.name)_\(column.name)_unique")) \
+                    ON \(quote(table.name)) (\(quote(column.name)))
+                    """)
+            }
+        }
+    }
+
+    public func query(_ table: SwitchboardCore.TableDefinition, filters: [QueryFilter], options: QueryOptions) async throws -> JSON {
+        var clauses: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        for filter in filters {
+            guard let (clause, values) = SQLFilter.translate(filter, table: table) else { continue }
+            clauses.append(clause)
+            arguments.append(contentsOf: values)
+        }
+        var sql = "SELECT * FROM \(quote(table.name))"
+        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+        sql += " ORDER BY \(quote(table.primaryKey))"
+        let finalSQL = sql
+        let statementArguments = StatementArguments(arguments)
+        let rows = try await read { db in
+            try Row.fetchAll(db, sql: finalSQL, arguments: statementArguments).map { Self.decode($0, table) }
+        }
+        // What SQL did not decide, and ordering, paging and shaping, follow the query engine's rules exactly.
+        return try QueryEngine.run(rows.map { .object($0) }, filters: filters, options: options)
+    }
+
+    public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?", arguments: [id])
+                .map { Self.decode($0, table) }
+        }
+    }
+
+    public func insert(_ table: SwitchboardCore.TableDefinition, _ row: JSONObject) async throws -> Int64 {
+        var names: [String] = []
+        var values: [(any DatabaseValueConvertible)?] = []
+        if let id = row[table.primaryKey]?.intValue {
+            names.append(quote(table.primaryKey))
+            values.append(id)
+        }
+        for column in table.columns {
+            guard let value = row[column.name] else { continue }
+            names.append(quote(column.name))
+            values.append(Self.bind(value, column.type))
+        }
+        let sql = names.isEmpty
+            ? "INSERT INTO \(quote(table.name)) DEFAULT VALUES"
+            : "INSERT INTO \(quote(table.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
+        let arguments = StatementArguments(values)
+        return try await write { db in
+            try db.execute(sql: sql, arguments: arguments)
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func update(_ table: SwitchboardCore.TableDefinition, id: Int64, _ changes: JSONObject) async throws -> Bool {
+        var assignments: [String] = []
+        var values: [(any DatabaseValueConvertible)?] = []
+        for column in table.columns {
+            guard let value = changes[column.name] else { continue }
+            assignments.append("\(quote(column.name)) = ?")
+            values.append(Self.bind(value, column.type))
+        }
+        values.append(id)
+        let sql = assignments.isEmpty
+            ? "SELECT 1 FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?"
+            : "UPDATE \(quote(table.name)) SET \(assignments.joined(separator: ", ")) WHERE \(quote(table.primaryKey)) = ?"
+        let arguments = StatementArguments(values)
+        let empty = assignments.isEmpty
+        return try await write { db in
+            if empty { return try Row.fetchOne(db, sql: sql, arguments: arguments) != nil }
+            try db.execute(sql: sql, arguments: arguments)
+            return db.changesCount > 0
+        }
+    }
+
+    public func delete(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+
+    // MARK: - Errors
+
+    /// Runs a write transaction, turning constraint failures into `CallError`s a client can act on.
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as DatabaseError {
+            throw Self.callError(error)
+        }
+    }
+
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as DatabaseError {
+            throw Self.callError(error)
+        }
+    }
+
+    static func callError(_ error: DatabaseError) -> CallError {
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            // "UNIQUE constraint failed: users.username"
+            let message = error.message ?? ""
+            let column = message.split(separator: ".").last.map(String.init) ?? ""
+            return CallError(Errno.EEXIST, "An entry with this \(column) already exists", extra: ["column": .string(column)])
+        }
+        if error.resultCode == .SQLITE_CONSTRAINT {
+            return CallError(Errno.EINVAL, "Constraint failed: \(error.message ?? "")")
+        }
+        return CallError(Errno.EIO, "Datastore error: \(error.message ?? String(describing: error))")
+    }
+
+    // MARK: - Values
+
+    static func sqlType(_ type: SwitchboardCore.TableDefinition.ColumnType) -> String {
+        switch type {
+        case .integer, .boolean: return "INTEGER"
+        case .real: return "REAL"
+        case .text, .json: return "TEXT"
+        }
+    }
+
+    static func bind(_ value: JSON, _ type: SwitchboardCore.TableDefinition.ColumnType) -> (any DatabaseValueConvertible)? {
+        if type == .json { return value.encodedString() }
+        switch value {
+        case .null: return nil
+        case .bool(let b): return b ? 1 : 0
+        case .int(let i): return i
+        case .double(let d): return d
+        case .string(let s): return s
+        case .array, .object: return value.encodedString()
+        }
+    }
+
+    static func literal(_ value: JSON, _ type: SwitchboardCore.TableDefinition.ColumnType) -> String {
+        switch bind(value, type) {
+        case let i as Int64: return String(i)
+        case let i as Int: return String(i)
+        case let d as Double: return String(d)
+        case let s as String: return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+        default: return "NULL"
+        }
+    }
+
+    static func decode(_ row: Row, _ table: SwitchboardCore.TableDefinition) -> JSONObject {
+        var object = JSONObject(minimumCapacity: table.columns.count + 1)
+        object[table.primaryKey] = decode(row[table.primaryKey], .integer)
+        for column in table.columns {
+            object[column.name] = decode(row[column.name], column.type)
+        }
+        return object
+    }
+
+    static func decode(_ value: DatabaseValue, _ type: SwitchboardCore.TableDefinition.ColumnType) -> JSON {
+        switch value.storage {
+        case .null: return .null
+        case .int64(let i): return type == .boolean ? .bool(i != 0) : (type == .real ? .double(Double(i)) : .int(i))
+        case .double(let d): return .double(d)
+        case .string(let s): return type == .json ? ((try? JSON.parse(s)) ?? .string(s)) : .string(s)
+        case .blob(let data): return .string(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    static func checkIdentifiers(_ table: SwitchboardCore.TableDefinition) throws {
+        let names = [table.name, table.primaryKey] + table.columns.map(\.name)
+        for name in names where name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+            throw CallError(Errno.EINVAL, "Invalid table or column name '\(name)' in table \(table.name)")
+        }
+    }
+}
+
+/// Quotes an identifier for SQL; names are checked by `checkIdentifiers` and never come from clients.
+func quote(_ identifier: String) -> String {
+    "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
