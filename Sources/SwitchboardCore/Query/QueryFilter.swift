@@ -15,6 +15,20 @@ public struct QueryCondition: Sendable, Equatable {
     public var value: JSON
     /// The `C` prefix: string comparisons ignore case.
     public var caseInsensitive: Bool
+
+    public init(field: QueryPath, op: QueryOperator, value: JSON, caseInsensitive: Bool = false) {
+        self.field = field
+        self.op = op
+        self.value = value
+        self.caseInsensitive = caseInsensitive
+    }
+}
+
+extension QueryFilter {
+    /// `[field, "=", value]`.
+    public static func equal(_ field: String, _ value: JSON) -> QueryFilter {
+        .condition(QueryCondition(field: QueryPath(field), op: .equal, value: value))
+    }
 }
 
 public enum QueryOperator: String, Sendable, CaseIterable {

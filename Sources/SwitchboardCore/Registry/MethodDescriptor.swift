@@ -21,7 +21,15 @@ public struct Parameter: Sendable {
     public var defaultValue: JSON?
     public var required: Bool { defaultValue == nil }
 
-    public init(_ name: String, schema: JSON, default defaultValue: JSON? = nil) {
+    /// A required parameter.
+    public init(_ name: String, schema: JSON) {
+        self.name = name
+        self.schema = schema
+        self.defaultValue = nil
+    }
+
+    /// An optional parameter; `defaultValue` (which may be `nil`, JSON null) stands in when it is left out.
+    public init(_ name: String, schema: JSON, default defaultValue: JSON) {
         self.name = name
         self.schema = schema
         self.defaultValue = defaultValue

@@ -25,9 +25,9 @@ public struct CRUDService: Sendable {
     public var update: JSON
     public var readRoles: [String] = [Role.readonlyAdmin]
     public var writeRoles: [String] = [Role.fullAdmin]
-    /// Columns clients may not see or filter on (password hashes); removed before `extend` runs.
+    /// Columns clients may not see or filter on (password hashes); removed after `extend` runs.
     public var hiddenColumns: Set<String> = []
-    /// Stored row to client row.
+    /// Stored row (hidden columns included) to client row.
     public var extend: Extend = { $0 }
     /// Client data to stored columns for `create`; may refuse with a `CallError`.
     public var prepareCreate: PrepareCreate = { _, data in data }
@@ -142,9 +142,9 @@ public struct CRUDService: Sendable {
     }
 
     func clientRow(_ stored: JSONObject) -> JSON {
-        var row = stored
+        var row = extend(stored)
         for column in hiddenColumns { row.removeValue(forKey: column) }
-        return .object(extend(row))
+        return .object(row)
     }
 
     func instance(_ datastore: any Datastore, id: Int64) async throws -> JSON {

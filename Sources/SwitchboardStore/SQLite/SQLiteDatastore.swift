@@ -44,7 +44,9 @@ public final class SQLiteDatastore: Datastore {
             if try !db.tableExists(table.name) {
                 var definitions = ["\(quote(table.primaryKey)) INTEGER PRIMARY KEY AUTOINCREMENT"]
                 for column in table.columns {
-                    definitions.append("\(quote(column.name)) \(Self.sqlType(column.type))")
+                    var definition = "\(quote(column.name)) \(Self.sqlType(column.type))"
+                    if !column.defaultValue.isNull { definition += " DEFAULT " + Self.literal(column.defaultValue, column.type) }
+                    definitions.append(definition)
                 }
                 try db.execute(sql: "CREATE TABLE \(quote(table.name)) (\(definitions.joined(separator: ", ")))")
             } else {

@@ -1,0 +1,152 @@
+import HummingbirdBcrypt
+import SwitchboardCore
+
+/// `auth.*`: logging a session in and out with passwords and tokens, with middlewared's signatures.
+public struct AuthPlugin: Plugin {
+    public let name = "auth"
+    public let dependencies = ["core", "user"]
+
+    public init() {}
+
+    public func setUp(_ context: PluginContext) async throws {
+        let tokens = TokenStore()
+        let datastore = context.datastore
+        context.register(ServiceDescriptor(name: "auth", description: "Authentication of sessions."))
+
+        /// Checks a username and password; `nil` when they do not match an unlocked account.
+        @Sendable func checkPassword(_ username: String, _ password: String) async throws -> Credentials? {
+            guard let row = try await UserTable.find(datastore, username: username) else {
+                // Spend the same time as a real check so a miss does not reveal which usernames exist.
+                _ = await PasswordHasher.verify(password, hash: Self.decoyHash)
+                return nil
+            }
+            guard case .string(let hash) = row["password_hash"], !hash.isEmpty,
+                  await PasswordHasher.verify(password, hash: hash),
+                  row["locked"]?.boolValue != true
+            else { return nil }
+            return UserTable.credentials(row, mechanism: .passwordPlain)
+        }
+
+        try context.register(MethodDescriptor(
+            "auth.login", description: "Authenticates the session with a username and password; returns whether it succeeded.",
+            params: [Parameter("username", schema: ["type": "string"]), Parameter("password", schema: ["type": "string"]),
+                     Parameter("otp_token", schema: ["type": ["string", "null"]], default: .null)],
+            returns: ["type": "boolean"], flags: [.noAuthRequired]
+        ) { ctx, args in
+            guard let credentials = try await checkPassword(args[0].stringValue ?? "", args[1].stringValue ?? "") else {
+                ctx.logger.notice("login failed", metadata: ["username": .string(args[0].stringValue ?? ""), "origin": .string("\(ctx.session.origin)")])
+                return false
+            }
+            ctx.session.credentials = credentials
+            return true
+        })
+
+        try context.register(MethodDescriptor(
+            "auth.login_with_token", description: "Authenticates the session with a token from auth.generate_token.",
+            params: [Parameter("token", schema: ["type": "string"])], returns: ["type": "boolean"], flags: [.noAuthRequired]
+        ) { ctx, args in
+            guard case .success(var credentials) = tokens.redeem(args[0].stringValue ?? "", origin: ctx.session.origin) else { return false }
+            credentials.mechanism = .tokenPlain
+            ctx.session.credentials = credentials
+            return true
+        })
+
+        try context.register(MethodDescriptor(
+            "auth.login_ex",
+            description: "Authenticates with a mechanism object: PASSWORD_PLAIN {username, password} or TOKEN_PLAIN {token}.",
+            params: [Parameter("login_data", schema: [
+                "type": "object",
+                "properties": [
+                    "mechanism": ["type": "string", "enum": ["PASSWORD_PLAIN", "TOKEN_PLAIN", "API_KEY_PLAIN", "OTP_TOKEN"]],
+                    "username": ["type": "string"], "password": ["type": "string"], "token": ["type": "string"],
+                    "api_key": ["type": "string"], "otp_token": ["type": "string"], "login_options": ["type": "object"],
+                ],
+                "required": ["mechanism"],
+            ])],
+            returns: ["type": "object"], flags: [.noAuthRequired]
+        ) { ctx, args in
+            let data = args[0]
+            let credentials: Credentials?
+            switch data["mechanism"]?.stringValue {
+            case "PASSWORD_PLAIN":
+                guard let username = data["username"]?.stringValue, let password = data["password"]?.stringValue else {
+                    throw CallError.validation("login_data", "PASSWORD_PLAIN needs username and password")
+                }
+                credentials = try await checkPassword(username, password)
+            case "TOKEN_PLAIN":
+                guard let token = data["token"]?.stringValue else {
+                    throw CallError.validation("login_data.token", "Field required")
+                }
+                switch tokens.redeem(token, origin: ctx.session.origin) {
+                case .success(var granted):
+                    granted.mechanism = .tokenPlain
+                    credentials = granted
+                case .failure(.expired):
+                    return ["response_type": "EXPIRED"]
+                case .failure:
+                    credentials = nil
+                }
+            default:
+                throw CallError.validation("login_data.mechanism", "Mechanism \(data["mechanism"] ?? .null) is not supported")
+            }
+            guard let credentials else { return ["response_type": "AUTH_ERR"] }
+            ctx.session.credentials = credentials
+            return ["response_type": "SUCCESS", "user_info": Self.userInfo(credentials), "authenticator": "LEVEL_1"]
+        })
+
+        try context.register(MethodDescriptor(
+            "auth.generate_token",
+            description: "A token that logs a session in as the caller: valid ttl seconds, optionally once only and only from this client.",
+            params: [
+                Parameter("ttl", schema: ["type": ["integer", "null"], "minimum": 1, "maximum": 2_592_000], default: 600),
+                Parameter("attrs", schema: ["type": "object"], default: [:]),
+                Parameter("match_origin", schema: ["type": "boolean"], default: true),
+                Parameter("single_use", schema: ["type": "boolean"], default: false),
+            ],
+            returns: ["type": "string"], roles: [Role.authenticated]
+        ) { ctx, args in
+            guard let credentials = ctx.credentials else { throw CallError.notAuthenticated }
+            let ttl = args[0].intValue ?? 600
+            let token = TokenStore.Token(
+                credentials: credentials, expires: .now + .seconds(ttl), singleUse: args[3].boolValue ?? false,
+                origin: (args[2].boolValue ?? true) ? ctx.session.origin : nil, attributes: args[1])
+            return .string(tokens.issue(token))
+        })
+
+        try context.register(MethodDescriptor(
+            "auth.me", description: "The authenticated user of this session.",
+            returns: ["type": "object"], roles: [Role.authenticated], flags: .readonly
+        ) { ctx, _ in
+            guard let credentials = ctx.credentials else { throw CallError.notAuthenticated }
+            var info = Self.userInfo(credentials).objectValue ?? [:]
+            if let id = credentials.userID, credentials.mechanism != .unixSocket,
+               let row = try await datastore.get(UserTable.definition, id: id)
+            {
+                info["pw_gecos"] = row["full_name"] ?? ""
+            }
+            return .object(info)
+        })
+
+        try context.register(MethodDescriptor(
+            "auth.logout", description: "Ends the session's authentication.", returns: ["type": "boolean"],
+            roles: [Role.authenticated]
+        ) { ctx, _ in
+            ctx.session.credentials = nil
+            return true
+        })
+    }
+
+    static func userInfo(_ credentials: Credentials) -> JSON {
+        [
+            "pw_name": .string(credentials.username),
+            "pw_uid": credentials.userID.map { .int($0) } ?? .null,
+            "pw_gecos": "",
+            "privilege": ["roles": JSON(strings: credentials.roles.sorted())],
+            "account_attributes": credentials.mechanism == .unixSocket ? ["LOCAL"] : ["LOCAL", "PASSWORD_LOGIN"],
+            "mechanism": .string(credentials.mechanism.rawValue),
+        ]
+    }
+
+    /// A bcrypt hash of a random string, made on first use, to keep the time of a login to an unknown user honest.
+    static let decoyHash = Bcrypt.hash(TokenStore.randomToken(), cost: 10)
+}

@@ -1,0 +1,70 @@
+import Foundation
+import SwitchboardCore
+
+/// `user.*`: local accounts with bcrypt password hashes; hashes are never returned or filterable.
+///
+/// Configuration (`plugins.user`): `bcrypt_cost` (4...31, default 10).
+public struct UserPlugin: Plugin {
+    public let name = "user"
+    public let dependencies = ["core"]
+
+    public init() {}
+
+    static let usernamePattern = "^[A-Za-z_][A-Za-z0-9_.-]*$"
+
+    public func setUp(_ context: PluginContext) async throws {
+        let cost = context.configuration["bcrypt_cost"]?.intValue ?? 10
+        guard (4...31).contains(cost) else {
+            throw CallError(Errno.EINVAL, "plugins.user.bcrypt_cost must be between 4 and 31, not \(cost)")
+        }
+        let roleSchema: JSON = ["type": "array", "items": ["type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"], "uniqueItems": true]
+        let properties: JSONObject = [
+            "username": ["type": "string", "minLength": 1, "maxLength": 32, "pattern": .string(Self.usernamePattern)],
+            "full_name": ["type": "string", "maxLength": 256],
+            "email": ["type": ["string", "null"], "maxLength": 256],
+            "password": ["type": "string", "minLength": 1, "maxLength": 1024],
+            "roles": roleSchema,
+            "locked": ["type": "boolean"],
+        ]
+        var entryProperties = properties
+        entryProperties.removeValue(forKey: "password")
+        entryProperties["id"] = ["type": "integer"]
+        entryProperties["created"] = ["type": ["integer", "null"]]
+        entryProperties["password_set"] = ["type": "boolean"]
+
+        var service = CRUDService(
+            namespace: "user", description: "Local user accounts.", table: UserTable.definition,
+            entry: ["type": "object", "properties": .object(entryProperties)],
+            create: ["type": "object", "properties": .object(properties), "required": ["username"], "additionalProperties": false])
+        service.hiddenColumns = ["password_hash"]
+        service.extend = { row in
+            var row = row
+            row["password_set"] = .bool(row["password_hash"]?.stringValue?.isEmpty == false)
+            return row
+        }
+        service.prepareCreate = { _, data in
+            var row = data
+            row.removeValue(forKey: "password")
+            if case .string(let password) = data["password"] {
+                row["password_hash"] = .string(await PasswordHasher.hash(password, cost: UInt8(cost)))
+            }
+            row["roles"] = data["roles"] ?? []
+            row["created"] = .int(Int64(Date().timeIntervalSince1970))
+            return row
+        }
+        service.prepareUpdate = { _, _, changes in
+            var row = changes
+            row.removeValue(forKey: "password")
+            if case .string(let password) = changes["password"] {
+                row["password_hash"] = .string(await PasswordHasher.hash(password, cost: UInt8(cost)))
+            }
+            return row
+        }
+        service.beforeDelete = { ctx, row in
+            if let me = ctx.credentials?.userID, me == row["id"]?.intValue, ctx.credentials?.mechanism != .internal {
+                throw CallError(Errno.EPERM, "You cannot delete the account you are logged in with")
+            }
+        }
+        try await service.register(in: context)
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import SwitchboardCore
+
+/// Why the configuration cannot be used; `path` names the key (`dispatcher.websocket-port`).
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { path.isEmpty ? reason : "\(path): \(reason)" }
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+}
+
+/// Everything the daemon reads at start: seed 000's `middleware.conf` sections, then environment variables,
+/// then command-line flags, over built-in defaults that work on a fresh machine.
+public struct DaemonConfiguration: Sendable {
+    public var datastoreDriver = "sqlite"
+    /// SQLite: the database file; default `<state-dir>/switchboard.db`.
+    public var datastoreDSN: String?
+    public var pidfile: String?
+    public var websocketPort = 5000
+    public var frontendPort = 8180
+    public var tls = false
+    /// `stderr` or `syslog` (written to stderr, for journald/syslog to collect).
+    public var logging = "stderr"
+    public var logLevel = "info"
+    public var pluginDirs: [String] = []
+    /// Address the TCP listener binds; loopback unless configured.
+    public var listen = "127.0.0.1"
+    /// The local socket; default `<state-dir>/switchboard.sock`; empty disables it.
+    public var unixSocket: String?
+    public var stateDir: String
+    public var maxRunningCalls = 10
+    public var maxQueuedCalls = 20
+    /// Largest accepted WebSocket message.
+    public var maxMessageSize = 1 << 20
+    /// The `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
+    public var plugins: JSON = [:]
+
+    public init(stateDir: String = DaemonConfiguration.defaultStateDirectory) {
+        self.stateDir = stateDir
+    }
+
+    public static let defaultConfigFile = "/usr/local/etc/middleware.conf"
+
+    /// `$XDG_STATE_HOME/switchboard` when set, else `./.switchboard`.
+    public static var defaultStateDirectory: String {
+        if let xdg = ProcessInfo.processInfo.environment["XDG_STATE_HOME"], !xdg.isEmpty {
+            return (xdg as NSString).appendingPathComponent("switchboard")
+        }
+        return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(".switchboard")
+    }
+
+    public var resolvedSocketPath: String? {
+        if let unixSocket { return unixSocket.isEmpty ? nil : unixSocket }
+        return (stateDir as NSString).appendingPathComponent("switchboard.sock")
+    }
+
+    public var resolvedDatabasePath: String {
+        datastoreDSN ?? (stateDir as NSString).appendingPathComponent("switchboard.db")
+    }
+
+    /// Loads `path`, or the default file when it exists, else the defaults; then applies the environment.
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DaemonConfiguration {
+        var configuration = DaemonConfiguration()
+        let file = path ?? (FileManager.default.fileExists(atPath: defaultConfigFile) ? defaultConfigFile : nil)
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ConfigurationError(path: "", reason: "cannot read configuration file \(file)")
+            }
+            let json: JSON
+            do {
+                json = try JSON.parse(bytes: data)
+            } catch {
+                throw ConfigurationError(path: "", reason: "configuration file \(file) is not valid JSON: \(error)")
+            }
+            try configuration.apply(json)
+        }
+        try configuration.apply(environment: environment)
+        return configuration
+    }
+
+    static let sections: Set<String> = ["datastore", "dispatcher", "plugins", "etcd", "cli"]
+    static let datastoreKeys: Set<String> = ["driver", "dsn"]
+    static let dispatcherKeys: Set<String> = [
+        "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
+        "state-dir", "max-running-calls", "max-queued-calls", "max-message-size",
+    ]
+
+    /// Applies a configuration document, refusing unknown keys and bad values by their path.
+    public mutating func apply(_ json: JSON) throws {
+        guard case .object(let root) = json else { throw ConfigurationError(path: "", reason: "the configuration must be a JSON object") }
+        for key in root.keys where !Self.sections.contains(key) {
+            throw ConfigurationError(path: key, reason: "unknown section (known: \(Self.sections.sorted().joined(separator: ", ")))")
+        }
+        if let datastore = root["datastore"] {
+            let section = try Self.object(datastore, "datastore", known: Self.datastoreKeys)
+            if let driver = section["driver"] {
+                let value = try Self.string(driver, "datastore.driver")
+                guard value == "sqlite" else {
+                    throw ConfigurationError(path: "datastore.driver", reason: "'\(value)' is not available; supported: sqlite")
+                }
+                datastoreDriver = value
+            }
+            if let dsn = section["dsn"] { datastoreDSN = try Self.string(dsn, "datastore.dsn") }
+        }
+        if let dispatcher = root["dispatcher"] {
+            let section = try Self.object(dispatcher, "dispatcher", known: Self.dispatcherKeys)
+            if let v = section["pidfile"] { pidfile = try Self.string(v, "dispatcher.pidfile") }
+            if let v = section["websocket-port"] { websocketPort = try Self.port(v, "dispatcher.websocket-port") }
+            if let v = section["frontend-port"] { frontendPort = try Self.port(v, "dispatcher.frontend-port") }
+            if let v = section["tls"] {
+                guard case .bool(let b) = v else { throw ConfigurationError(path: "dispatcher.tls", reason: "must be true or false") }
+                guard !b else { throw ConfigurationError(path: "dispatcher.tls", reason: "TLS is not available in this build yet") }
+                tls = b
+            }
+            if let v = section["logging"] {
+                let value = try Self.string(v, "dispatcher.logging")
+                guard ["stderr", "syslog", "console"].contains(value) else {
+                    throw ConfigurationError(path: "dispatcher.logging", reason: "must be stderr, syslog or console, not '\(value)'")
+                }
+                logging = value
+            }
+            if let v = section["log-level"] { logLevel = try Self.logLevel(v, "dispatcher.log-level") }
+            if let v = section["plugin-dirs"] {
+                guard case .array(let dirs) = v else { throw ConfigurationError(path: "dispatcher.plugin-dirs", reason: "must be a list of folders") }
+                pluginDirs = try dirs.enumerated().map { try Self.string($1, "dispatcher.plugin-dirs.\($0)") }
+            }
+            if let v = section["listen"] { listen = try Self.string(v, "dispatcher.listen") }
+            if let v = section["unix-socket"] { unixSocket = try Self.string(v, "dispatcher.unix-socket", allowEmpty: true) }
+            if let v = section["state-dir"] { stateDir = try Self.string(v, "dispatcher.state-dir") }
+            if let v = section["max-running-calls"] { maxRunningCalls = try Self.integer(v, "dispatcher.max-running-calls", 1...10_000) }
+            if let v = section["max-queued-calls"] { maxQueuedCalls = try Self.integer(v, "dispatcher.max-queued-calls", 0...100_000) }
+            if let v = section["max-message-size"] { maxMessageSize = try Self.integer(v, "dispatcher.max-message-size", 1024...(64 << 20)) }
+        }
+        if let plugins = root["plugins"] {
+            guard case .object(let section) = plugins else { throw ConfigurationError(path: "plugins", reason: "must be an object") }
+            for (name, value) in section {
+                guard case .object(let options) = value else { throw ConfigurationError(path: "plugins.\(name)", reason: "must be an object") }
+                if let enabled = options["enabled"], enabled.boolValue == nil {
+                    throw ConfigurationError(path: "plugins.\(name).enabled", reason: "must be true or false")
+                }
+            }
+            self.plugins = plugins
+        }
+    }
+
+    /// `SWITCHBOARD_*` variables override the file.
+    public mutating func apply(environment: [String: String]) throws {
+        if let v = environment["SWITCHBOARD_STATE_DIR"], !v.isEmpty { stateDir = v }
+        if let v = environment["SWITCHBOARD_LISTEN"], !v.isEmpty { listen = v }
+        if let v = environment["SWITCHBOARD_PORT"], !v.isEmpty {
+            guard let port = Int(v), (0...65535).contains(port) else {
+                throw ConfigurationError(path: "SWITCHBOARD_PORT", reason: "must be a port number, not '\(v)'")
+            }
+            websocketPort = port
+        }
+        if let v = environment["SWITCHBOARD_UNIX_SOCKET"] { unixSocket = v }
+        if let v = environment["SWITCHBOARD_LOG_LEVEL"], !v.isEmpty { logLevel = try Self.logLevel(.string(v), "SWITCHBOARD_LOG_LEVEL") }
+        if let v = environment["SWITCHBOARD_DATASTORE_DSN"], !v.isEmpty { datastoreDSN = v }
+    }
+
+    static func object(_ json: JSON, _ path: String, known: Set<String>) throws -> JSONObject {
+        guard case .object(let object) = json else { throw ConfigurationError(path: path, reason: "must be an object") }
+        for key in object.keys where !known.contains(key) {
+            throw ConfigurationError(path: "\(path).\(key)", reason: "unknown key (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        return object
+    }
+
+    static func string(_ json: JSON, _ path: String, allowEmpty: Bool = false) throws -> String {
+        guard case .string(let s) = json, allowEmpty || !s.isEmpty else {
+            throw ConfigurationError(path: path, reason: "must be a non-empty string")
+        }
+        return s
+    }
+
+    static func integer(_ json: JSON, _ path: String, _ range: ClosedRange<Int>) throws -> Int {
+        guard case .int(let i) = json, range.contains(Int(i)) else {
+            throw ConfigurationError(path: path, reason: "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return Int(i)
+    }
+
+    static func port(_ json: JSON, _ path: String) throws -> Int {
+        try integer(json, path, 0...65535)
+    }
+
+    public static func logLevel(_ json: JSON, _ path: String) throws -> String {
+        let value = try string(json, path)
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
+            throw ConfigurationError(path: path, reason: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        return value
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SwitchboardCore
+import SwitchboardPlugins
+import SwitchboardStore
+import Synchronization
+
+/// What a started daemon tells whoever started it.
+public struct ReadyInfo: Sendable {
+    /// The TCP port actually bound (useful with port 0).
+    public var port: Int
+    public var socketPath: String?
+    public var startupMilliseconds: Double
+}
+
+/// The whole daemon: instance lock, datastore, plugins, listeners, and an orderly shutdown.
+///
+/// Startup order (DESIGN.md): lock, datastore and migrations, plugins, listeners, then `ready`.
+/// SIGTERM/SIGINT stop the listeners, then plugins are torn down and the datastore closed.
+public final class Daemon: Sendable {
+    public let configuration: DaemonConfiguration
+    public let logger: Logger
+    let plugins: [any Plugin]
+
+    public init(configuration: DaemonConfiguration, logger: Logger, plugins: [any Plugin] = BuiltinPlugins.all) {
+        self.configuration = configuration
+        self.logger = logger
+        self.plugins = plugins
+    }
+
+    /// Runs until a shutdown signal or task cancellation.
+    /// - Parameter onReady: called once every listener is bound.
+    public func run(onReady: @escaping @Sendable (ReadyInfo) -> Void = { _ in }) async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let configuration = self.configuration
+        let logger = self.logger
+
+        try FileManager.default.createDirectory(atPath: configuration.stateDir, withIntermediateDirectories: true)
+        let lock = try InstanceLock(path: (configuration.stateDir as NSString).appendingPathComponent("switchboard.lock"))
+        defer { lock.release() }
+        if let previous = lock.previousOwner {
+            logger.notice("took over the instance lock left by a process that is gone", metadata: ["previous_pid": .string(previous)])
+        }
+        if let pidfile = configuration.pidfile {
+            try "\(getpid())\n".write(toFile: pidfile, atomically: true, encoding: .utf8)
+        }
+        defer { if let pidfile = configuration.pidfile { try? FileManager.default.removeItem(atPath: pidfile) } }
+
+        let datastore = try SQLiteDatastore(path: configuration.resolvedDatabasePath)
+        let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger)
+        let loader = PluginLoader(runtime: runtime)
+        do {
+            try await loader.load(plugins, configuration: configuration.plugins)
+        } catch {
+            try? await datastore.close()
+            throw error
+        }
+
+        let router = Routes.build(runtime: runtime, configuration: configuration)
+        let webSocket = WebSocketServerConfiguration(maxFrameSize: configuration.maxMessageSize, autoPing: .disabled)
+        let listeners = Mutex<(count: Int, port: Int)>((0, 0))
+        let expected = configuration.resolvedSocketPath == nil ? 1 : 2
+        let announce: @Sendable (Int?) -> Void = { port in
+            let done = listeners.withLock { state -> (Bool, Int) in
+                state.count += 1
+                if let port { state.port = port }
+                return (state.count == expected, state.port)
+            }
+            guard done.0 else { return }
+            let elapsed = start.duration(to: clock.now)
+            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            logger.info("ready in \(Int(ms.rounded())) ms", metadata: [
+                "listen": .string("\(configuration.listen):\(done.1)"), "socket": .string(configuration.resolvedSocketPath ?? "none"),
+                "datastore": .string(configuration.resolvedDatabasePath),
+            ])
+            onReady(ReadyInfo(port: done.1, socketPath: configuration.resolvedSocketPath, startupMilliseconds: ms))
+        }
+
+        var services: [any Service] = []
+        services.append(Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: webSocket),
+            configuration: .init(address: .hostname(configuration.listen, port: configuration.websocketPort), serverName: "Switchboard"),
+            onServerRunning: { channel in announce(channel.localAddress?.port ?? configuration.websocketPort) },
+            logger: logger))
+        if let socketPath = configuration.resolvedSocketPath {
+            // We hold the instance lock, so a socket file here is a leftover of a dead daemon.
+            try? FileManager.default.removeItem(atPath: socketPath)
+            services.append(Application(
+                router: router,
+                server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: webSocket),
+                configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "Switchboard"),
+                onServerRunning: { _ in
+                    // Anyone may connect and log in; only root and the daemon's user are trusted without a password.
+                    chmod(socketPath, 0o666)
+                    announce(nil)
+                },
+                logger: logger))
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("listener failed: \(error)")
+            await shutdown(loader: loader, datastore: datastore)
+            throw error
+        }
+        await shutdown(loader: loader, datastore: datastore)
+    }
+
+    private func shutdown(loader: PluginLoader, datastore: SQLiteDatastore) async {
+        logger.info("shutting down")
+        await loader.unloadAll()
+        try? await datastore.close()
+        if let socketPath = configuration.resolvedSocketPath { try? FileManager.default.removeItem(atPath: socketPath) }
+        logger.info("stopped")
+    }
+}

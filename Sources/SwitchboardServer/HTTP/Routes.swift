@@ -1,0 +1,26 @@
+import Hummingbird
+import HummingbirdWebSocket
+import SwitchboardCore
+
+/// The routes of one listener; the TCP port and the local socket serve the same routes.
+enum Routes {
+    static let jsonRPCPaths = ["/api/current", "/api/v1"]
+
+    static func build(runtime: Runtime, configuration: DaemonConfiguration) -> Router<SwitchboardRequestContext> {
+        let router = Router(context: SwitchboardRequestContext.self)
+        router.get("/health") { _, _ -> Response in
+            let body = (["status": "ready", "version": .string(runtime.version)] as JSON).encodedBytes()
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        let handler = JSONRPCWebSocketHandler(
+            runtime: runtime,
+            limits: CallLimiter.Limits(maxRunning: configuration.maxRunningCalls, maxQueued: configuration.maxQueuedCalls),
+            maxMessageSize: configuration.maxMessageSize)
+        for path in jsonRPCPaths {
+            router.ws(RouterPath(path)) { inbound, outbound, context in
+                try await handler.handle(inbound: inbound, outbound: outbound, context: context)
+            }
+        }
+        return router
+    }
+}

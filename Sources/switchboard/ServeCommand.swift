@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SwitchboardServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the daemon (SQLite under ./.switchboard and 127.0.0.1:5000 unless configured).")
+
+    @Option(name: .long, help: "Configuration file (default /usr/local/etc/middleware.conf when it exists).")
+    var config: String?
+
+    @Option(name: .long, help: "State folder: datastore, lock, local socket.")
+    var stateDir: String?
+
+    @Option(name: .long, help: "Address to listen on.")
+    var listen: String?
+
+    @Option(name: .long, help: "TCP port (0 picks a free one).")
+    var port: Int?
+
+    @Option(name: .long, help: "Local UNIX socket path (empty string disables it).")
+    var socket: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        var configuration: DaemonConfiguration
+        do {
+            configuration = try DaemonConfiguration.load(path: config)
+            if let stateDir { configuration.stateDir = stateDir }
+            if let listen { configuration.listen = listen }
+            if let port {
+                guard (0...65535).contains(port) else { throw ConfigurationError(path: "--port", reason: "must be 0 to 65535") }
+                configuration.websocketPort = port
+            }
+            if let socket { configuration.unixSocket = socket }
+            if let logLevel { configuration.logLevel = try DaemonConfiguration.logLevel(.string(logLevel), "--log-level") }
+        } catch {
+            FileHandle.standardError.write(Data("switchboard: configuration error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "switchboard")
+        do {
+            try await Daemon(configuration: configuration, logger: logger).run()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
