@@ -25,6 +25,8 @@ public final class Daemon: Sendable {
     public let configuration: DaemonConfiguration
     public let logger: Logger
     let plugins: [any Plugin]
+    private let group = Mutex<ServiceGroup?>(nil)
+    private let stopRequested = Mutex(false)
 
     public init(configuration: DaemonConfiguration, logger: Logger, plugins: [any Plugin] = BuiltinPlugins.all) {
         self.configuration = configuration
@@ -106,6 +108,8 @@ public final class Daemon: Sendable {
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        self.group.withLock { $0 = group }
+        if stopRequested.withLock({ $0 }) { await group.triggerGracefulShutdown() }
         do {
             try await group.run()
         } catch {
@@ -114,6 +118,12 @@ public final class Daemon: Sendable {
             throw error
         }
         await shutdown(loader: loader, datastore: datastore)
+    }
+
+    /// Stops as SIGTERM does: listeners close, then plugins and the datastore.
+    public func stop() async {
+        stopRequested.withLock { $0 = true }
+        if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
     }
 
     private func shutdown(loader: PluginLoader, datastore: SQLiteDatastore) async {

@@ -1,0 +1,234 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import SwitchboardClient
+import SwitchboardCore
+
+/// Every JSON-RPC shape of spec/protocols.md, byte for byte where it matters, over a real socket.
+@Suite(.serialized) struct JSONRPCProtocolTests {
+    func withConnection(_ body: (WebSocketConnection, TestDaemon) async throws -> Void) async throws {
+        let daemon = try await TestDaemon.start()
+        let connection = try await WebSocketConnection.connect(to: daemon.tcp)
+        do {
+            try await body(connection, daemon)
+        } catch {
+            await connection.close()
+            await daemon.stop()
+            throw error
+        }
+        await connection.close()
+        await daemon.stop()
+    }
+
+    @Test func integerIdIsEchoedAsInteger() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"{"jsonrpc":"2.0","id":42,"method":"core.ping","params":[]}"#)
+            let frames = ws.frames
+            var iterator = frames.makeAsyncIterator()
+            let text = try #require(try await iterator.next())
+            #expect(text == #"{"jsonrpc":"2.0","id":42,"result":"pong"}"#)
+        }
+    }
+
+    @Test func stringIdAndAbsentParams() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"{"jsonrpc":"2.0","id":"abc-1","method":"core.ping"}"#)
+            let reply = try await ws.nextJSON()
+            #expect(reply == ["jsonrpc": "2.0", "id": "abc-1", "result": "pong"])
+            if case .string = reply["id"] {} else { Issue.record("id lost its type") }
+        }
+    }
+
+    @Test func notificationGetsNoReply() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"{"jsonrpc":"2.0","method":"core.ping","params":[]}"#)
+            try await ws.send(#"{"jsonrpc":"2.0","id":7,"method":"core.ping"}"#)
+            let reply = try await ws.nextJSON()
+            #expect(reply["id"] == 7)
+        }
+    }
+
+    @Test func batchIsRefused() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"[{"jsonrpc":"2.0","id":1,"method":"core.ping"}]"#)
+            let reply = try await ws.nextJSON()
+            #expect(reply["error"]?["code"] == -32700)
+            #expect(reply["id"] == .null)
+            #expect(reply["jsonrpc"] == "2.0")
+        }
+    }
+
+    @Test func parseError() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"{"jsonrpc":"2.0","id":1,"method":"#)
+            let reply = try await ws.nextJSON()
+            #expect(reply["error"]?["code"] == -32700)
+            #expect(reply["error"]?["message"] == "Parse error")
+            #expect(reply["id"] == .null)
+            // The connection stays usable.
+            try await ws.send(#"{"jsonrpc":"2.0","id":2,"method":"core.ping"}"#)
+            #expect(try await ws.nextJSON()["result"] == "pong")
+        }
+    }
+
+    @Test(arguments: [
+        #"{"id":1,"method":"core.ping"}"#,
+        #"{"jsonrpc":"1.0","id":1,"method":"core.ping"}"#,
+        #"{"jsonrpc":"2.0","id":1}"#,
+        #"{"jsonrpc":"2.0","id":1,"method":5}"#,
+        #"{"jsonrpc":"2.0","id":1.5,"method":"core.ping"}"#,
+        #"{"jsonrpc":"2.0","id":[1],"method":"core.ping"}"#,
+        #""just a string""#,
+        "42",
+    ])
+    func invalidRequest(frame: String) async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(frame)
+            let reply = try await ws.nextJSON()
+            #expect(reply["error"]?["code"] == -32600)
+            #expect(reply["error"]?["message"] == "Invalid Request")
+            #expect(reply["error"]?["data"]?["reason"]?.stringValue?.isEmpty == false)
+        }
+    }
+
+    @Test func unknownMethod() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"{"jsonrpc":"2.0","id":3,"method":"no.such_method","params":[]}"#)
+            let reply = try await ws.nextJSON()
+            #expect(reply["id"] == 3)
+            #expect(reply["error"]?["code"] == -32601)
+            #expect(reply["error"]?["message"] == "Method does not exist")
+        }
+    }
+
+    @Test func paramsMustBeAnArray() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"{"jsonrpc":"2.0","id":4,"method":"core.ping","params":{"a":1}}"#)
+            let reply = try await ws.nextJSON()
+            #expect(reply["error"]?["code"] == -32602)
+            #expect(reply["error"]?["data"]?["error"] == 22)
+        }
+    }
+
+    @Test func notAuthenticated() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"{"jsonrpc":"2.0","id":5,"method":"system.info","params":[]}"#)
+            let reply = try await ws.nextJSON()
+            let error = try #require(reply["error"])
+            #expect(error["code"] == -32001)
+            #expect(error["message"] == "Method call error")
+            #expect(error["data"] == ["error": 207, "errname": "ENOTAUTHENTICATED", "reason": "Not authenticated", "trace": nil, "extra": nil])
+        }
+    }
+
+    @Test func validationErrorCarriesTriples() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        let reply = try await root.request("user.create", [["username": "9bad", "roles": "FULL_ADMIN", "bogus": 1]])
+        let error = try #require(reply["error"])
+        #expect(error["code"] == -32602)
+        #expect(error["message"] == "Invalid params")
+        #expect(error["data"]?["error"] == 22)
+        #expect(error["data"]?["errname"] == "EINVAL")
+        let extra = try #require(error["data"]?["extra"]?.arrayValue)
+        let attributes = Set(extra.compactMap { $0[0]?.stringValue })
+        #expect(attributes == ["user_create.username", "user_create.roles", "user_create.bogus"])
+        for triple in extra {
+            #expect(triple.arrayValue?.count == 3)
+            #expect(triple[1]?.stringValue?.isEmpty == false)
+            #expect(triple[2] == 22)
+        }
+        // Missing required argument and too many arguments.
+        let missing = try await root.request("test.echo", [])
+        #expect(missing["error"]?["code"] == -32602)
+        #expect(missing["error"]?["data"]?["extra"] == [["value", "Field required", 22]])
+        let tooMany = try await root.request("core.ping", [1, 2])
+        #expect(tooMany["error"]?["code"] == -32602)
+        #expect(tooMany["error"]?["data"]?["reason"] == "Too many arguments (expected 0, found 2)")
+        // Nested paths name the element.
+        let nested = try await root.request("user.create", [["username": "ok", "roles": ["FULL_ADMIN", 5]]])
+        #expect(nested["error"]?["data"]?["extra"]?[0]?[0] == "user_create.roles.1")
+        await root.close()
+        await daemon.stop()
+    }
+
+    @Test func setOptionsWithoutAuthentication() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"{"jsonrpc":"2.0","id":1,"method":"core.set_options","params":[{"legacy_jobs":false}]}"#)
+            let reply = try await ws.nextJSON()
+            #expect(reply["result"] == ["legacy_jobs": false, "private_methods": false, "py_exceptions": false])
+            try await ws.send(#"{"jsonrpc":"2.0","id":2,"method":"core.set_options","params":[{"nonsense":true}]}"#)
+            #expect(try await ws.nextJSON()["error"]?["code"] == -32602)
+        }
+    }
+
+    @Test func pyExceptionsOption() async throws {
+        try await withConnection { ws, _ in
+            try await ws.send(#"{"jsonrpc":"2.0","id":1,"method":"core.set_options","params":[{"py_exceptions":true}]}"#)
+            _ = try await ws.nextJSON()
+            try await ws.send(#"{"jsonrpc":"2.0","id":2,"method":"system.info"}"#)
+            #expect(try await ws.nextJSON()["error"]?["data"]?["py_exception"] == "CallError")
+        }
+    }
+
+    @Test func badInputNeverKillsTheConnectionOrDaemon() async throws {
+        try await withConnection { ws, daemon in
+            let garbage = [
+                String(repeating: "[", count: 100_000),
+                String(repeating: "{\"a\":", count: 5_000),
+                "\u{0}\u{1}\u{2}", "nul", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"core.ping\",\"params\":[\"\\ud800\"]}",
+                "{\"jsonrpc\":\"2.0\",\"id\":9223372036854775808,\"method\":\"core.ping\"}",
+                "", " ", "{}", "[]", "null",
+            ]
+            for frame in garbage {
+                try await ws.send(frame)
+                let reply = try await ws.nextJSON()
+                #expect(reply["error"] != nil, "expected an error for \(frame.prefix(40))")
+            }
+            try await ws.sendBinary([0xFF, 0xFE, 0x00, 0x80])
+            #expect(try await ws.nextJSON()["error"]?["code"] == -32700)
+            try await ws.send(#"{"jsonrpc":"2.0","id":99,"method":"core.ping"}"#)
+            #expect(try await ws.nextJSON()["result"] == "pong")
+            // Another client is served throughout.
+            let other = try await RPCClient.connect(to: daemon.tcp)
+            #expect(try await other.call("core.ping") == "pong")
+            await other.close()
+        }
+    }
+
+    @Test func concurrencyLimitRefusesBeyondRunningAndQueued() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "reader", roles: ["READONLY_ADMIN"])
+        let results = await withTaskGroup(of: Result<JSON, any Error>.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    do { return .success(try await client.call("test.sleep", [400])) } catch { return .failure(error) }
+                }
+            }
+            var all: [Result<JSON, any Error>] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        let succeeded = results.filter { if case .success = $0 { return true } else { return false } }.count
+        var refused = 0
+        for case .failure(let error) in results {
+            if case ClientError.call(let code, _, let data) = error, code == -32000, data["error"] == 109 { refused += 1 }
+        }
+        #expect(succeeded == 30)
+        #expect(refused == 10)
+        // After the burst the connection works normally.
+        #expect(try await client.call("core.ping") == "pong")
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func healthAnswersOnceReady() async throws {
+        let daemon = try await TestDaemon.start()
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(daemon.port)/health")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(try JSON.parse(bytes: data)["status"] == "ready")
+        await daemon.stop()
+    }
+}

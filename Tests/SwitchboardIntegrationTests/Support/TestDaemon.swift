@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import SwitchboardClient
+import SwitchboardCore
+import SwitchboardPlugins
+import SwitchboardServer
+import Synchronization
+
+/// A real daemon in this process: a temporary state folder, an ephemeral port, a local socket.
+final class TestDaemon: Sendable {
+    let stateDir: String
+    let port: Int
+    let socketPath: String
+    let task: Task<Void, any Error>
+    let daemon: Daemon
+
+    var tcp: ConnectionTarget { ConnectionTarget(.tcp(host: "127.0.0.1", port: port)) }
+    var unix: ConnectionTarget { ConnectionTarget(.unix(path: socketPath)) }
+
+    private init(stateDir: String, port: Int, socketPath: String, task: Task<Void, any Error>, daemon: Daemon) {
+        self.daemon = daemon
+        self.stateDir = stateDir
+        self.port = port
+        self.socketPath = socketPath
+        self.task = task
+    }
+
+    static func makeStateDir() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-test-\(UUID().uuidString.prefix(8))").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func start(
+        stateDir: String? = nil, plugins: [any Plugin] = BuiltinPlugins.all + [TestPlugin()],
+        configure: (inout DaemonConfiguration) -> Void = { _ in }
+    ) async throws -> TestDaemon {
+        let dir = stateDir ?? makeStateDir()
+        var configuration = DaemonConfiguration(stateDir: dir)
+        configuration.websocketPort = 0
+        configuration.plugins = ["user": ["bcrypt_cost": 4]]
+        configure(&configuration)
+        var logger = Logger(label: "test-daemon")
+        logger.logLevel = .warning
+        let daemon = Daemon(configuration: configuration, logger: logger, plugins: plugins)
+        let (ready, readySink) = AsyncStream<ReadyInfo>.makeStream()
+        let failure = Mutex<(any Error)?>(nil)
+        let task = Task {
+            do {
+                try await daemon.run { readySink.yield($0) }
+            } catch {
+                failure.withLock { $0 = error }
+                readySink.finish()
+                throw error
+            }
+            readySink.finish()
+        }
+        var iterator = ready.makeAsyncIterator()
+        guard let info = await iterator.next() else {
+            if let error = failure.withLock({ $0 }) { throw error }
+            throw ClientError.connectionFailed("daemon stopped before it was ready")
+        }
+        return TestDaemon(stateDir: dir, port: info.port, socketPath: info.socketPath ?? "", task: task, daemon: daemon)
+    }
+
+    /// Stops the daemon as SIGTERM would, and waits until it has closed everything.
+    func stop() async {
+        await daemon.stop()
+        _ = try? await task.value
+    }
+
+    /// A JSON-RPC client on the local socket, where the test (running as root or as the daemon's user) is FULL_ADMIN.
+    func rootClient() async throws -> RPCClient {
+        try await RPCClient.connect(to: unix)
+    }
+
+    /// Creates a user through the local socket and returns a TCP client logged in as that user.
+    func client(as username: String, roles: [String], password: String = "pa55word") async throws -> RPCClient {
+        let root = try await rootClient()
+        _ = try await root.call("user.create", [["username": .string(username), "password": .string(password), "roles": JSON(strings: roles)]])
+        await root.close()
+        let client = try await RPCClient.connect(to: tcp)
+        let ok = try await client.call("auth.login", [.string(username), .string(password)])
+        guard ok == true else { throw ClientError.protocolViolation("login of \(username) failed") }
+        return client
+    }
+}
+
+/// Methods only the tests need: a slow call for the concurrency limit, an echo.
+struct TestPlugin: Plugin {
+    let name = "test"
+    let dependencies = ["core"]
+
+    func setUp(_ context: PluginContext) async throws {
+        try context.register(MethodDescriptor(
+            "test.sleep", params: [Parameter("milliseconds", schema: ["type": "integer", "minimum": 0, "maximum": 60_000])],
+            returns: ["type": "boolean"], roles: [Role.readonlyAdmin], flags: .readonly
+        ) { _, args in
+            try await Task.sleep(for: .milliseconds(args[0].intValue ?? 0))
+            return true
+        })
+        try context.register(MethodDescriptor(
+            "test.echo", params: [Parameter("value", schema: true)], returns: true, roles: [Role.readonlyAdmin], flags: .readonly
+        ) { _, args in args[0] })
+    }
+}
+
+extension WebSocketConnection {
+    /// The next text frame, parsed; fails the test after `timeout`.
+    func nextJSON(timeout: Duration = .seconds(10)) async throws -> JSON {
+        let frames = self.frames
+        return try await withThrowingTaskGroup(of: JSON?.self) { group in
+            group.addTask {
+                var iterator = frames.makeAsyncIterator()
+                guard let text = try await iterator.next() else { throw ClientError.closed }
+                return try JSON.parse(text)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw ClientError.protocolViolation("no frame within \(timeout)")
+            }
+            return value
+        }
+    }
+}
+
+/// The errno a failed call carried.
+func errno(of error: any Error) -> Int64? {
+    if case ClientError.call(_, _, let data) = error { return data["error"]?.intValue }
+    return nil
+}
