@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+import SwitchboardClient
+import SwitchboardCore
+import SwitchboardPlugins
+import SwitchboardServer
+
+@Suite(.serialized) struct LifecycleTests {
+    @Test func dataSurvivesARestart() async throws {
+        let dir = TestDaemon.makeStateDir()
+        var daemon = try await TestDaemon.start(stateDir: dir)
+        var root = try await daemon.rootClient()
+        _ = try await root.call("user.create", [["username": "persist", "password": "pw", "roles": ["FULL_ADMIN"]]])
+        _ = try await root.call("system.general.update", [["timezone": "Europe/Berlin", "motd": "hello"]])
+        await root.close()
+        await daemon.stop()
+
+        daemon = try await TestDaemon.start(stateDir: dir)
+        root = try await daemon.rootClient()
+        #expect(try await root.call("user.query", [[["username", "=", "persist"]], ["get": true]])["password_set"] == true)
+        #expect(try await root.call("system.general.config")["timezone"] == "Europe/Berlin")
+        let client = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await client.call("auth.login", ["persist", "pw"]) == true)
+        // Ids are never reused: a new row after a delete gets a new id.
+        let first = try await root.call("user.create", [["username": "temp1"]])
+        _ = try await root.call("user.delete", [first["id"]!])
+        let second = try await root.call("user.create", [["username": "temp2"]])
+        #expect(second["id"]!.intValue! > first["id"]!.intValue!)
+        await client.close()
+        await root.close()
+        await daemon.stop()
+    }
+
+    @Test func stopClosesOpenConnections() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await client.call("core.ping") == "pong")
+        // The client stays connected; stop must still finish.
+        await daemon.stop()
+        await #expect(throws: (any Error).self) { try await client.call("core.ping") }
+    }
+
+    @Test func secondInstanceOnTheSameStateFolderIsRefused() async throws {
+        let daemon = try await TestDaemon.start()
+        await #expect(throws: InstanceLock.HeldError.self) {
+            _ = try await TestDaemon.start(stateDir: daemon.stateDir)
+        }
+        // The real binary exits non-zero with a clear message.
+        let output = try Binary.run(["serve", "--state-dir", daemon.stateDir, "--port", "0"])
+        #expect(output.status != 0)
+        #expect(output.stderr.contains("already running"))
+        // The first daemon is unharmed.
+        let client = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await client.call("core.ping") == "pong")
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func staleLockOfADeadProcessIsTakenOver() async throws {
+        let dir = TestDaemon.makeStateDir()
+        // A lock file and a socket file left behind by a daemon that was killed.
+        try "999999\n".write(toFile: dir + "/switchboard.lock", atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: dir + "/switchboard.sock", contents: Data())
+        let daemon = try await TestDaemon.start(stateDir: dir)
+        let root = try await daemon.rootClient()
+        #expect(try await root.call("core.ping") == "pong")
+        await root.close()
+        await daemon.stop()
+    }
+
+    @Test func killedBinaryLeavesALockTheNextStartTakesOver() async throws {
+        let dir = TestDaemon.makeStateDir()
+        let process = try Binary.start(["serve", "--state-dir", dir, "--port", "0"])
+        let socket = dir + "/switchboard.sock"
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let client = try await RPCClient.connect(to: ConnectionTarget(.unix(path: socket)))
+        #expect(try await client.call("core.ping") == "pong")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let daemon = try await TestDaemon.start(stateDir: dir)
+        let root = try await daemon.rootClient()
+        #expect(try await root.call("core.ping") == "pong")
+        await root.close()
+        await daemon.stop()
+    }
+
+    @Test func sigtermStopsTheBinaryCleanly() async throws {
+        let dir = TestDaemon.makeStateDir()
+        let process = try Binary.start(["serve", "--state-dir", dir, "--port", "0"])
+        let socket = dir + "/switchboard.sock"
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: socket))
+    }
+
+    @Test func crudWritesPublishEvents() async throws {
+        let daemon = try await TestDaemon.start(plugins: BuiltinPlugins.all + [TestPlugin(), EventRecorderPlugin()])
+        let root = try await daemon.rootClient()
+        let user = try await root.call("user.create", [["username": "evt"]])
+        _ = try await root.call("user.update", [user["id"]!, ["full_name": "E V T"]])
+        _ = try await root.call("user.delete", [user["id"]!])
+        let events = try await root.call("test.recorded_events")
+        #expect(events == [
+            ["name": "user.query", "kind": "added", "id": user["id"]!, "username": "evt"],
+            ["name": "user.query", "kind": "changed", "id": user["id"]!, "username": "evt"],
+            ["name": "user.query", "kind": "removed", "id": user["id"]!, "username": nil],
+        ])
+        await root.close()
+        await daemon.stop()
+    }
+
+    @Test func crudErrors() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        let missing = try await root.request("user.get_instance", [999])
+        #expect(missing["error"]?["data"]?["error"] == 2)
+        #expect(try await root.request("user.update", [999, ["full_name": "x"]])["error"]?["data"]?["error"] == 2)
+        #expect(try await root.request("user.delete", [999])["error"]?["data"]?["error"] == 2)
+        let getMiss = try await root.request("user.query", [[["username", "=", "ghost"]], ["get": true]])
+        #expect(getMiss["error"]?["data"]?["error"] == 2)
+        #expect(getMiss["error"]?["data"]?["reason"] == "MatchNotFound")
+        let badFilter = try await root.request("user.query", [[["username", "bogus", 1]]])
+        #expect(badFilter["error"]?["code"] == -32602)
+        #expect(badFilter["error"]?["data"]?["extra"]?[0]?[0] == "filters.0")
+        _ = try await root.call("user.create", [["username": "someone"]])
+        let badType = try await root.request("user.query", [[["id", ">", "x"]]])
+        #expect(badType["error"]?["data"]?["error"] == 22)
+        await root.close()
+        await daemon.stop()
+    }
+
+    @Test func crudQueryPushdownAgreesWithTheEngine() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        let names = ["amy", "Amanda", "bob", "bobby", "carl", "d_x", "dxy", "zed"]
+        for (i, name) in names.enumerated() {
+            _ = try await root.call("user.create", [["username": .string(name), "locked": .bool(i % 2 == 0), "full_name": .string(i == 6 ? "50%_off" : "N\(i)")]])
+        }
+        let cases: [JSON] = [
+            [["username", "^", "am"]], [["username", "C^", "am"]], [["username", "^", "d_"]], [["username", "$", "y"]],
+            [["username", "!=", "bob"]], [["locked", "=", true]], [["locked", "!=", true]], [["id", "in", [1, 3, 99]]],
+            [["id", "nin", [1, 3]]], [["id", ">", 4], ["id", "<=", 6]], [["email", "=", nil]], [["email", "!=", nil]],
+            [["OR", [["username", "=", "amy"], ["username", "=", "zed"]]]], [["username", "~", "^b.b"]],
+            [["full_name", "^", "50%"]], [["full_name", "^", "5_"]], [["full_name", "$", "%_off"]], [["username", "^", "d_"]],
+        ]
+        for filters in cases {
+            let viaQuery = try await root.call("user.query", [filters, ["select": ["username"], "order_by": ["username"]]])
+            let everything = try await root.call("user.query", [[], [:]])
+            let expected = try QueryEngine.run(everything.arrayValue ?? [], filters: QueryFilter.parseList(filters),
+                                               options: QueryOptions.parse(["select": ["username"], "order_by": ["username"]]))
+            #expect(viaQuery == expected, "filters \(filters)")
+        }
+        await root.close()
+        await daemon.stop()
+    }
+}
+
+/// Records every event it sees, to check what CRUD writes publish.
+struct EventRecorderPlugin: Plugin {
+    let name = "recorder"
+    let dependencies = ["core"]
+
+    func setUp(_ context: PluginContext) async throws {
+        let box = RecordedEvents()
+        context.onEvent("user.*") { event in box.append(event) }
+        try context.register(MethodDescriptor("test.recorded_events", returns: true, roles: [Role.readonlyAdmin]) { _, _ in
+            .array(box.all.map { ["name": .string($0.name), "kind": .string($0.kind.rawValue), "id": $0.id, "username": $0.fields["username"] ?? .null] })
+        })
+    }
+}
+
+import Synchronization
+
+final class RecordedEvents: Sendable {
+    private let events = Mutex<[Event]>([])
+    func append(_ event: Event) { events.withLock { $0.append(event) } }
+    var all: [Event] { events.withLock { $0 } }
+}
