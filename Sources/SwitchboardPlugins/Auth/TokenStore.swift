@@ -67,7 +67,8 @@ final class TokenStore: Sendable {
     }
 
     static func randomToken() -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        // Alphanumeric only: a token starting with "-" would read as an option on a command line.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var rng = SystemRandomNumberGenerator()
         return String((0..<64).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
     }

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import SwitchboardCore
+import SwitchboardServer
+
+@Suite struct ConfigurationTests {
+    func error(_ text: String) -> String? {
+        var configuration = DaemonConfiguration(stateDir: "/tmp/x")
+        do {
+            try configuration.apply(try JSON.parse(text))
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func seedExampleIsAcceptedExceptItsDriver() throws {
+        // Seed 000's example file, verbatim in shape; MongoDB is its datastore, which Switchboard does not speak.
+        let seed = """
+            {"datastore": {"driver": "mongodb", "dsn": "mongodb://localhost"},
+             "dispatcher": {"pidfile": "/var/run/dispatcher.pid", "websocket-port": 5000, "frontend-port": 8180, "tls": false,
+                            "logging": "syslog", "plugin-dirs": ["/usr/local/lib/dispatcher/plugins", "/opt/dispatcher-plugins"]},
+             "etcd": {"pidfile": "/var/run/etcd.pid", "logging": "syslog", "plugin-dirs": ["/usr/local/lib/etcd/plugins"]},
+             "cli": {"plugin-dirs": ["/usr/local/lib/freenascli/plugins"]}}
+            """
+        #expect(error(seed) == "datastore.driver: 'mongodb' is not available; supported: sqlite")
+        let fixed = seed.replacingOccurrences(of: "\"mongodb\", \"dsn\": \"mongodb://localhost\"", with: "\"sqlite\", \"dsn\": \"/tmp/x.db\"")
+        var configuration = DaemonConfiguration(stateDir: "/tmp/x")
+        try configuration.apply(try JSON.parse(fixed))
+        #expect(configuration.websocketPort == 5000)
+        #expect(configuration.pluginDirs == ["/usr/local/lib/dispatcher/plugins", "/opt/dispatcher-plugins"])
+        #expect(configuration.resolvedDatabasePath == "/tmp/x.db")
+        #expect(configuration.pidfile == "/var/run/dispatcher.pid")
+    }
+
+    @Test(arguments: [
+        (#"{"bogus": {}}"#, "bogus: unknown section"),
+        (#"{"dispatcher": {"websocket-prot": 5000}}"#, "dispatcher.websocket-prot: unknown key"),
+        (#"{"dispatcher": {"websocket-port": "5000"}}"#, "dispatcher.websocket-port: must be an integer from 0 to 65535"),
+        (#"{"dispatcher": {"websocket-port": 70000}}"#, "dispatcher.websocket-port: must be an integer"),
+        (#"{"dispatcher": {"tls": "yes"}}"#, "dispatcher.tls: must be true or false"),
+        (#"{"dispatcher": {"logging": "carrier-pigeon"}}"#, "dispatcher.logging: must be stderr, syslog or console"),
+        (#"{"dispatcher": {"plugin-dirs": "/opt"}}"#, "dispatcher.plugin-dirs: must be a list"),
+        (#"{"dispatcher": {"plugin-dirs": [1]}}"#, "dispatcher.plugin-dirs.0: must be a non-empty string"),
+        (#"{"dispatcher": {"max-running-calls": 0}}"#, "dispatcher.max-running-calls: must be an integer from 1"),
+        (#"{"dispatcher": []}"#, "dispatcher: must be an object"),
+        (#"{"plugins": {"user": {"enabled": "no"}}}"#, "plugins.user.enabled: must be true or false"),
+        (#"{"plugins": {"user": 3}}"#, "plugins.user: must be an object"),
+        (#"{"datastore": {"dsn": ""}}"#, "datastore.dsn: must be a non-empty string"),
+        ("[]", "the configuration must be a JSON object"),
+    ])
+    func badValuesNameTheirKey(text: String, expected: String) {
+        let message = error(text)
+        #expect(message?.hasPrefix(expected) == true, "got \(message ?? "no error")")
+    }
+
+    @Test func environmentOverridesTheFile() throws {
+        var configuration = DaemonConfiguration(stateDir: "/tmp/x")
+        try configuration.apply(try JSON.parse(#"{"dispatcher": {"websocket-port": 6000, "listen": "0.0.0.0"}}"#))
+        try configuration.apply(environment: ["SWITCHBOARD_PORT": "7000", "SWITCHBOARD_STATE_DIR": "/tmp/y"])
+        #expect(configuration.websocketPort == 7000)
+        #expect(configuration.listen == "0.0.0.0")
+        #expect(configuration.stateDir == "/tmp/y")
+        #expect(throws: ConfigurationError.self) { try configuration.apply(environment: ["SWITCHBOARD_PORT": "many"]) }
+    }
+
+    @Test func binaryRefusesABadFileNamingTheKey() throws {
+        let dir = TestDaemon.makeStateDir()
+        let file = dir + "/bad.conf"
+        try #"{"dispatcher": {"websocket-port": -1}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let output = try Binary.run(["serve", "--config", file, "--state-dir", dir])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("dispatcher.websocket-port"))
+        try "{ not json".write(toFile: file, atomically: true, encoding: .utf8)
+        let broken = try Binary.run(["serve", "--config", file, "--state-dir", dir])
+        #expect(broken.status == 2)
+        #expect(broken.stderr.contains("not valid JSON"))
+        let missing = try Binary.run(["serve", "--config", dir + "/nope.conf", "--state-dir", dir])
+        #expect(missing.status == 2)
+    }
+
+    @Test func pluginFailingSetUpStopsStartup() async throws {
+        await #expect(throws: (any Error).self) {
+            _ = try await TestDaemon.start { $0.plugins = ["user": ["bcrypt_cost": 99]] }
+        }
+        await #expect(throws: PluginLoadError.self) {
+            _ = try await TestDaemon.start { $0.plugins = ["user": ["enabled": false]] }
+        }
+    }
+}
