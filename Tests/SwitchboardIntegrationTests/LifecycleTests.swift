@@ -70,12 +70,7 @@ import SwitchboardServer
 
     @Test func killedBinaryLeavesALockTheNextStartTakesOver() async throws {
         let dir = TestDaemon.makeStateDir()
-        let process = try Binary.start(["serve", "--state-dir", dir, "--port", "0"])
-        let socket = dir + "/switchboard.sock"
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let (process, socket) = try await Binary.serve(stateDir: dir)
         let client = try await RPCClient.connect(to: ConnectionTarget(.unix(path: socket)))
         #expect(try await client.call("core.ping") == "pong")
         kill(process.processIdentifier, SIGKILL)
@@ -89,12 +84,7 @@ import SwitchboardServer
 
     @Test func sigtermStopsTheBinaryCleanly() async throws {
         let dir = TestDaemon.makeStateDir()
-        let process = try Binary.start(["serve", "--state-dir", dir, "--port", "0"])
-        let socket = dir + "/switchboard.sock"
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let (process, socket) = try await Binary.serve(stateDir: dir)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

@@ -12,12 +12,15 @@ public struct Event: Sendable, Equatable {
     public var id: JSON
     public var fields: JSON
     public var extra: JSON
+    /// When set, only this user's sessions (and FULL_ADMIN) receive the event: a job is seen by its owner.
+    public var owner: String?
 
-    public init(name: String, kind: EventKind, id: JSON = .null, fields: JSON = .null, extra: JSON = .null) {
+    public init(name: String, kind: EventKind, id: JSON = .null, fields: JSON = .null, extra: JSON = .null, owner: String? = nil) {
         self.name = name
         self.kind = kind
         self.id = id
         self.fields = fields
         self.extra = extra
+        self.owner = owner
     }
 }

@@ -1,9 +1,11 @@
 import Synchronization
 
-/// Where events are published; subscribers and server-side handlers receive those matching their mask.
+/// Where events are published, and who receives them: server-side handlers and session subscriptions.
 ///
-/// Masks: an exact name, `*` for every event, or `prefix.*` for a namespace.
-/// Handlers run synchronously in `publish` and must return quickly: they hand work off, they do not do it.
+/// Masks: an exact name, `*` for every event, or `prefix.*` for a namespace. A session receives an event only
+/// while authenticated, only if its roles admit the event's type, and only once per publish however many of
+/// its subscriptions match. Handlers and deliveries run synchronously in `publish` and never block: handlers
+/// hand work off, deliveries only queue an encoded frame.
 public final class EventBus: Sendable {
     public typealias Handler = @Sendable (Event) -> Void
 
@@ -11,38 +13,120 @@ public final class EventBus: Sendable {
         let value: UInt64
     }
 
-    struct Entry {
+    struct HandlerEntry {
         let mask: String
         let handler: Handler
     }
 
+    struct Subscription {
+        let id: String
+        let mask: String
+        let session: Session
+    }
+
     struct State {
         var next: UInt64 = 0
-        var entries: [UInt64: Entry] = [:]
+        var handlers: [UInt64: HandlerEntry] = [:]
+        var subscriptions: [String: Subscription] = [:]
+        var types: [String: EventTypeDescriptor] = [:]
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
+    // MARK: - Event types
+
+    public func register(_ type: EventTypeDescriptor) {
+        state.withLock { $0.types[type.name] = type }
+    }
+
+    public var types: [EventTypeDescriptor] {
+        state.withLock { Array($0.types.values) }.sorted { $0.name < $1.name }
+    }
+
+    public func type(_ name: String) -> EventTypeDescriptor? {
+        state.withLock { $0.types[name] }
+    }
+
+    // MARK: - Server-side handlers
+
     @discardableResult
     public func addHandler(mask: String, _ handler: @escaping Handler) -> Token {
         state.withLock { state in
             state.next += 1
-            state.entries[state.next] = Entry(mask: mask, handler: handler)
+            state.handlers[state.next] = HandlerEntry(mask: mask, handler: handler)
             return Token(value: state.next)
         }
     }
 
     public func removeHandler(_ token: Token) {
-        state.withLock { _ = $0.entries.removeValue(forKey: token.value) }
+        state.withLock { _ = $0.handlers.removeValue(forKey: token.value) }
     }
 
+    // MARK: - Subscriptions
+
+    /// Subscribes a session to a name or mask; returns the subscription id.
+    /// - Throws: `CallError` ENOENT for an unknown event name, EACCES when the session's roles do not admit it.
+    public func subscribe(session: Session, name: String) throws(CallError) -> String {
+        guard let credentials = session.credentials else { throw CallError.notAuthenticated }
+        let isMask = name == "*" || name.hasSuffix(".*")
+        if !isMask {
+            guard let type = type(name) else { throw CallError(Errno.ENOENT, "No event named \(name)") }
+            guard credentials.allows(anyOf: type.roles) else { throw CallError.notAuthorized }
+        }
+        let id = Session.makeID()
+        state.withLock { $0.subscriptions[id] = Subscription(id: id, mask: name, session: session) }
+        return id
+    }
+
+    /// Removes a subscription of this session; false when it has no such subscription.
+    @discardableResult
+    public func unsubscribe(session: Session, id: String) -> Bool {
+        state.withLock { state in
+            guard let subscription = state.subscriptions[id], subscription.session === session else { return false }
+            state.subscriptions.removeValue(forKey: id)
+            return true
+        }
+    }
+
+    /// Removes every subscription of a session (its connection closed).
+    public func unsubscribeAll(session: Session) {
+        state.withLock { state in
+            state.subscriptions = state.subscriptions.filter { $0.value.session !== session }
+        }
+    }
+
+    public var subscriptionCount: Int { state.withLock { $0.subscriptions.count } }
+
+    // MARK: - Publishing
+
     public func publish(_ event: Event) {
-        let handlers = state.withLock { state in
-            state.entries.values.filter { Self.matches(mask: $0.mask, name: event.name) }.map(\.handler)
+        let (handlers, subscriptions, type) = state.withLock { state in
+            (state.handlers.values.filter { Self.matches(mask: $0.mask, name: event.name) }.map(\.handler),
+             state.subscriptions.values.filter { Self.matches(mask: $0.mask, name: event.name) }.map(\.session),
+             state.types[event.name])
         }
         for handler in handlers { handler(event) }
+        guard !subscriptions.isEmpty else { return }
+        let frames = EncodedFrames()
+        var delivered = Set<ObjectIdentifier>()
+        for session in subscriptions {
+            guard delivered.insert(ObjectIdentifier(session)).inserted,
+                  let outbox = session.outbox,
+                  let credentials = session.credentials,
+                  Self.admits(credentials, type: type, event: event)
+            else { continue }
+            outbox.deliver(event, frames: frames)
+        }
+    }
+
+    static func admits(_ credentials: Credentials, type: EventTypeDescriptor?, event: Event) -> Bool {
+        if credentials.roles.contains(Role.fullAdmin) { return true }
+        // Events of no declared type are for FULL_ADMIN only.
+        guard let type, credentials.allows(anyOf: type.roles) else { return false }
+        if let owner = event.owner { return owner == credentials.username }
+        return true
     }
 
     public static func matches(mask: String, name: String) -> Bool {

@@ -205,15 +205,10 @@ final class SchemaEvaluator {
             }
         }
         if let additional = schema["additionalProperties"] {
-            for (name, value) in object where !localEvaluated.contains(name) {
-                localEvaluated.insert(name)
-                let childPath = Self.child(path, name)
-                if case .bool(false) = additional {
-                    report(collect, childPath, "Extra inputs are not permitted")
-                    result.valid = false
-                } else if !evaluate(additional, value, base: base, path: childPath, collect: collect).valid {
-                    result.valid = false
-                }
+            let remaining = object.filter { !localEvaluated.contains($0.key) }
+            localEvaluated.formUnion(remaining.keys)
+            if !applyToProperties(additional, remaining, base: base, path: path, collect: collect) {
+                result.valid = false
                 if failed() { return }
             }
         }
@@ -234,18 +229,29 @@ final class SchemaEvaluator {
         }
         result.properties.formUnion(localEvaluated)
         if let unevaluated = schema["unevaluatedProperties"] {
-            for (name, value) in object where !result.properties.contains(name) {
-                let childPath = Self.child(path, name)
-                if case .bool(false) = unevaluated {
-                    report(collect, childPath, "Extra inputs are not permitted")
-                    result.valid = false
-                } else if !evaluate(unevaluated, value, base: base, path: childPath, collect: collect).valid {
-                    result.valid = false
-                }
+            let remaining = object.filter { !result.properties.contains($0.key) }
+            if !applyToProperties(unevaluated, remaining, base: base, path: path, collect: collect) {
+                result.valid = false
                 if failed() { return }
             }
             result.properties.formUnion(object.keys)
         }
+    }
+
+    /// `additionalProperties` and `unevaluatedProperties`: one subschema for each property the others left.
+    private func applyToProperties(_ subschema: JSON, _ properties: JSONObject, base: String, path: String, collect: Bool) -> Bool {
+        var valid = true
+        for (name, value) in properties {
+            let childPath = Self.child(path, name)
+            if case .bool(false) = subschema {
+                report(collect, childPath, "Extra inputs are not permitted")
+                valid = false
+            } else if !evaluate(subschema, value, base: base, path: childPath, collect: collect).valid {
+                valid = false
+            }
+            if !valid && !collect { return false }
+        }
+        return valid
     }
 
     private func evaluateArrayKeywords(

@@ -57,6 +57,8 @@ public struct CRUDService: Sendable {
     public func register(in context: PluginContext) async throws {
         try await context.datastore.prepare(table)
         context.register(ServiceDescriptor(name: namespace, kind: .crud, description: description))
+        context.events.register(EventTypeDescriptor(
+            eventName, description: "\(namespace) entries added, changed and removed.", roles: readRoles, schema: entry))
         let service = self
         let runtime = context.runtime
         let idSchema: JSON = ["type": "integer"]

@@ -39,6 +39,8 @@ public struct ConfigService: Sendable {
     public func register(in context: PluginContext) async throws {
         try await context.datastore.prepare(table)
         context.register(ServiceDescriptor(name: namespace, kind: .config, description: description))
+        context.events.register(EventTypeDescriptor(
+            "\(namespace).config", description: "The \(namespace) configuration changed.", roles: readRoles, schema: entry))
         let service = self
         let runtime = context.runtime
         try context.register(MethodDescriptor(

@@ -48,6 +48,8 @@ public final class Session: Sendable {
     public let dialect: String
     public let origin: SessionOrigin
     public let limiter: CallLimiter
+    /// Where events for this session go; `nil` for sessions that cannot receive events (internal calls).
+    public let outbox: (any EventOutbox)?
     public let createdAt: ContinuousClock.Instant
 
     struct State {
@@ -58,8 +60,9 @@ public final class Session: Sendable {
     private let state: Mutex<State>
 
     public init(id: String = Session.makeID(), dialect: String, origin: SessionOrigin, limits: CallLimiter.Limits = .init(),
-                credentials: Credentials? = nil) {
+                credentials: Credentials? = nil, outbox: (any EventOutbox)? = nil) {
         self.id = id
+        self.outbox = outbox
         self.dialect = dialect
         self.origin = origin
         self.limiter = CallLimiter(limits: limits)

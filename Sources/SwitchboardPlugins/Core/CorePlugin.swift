@@ -45,6 +45,38 @@ public struct CorePlugin: Plugin {
         })
 
         try context.register(MethodDescriptor(
+            "core.subscribe",
+            description: "Subscribes this session to an event name, `*` or `prefix.*`; returns the subscription id. Events arrive as collection_update notifications.",
+            params: [Parameter("name", schema: ["type": "string", "minLength": 1, "maxLength": 1024])],
+            returns: ["type": "string"], roles: [Role.authenticated], flags: .readonly
+        ) { ctx, args in
+            .string(try runtime.events.subscribe(session: ctx.session, name: args[0].stringValue ?? ""))
+        })
+
+        try context.register(MethodDescriptor(
+            "core.unsubscribe", description: "Ends a subscription of this session.",
+            params: [Parameter("id", schema: ["type": "string"])],
+            returns: ["type": "null"], roles: [Role.authenticated], flags: .readonly
+        ) { ctx, args in
+            guard runtime.events.unsubscribe(session: ctx.session, id: args[0].stringValue ?? "") else {
+                throw CallError(Errno.ENOENT, "No subscription \(args[0]) on this session")
+            }
+            return .null
+        })
+
+        try context.register(MethodDescriptor(
+            "core.get_events", description: "Every event type with its description and roles.",
+            returns: ["type": "object"], roles: [Role.authenticated], flags: .readonly
+        ) { ctx, _ in
+            var events = JSONObject()
+            for type in runtime.events.types where ctx.credentials?.allows(anyOf: type.roles) == true {
+                events[type.name] = ["description": .string(type.description), "roles": JSON(strings: type.roles),
+                                     "schema": type.schema]
+            }
+            return .object(events)
+        })
+
+        try context.register(MethodDescriptor(
             "core.set_options",
             description: "Sets session options: legacy_jobs (job calls return the id at once), private_methods, py_exceptions. Returns all options.",
             params: [Parameter("options", schema: [

@@ -34,6 +34,9 @@ public struct DaemonConfiguration: Sendable {
     public var stateDir: String
     public var maxRunningCalls = 10
     public var maxQueuedCalls = 20
+    /// Bound of each connection's queue of unsent frames; a client that falls further behind is disconnected.
+    public var maxOutboundMessages = 4_096
+    public var maxOutboundBytes = 8 << 20
     /// Largest accepted WebSocket message.
     public var maxMessageSize = 1 << 20
     /// The `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
@@ -86,7 +89,7 @@ public struct DaemonConfiguration: Sendable {
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
-        "state-dir", "max-running-calls", "max-queued-calls", "max-message-size",
+        "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
     ]
 
     /// Applies a configuration document, refusing unknown keys and bad values by their path.
@@ -133,6 +136,8 @@ public struct DaemonConfiguration: Sendable {
             if let v = section["state-dir"] { stateDir = try Self.string(v, "dispatcher.state-dir") }
             if let v = section["max-running-calls"] { maxRunningCalls = try Self.integer(v, "dispatcher.max-running-calls", 1...10_000) }
             if let v = section["max-queued-calls"] { maxQueuedCalls = try Self.integer(v, "dispatcher.max-queued-calls", 0...100_000) }
+            if let v = section["max-outbound-messages"] { maxOutboundMessages = try Self.integer(v, "dispatcher.max-outbound-messages", 16...1_000_000) }
+            if let v = section["max-outbound-bytes"] { maxOutboundBytes = try Self.integer(v, "dispatcher.max-outbound-bytes", 65_536...(1 << 30)) }
             if let v = section["max-message-size"] { maxMessageSize = try Self.integer(v, "dispatcher.max-message-size", 1024...(64 << 20)) }
         }
         if let plugins = root["plugins"] {

@@ -15,6 +15,7 @@ enum Routes {
         let handler = JSONRPCWebSocketHandler(
             runtime: runtime,
             limits: CallLimiter.Limits(maxRunning: configuration.maxRunningCalls, maxQueued: configuration.maxQueuedCalls),
+            outboundLimits: OutboundQueue.Limits(maxMessages: configuration.maxOutboundMessages, maxBytes: configuration.maxOutboundBytes),
             maxMessageSize: configuration.maxMessageSize)
         for path in jsonRPCPaths {
             router.ws(RouterPath(path)) { inbound, outbound, context in

@@ -90,7 +90,8 @@ public enum JSONRPCCodec {
     }
 
     public static func encodeInvalid(id: JSON, code: Int, message: String, reason: String) -> [UInt8] {
-        let errno = code == invalidParams ? Errno.EINVAL : Errno.EINVAL
+        // Every frame-level refusal is a bad argument from the client's side: EINVAL.
+        let errno = Errno.EINVAL
         var writer = JSONWriter(capacity: 128)
         writer.write([
             "jsonrpc": "2.0", "id": id,
@@ -107,6 +108,13 @@ public enum JSONRPCCodec {
         if !event.extra.isNull { params["extra"] = event.extra }
         var writer = JSONWriter(capacity: 256)
         writer.write(["jsonrpc": "2.0", "method": "collection_update", "params": .object(params)])
+        return writer.bytes
+    }
+
+    public static func encodeUnsubscribed(collection: String, error: CallError?) -> [UInt8] {
+        var writer = JSONWriter(capacity: 128)
+        writer.write(["jsonrpc": "2.0", "method": "notify_unsubscribed",
+                      "params": ["collection": .string(collection), "error": error?.errorObject ?? .null]])
         return writer.bytes
     }
 

@@ -57,6 +57,17 @@ enum Binary {
                       stderr: String(decoding: stderrData, as: UTF8.self))
     }
 
+    /// Starts `switchboard serve` on a state folder and waits until its local socket exists.
+    static func serve(stateDir: String) async throws -> (Process, socket: String) {
+        let process = try start(["serve", "--state-dir", stateDir, "--port", "0"])
+        let socket = stateDir + "/switchboard.sock"
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return (process, socket)
+    }
+
     /// Starts `switchboard serve` in the background.
     static func start(_ arguments: [String]) throws -> Process {
         guard let path else { throw CocoaError(.fileNoSuchFile) }

@@ -1,0 +1,15 @@
+import SwitchboardCore
+import SwitchboardWire
+
+/// Events for a JSON-RPC session: encoded once per publish as `collection_update`, queued on the connection.
+struct JSONRPCOutbox: EventOutbox {
+    let queue: OutboundQueue
+
+    func deliver(_ event: Event, frames: EncodedFrames) {
+        queue.enqueue(frames.frame("jsonrpc") { JSONRPCCodec.encodeEvent(event) })
+    }
+
+    func unsubscribed(name: String, error: CallError?) {
+        queue.enqueue(JSONRPCCodec.encodeUnsubscribed(collection: name, error: error))
+    }
+}
