@@ -9,6 +9,7 @@ public final class Runtime: Sendable {
     public let events: EventBus
     public let datastore: any Datastore
     public let pipeline: CallPipeline
+    public let jobs: JobManager
     public let logger: Logger
     /// Where plugins may keep files (job logs, keys); created at start.
     public let stateDirectory: String
@@ -20,7 +21,8 @@ public final class Runtime: Sendable {
 
     public init(
         datastore: any Datastore, stateDirectory: String, logger: Logger, version: String = Runtime.version,
-        pipeline: CallPipeline = CallPipeline(), registry: MethodRegistry = MethodRegistry(), events: EventBus = EventBus()
+        pipeline: CallPipeline = CallPipeline(), registry: MethodRegistry = MethodRegistry(), events: EventBus = EventBus(),
+        jobLimits: JobManager.Limits = JobManager.Limits()
     ) {
         self.datastore = datastore
         self.stateDirectory = stateDirectory
@@ -29,6 +31,7 @@ public final class Runtime: Sendable {
         self.pipeline = pipeline
         self.registry = registry
         self.events = events
+        self.jobs = JobManager(datastore: datastore, events: events, stateDirectory: stateDirectory, logger: logger, limits: jobLimits)
         self.startedAt = .now
         self.internalSession = Session.makeInternal()
     }
@@ -37,9 +40,9 @@ public final class Runtime: Sendable {
 
     /// Runs one call through the pipeline for `session`.
     /// - Throws: `CallError` only.
-    public func call(_ method: String, _ params: [JSON], session: Session) async throws(CallError) -> JSON {
+    public func call(_ method: String, _ params: [JSON], session: Session, messageID: JSON = .null) async throws(CallError) -> JSON {
         guard let descriptor = registry.method(method) else { throw CallError.methodNotFound(method) }
-        let context = CallContext(session: session, runtime: self, method: method, logger: logger)
+        let context = CallContext(session: session, runtime: self, method: method, logger: logger, messageID: messageID)
         return try await pipeline.run(Call(method: descriptor, params: params, context: context))
     }
 

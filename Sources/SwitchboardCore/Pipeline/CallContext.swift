@@ -6,12 +6,15 @@ public struct CallContext: Sendable {
     public let runtime: Runtime
     public let method: String
     public let logger: Logger
+    /// The client's id for this request (JSON-RPC `id`), `null` when the dialect has none; kept in a job's `message_ids`.
+    public let messageID: JSON
 
-    public init(session: Session, runtime: Runtime, method: String, logger: Logger) {
+    public init(session: Session, runtime: Runtime, method: String, logger: Logger, messageID: JSON = .null) {
         self.session = session
         self.runtime = runtime
         self.method = method
         self.logger = logger
+        self.messageID = messageID
     }
 
     public var credentials: Credentials? { session.credentials }

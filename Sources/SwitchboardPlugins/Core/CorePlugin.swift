@@ -76,6 +76,74 @@ public struct CorePlugin: Plugin {
             return .object(events)
         })
 
+        context.events.register(EventTypeDescriptor(
+            JobManager.eventName, description: "Jobs: added when submitted, changed on progress and when they end. A session sees its own jobs; FULL_ADMIN sees all.",
+            roles: [Role.authenticated]))
+
+        try context.register(MethodDescriptor(
+            "core.get_jobs", description: "Jobs, with the query language (e.g. [[\"id\", \"=\", 12]]). Without FULL_ADMIN only your own.",
+            params: [Parameter("filters", schema: ["type": "array"], default: []),
+                     Parameter("options", schema: ["type": "object"], default: [:])],
+            returns: true, roles: [Role.authenticated], flags: .readonly
+        ) { ctx, args in
+            let filters = try QueryFilter.parseList(args[0], attribute: "filters")
+            let options = try QueryOptions.parse(args[1], attribute: "options")
+            return try await runtime.jobs.query(filters: filters, options: options, credentials: ctx.credentials)
+        })
+
+        try context.register(MethodDescriptor(
+            "core.job_wait", description: "Waits for a job to end; returns its result or fails with its error.",
+            params: [Parameter("id", schema: ["type": "integer"])], returns: true, roles: [Role.authenticated], flags: .readonly
+        ) { ctx, args in
+            let record = try await runtime.jobs.wait(args[0].intValue ?? 0, credentials: ctx.credentials)
+            if let error = record.callError { throw error }
+            return record.result
+        })
+
+        try context.register(MethodDescriptor(
+            "core.job_abort", description: "Aborts a job: a waiting one at once, a running abortable one by cancellation.",
+            params: [Parameter("id", schema: ["type": "integer"])], returns: ["type": "null"], roles: [Role.authenticated]
+        ) { ctx, args in
+            try await runtime.jobs.abort(args[0].intValue ?? 0, credentials: ctx.credentials)
+            return .null
+        })
+
+        try context.register(MethodDescriptor.job(
+            "core.bulk",
+            description: "Calls a method once per params list with the caller's rights, as one job; returns [{job_id, result, error}].",
+            params: [Parameter("method", schema: ["type": "string", "minLength": 1]),
+                     Parameter("params", schema: ["type": "array", "items": ["type": "array"]]),
+                     Parameter("description", schema: ["type": ["string", "null"]], default: nil)],
+            returns: ["type": "array"], roles: [Role.authenticated],
+            options: JobOptions(lock: { args in "bulk:\(args[0].stringValue ?? "")" }, abortable: true,
+                                description: { args in args[2].stringValue })
+        ) { job, args in
+            let method = args[0].stringValue ?? ""
+            let calls = args[1].arrayValue ?? []
+            var results: [JSON] = []
+            for (index, params) in calls.enumerated() {
+                try Task.checkCancellation()
+                var entry: JSONObject = ["job_id": nil, "result": nil, "error": nil]
+                do {
+                    let isJob = runtime.registry.method(method)?.flags.contains(.job) == true
+                    let value = try await runtime.call(method, params.arrayValue ?? [], session: job.call.session)
+                    if isJob, let subID = value.intValue, job.call.session.options.legacyJobs {
+                        entry["job_id"] = .int(subID)
+                        let record = try await runtime.jobs.wait(subID)
+                        if let error = record.callError { throw error }
+                        entry["result"] = record.result
+                    } else {
+                        entry["result"] = value
+                    }
+                } catch let error as CallError {
+                    entry["error"] = .string(error.reason)
+                }
+                results.append(.object(entry))
+                await job.setProgress((index + 1) * 100 / max(calls.count, 1), "\(index + 1) of \(calls.count)")
+            }
+            return .array(results)
+        })
+
         try context.register(MethodDescriptor(
             "core.set_options",
             description: "Sets session options: legacy_jobs (job calls return the id at once), private_methods, py_exceptions. Returns all options.",

@@ -39,6 +39,8 @@ public struct DaemonConfiguration: Sendable {
     public var maxOutboundBytes = 8 << 20
     /// Largest accepted WebSocket message.
     public var maxMessageSize = 1 << 20
+    /// The `jobs` section: concurrency, retention and the shutdown grace period.
+    public var jobs = JobManager.Limits()
     /// The `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
     public var plugins: JSON = [:]
 
@@ -85,7 +87,8 @@ public struct DaemonConfiguration: Sendable {
         return configuration
     }
 
-    static let sections: Set<String> = ["datastore", "dispatcher", "plugins", "etcd", "cli"]
+    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "plugins", "etcd", "cli"]
+    static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds"]
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
@@ -139,6 +142,13 @@ public struct DaemonConfiguration: Sendable {
             if let v = section["max-outbound-messages"] { maxOutboundMessages = try Self.integer(v, "dispatcher.max-outbound-messages", 16...1_000_000) }
             if let v = section["max-outbound-bytes"] { maxOutboundBytes = try Self.integer(v, "dispatcher.max-outbound-bytes", 65_536...(1 << 30)) }
             if let v = section["max-message-size"] { maxMessageSize = try Self.integer(v, "dispatcher.max-message-size", 1024...(64 << 20)) }
+        }
+        if let section = root["jobs"] {
+            let jobs = try Self.object(section, "jobs", known: Self.jobKeys)
+            if let v = jobs["max-running"] { self.jobs.maxRunning = try Self.integer(v, "jobs.max-running", 1...10_000) }
+            if let v = jobs["retention-count"] { self.jobs.retentionCount = try Self.integer(v, "jobs.retention-count", 1...10_000_000) }
+            if let v = jobs["retention-days"] { self.jobs.retentionAge = .seconds(86_400 * (try Self.integer(v, "jobs.retention-days", 1...36_500))) }
+            if let v = jobs["shutdown-grace-seconds"] { self.jobs.shutdownGrace = .seconds(try Self.integer(v, "jobs.shutdown-grace-seconds", 0...3_600)) }
         }
         if let plugins = root["plugins"] {
             guard case .object(let section) = plugins else { throw ConfigurationError(path: "plugins", reason: "must be an object") }

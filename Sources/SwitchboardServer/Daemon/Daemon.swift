@@ -54,9 +54,10 @@ public final class Daemon: Sendable {
         defer { if let pidfile = configuration.pidfile { try? FileManager.default.removeItem(atPath: pidfile) } }
 
         let datastore = try SQLiteDatastore(path: configuration.resolvedDatabasePath)
-        let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger)
+        let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs)
         let loader = PluginLoader(runtime: runtime)
         do {
+            try await runtime.jobs.start()
             try await loader.load(plugins, configuration: configuration.plugins)
         } catch {
             try? await datastore.close()
@@ -114,10 +115,10 @@ public final class Daemon: Sendable {
             try await group.run()
         } catch {
             logger.error("listener failed: \(error)")
-            await shutdown(loader: loader, datastore: datastore)
+            await shutdown(runtime: runtime, loader: loader, datastore: datastore)
             throw error
         }
-        await shutdown(loader: loader, datastore: datastore)
+        await shutdown(runtime: runtime, loader: loader, datastore: datastore)
     }
 
     /// Stops as SIGTERM does: listeners close, then plugins and the datastore.
@@ -126,8 +127,9 @@ public final class Daemon: Sendable {
         if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
     }
 
-    private func shutdown(loader: PluginLoader, datastore: SQLiteDatastore) async {
+    private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: SQLiteDatastore) async {
         logger.info("shutting down")
+        await runtime.jobs.shutdown()
         await loader.unloadAll()
         try? await datastore.close()
         if let socketPath = configuration.resolvedSocketPath { try? FileManager.default.removeItem(atPath: socketPath) }

@@ -62,7 +62,7 @@ struct JSONRPCWebSocketHandler: Sendable {
                             }
                         case .call(let id, let method, let params):
                             calls.addTask {
-                                let result = await SessionCalls.perform(runtime, session: session, method: method, params: params)
+                                let result = await SessionCalls.perform(runtime, session: session, method: method, params: params, messageID: id)
                                 switch result {
                                 case .success(let value):
                                     queue.enqueue(JSONRPCCodec.encodeResult(id: id, result: value))

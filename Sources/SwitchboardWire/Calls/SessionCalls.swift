@@ -2,7 +2,7 @@ import SwitchboardCore
 
 /// The one way every dialect runs a call: take a slot in the session's limiter, run the pipeline, give the slot back.
 public enum SessionCalls {
-    public static func perform(_ runtime: Runtime, session: Session, method: String, params: [JSON]) async -> Result<JSON, CallError> {
+    public static func perform(_ runtime: Runtime, session: Session, method: String, params: [JSON], messageID: JSON = .null) async -> Result<JSON, CallError> {
         do {
             try await session.limiter.acquire()
         } catch {
@@ -10,7 +10,7 @@ public enum SessionCalls {
         }
         defer { session.limiter.release() }
         do {
-            return .success(try await runtime.call(method, params, session: session))
+            return .success(try await runtime.call(method, params, session: session, messageID: messageID))
         } catch {
             return .failure(error)
         }

@@ -99,6 +99,39 @@ struct TestPlugin: Plugin {
             try await Task.sleep(for: .milliseconds(args[0].intValue ?? 0))
             return true
         })
+        // A job that reports progress each step, logs a line per step, and fails when asked to.
+        try context.register(MethodDescriptor.job(
+            "test.job", params: [Parameter("steps", schema: ["type": "integer", "minimum": 0]),
+                                 Parameter("step_ms", schema: ["type": "integer", "minimum": 0], default: 10),
+                                 Parameter("fail", schema: ["type": "boolean"], default: false)],
+            roles: [Role.readonlyAdmin], options: JobOptions(abortable: true, description: { args in "test job of \(args[0]) steps" })
+        ) { job, args in
+            let steps = Int(args[0].intValue ?? 0)
+            for step in 0..<steps {
+                try await Task.sleep(for: .milliseconds(args[1].intValue ?? 10))
+                await job.log("step \(step + 1)")
+                await job.setProgress((step + 1) * 100 / steps, "step \(step + 1)")
+                // Repeating the same progress must not produce another event.
+                await job.setProgress((step + 1) * 100 / steps, "step \(step + 1)")
+            }
+            if args[2] == true { throw CallError(Errno.ENOSPC, "no space left for the test") }
+            return ["steps": .int(Int64(steps))]
+        })
+        for (suffix, queue) in [("serial", nil), ("exclusive", 0), ("queued", 1)] as [(String, Int?)] {
+            try context.register(MethodDescriptor.job(
+                "test.\(suffix)", params: [Parameter("milliseconds", schema: ["type": "integer"])],
+                roles: [Role.readonlyAdmin], options: JobOptions(lock: { _ in "lock-\(suffix)" }, lockQueueSize: queue, abortable: true)
+            ) { _, args in
+                try await Task.sleep(for: .milliseconds(args[0].intValue ?? 0))
+                return true
+            })
+        }
+        try context.register(MethodDescriptor.job(
+            "test.unabortable", params: [Parameter("milliseconds", schema: ["type": "integer"])], roles: [Role.readonlyAdmin]
+        ) { _, args in
+            try? await Task.sleep(for: .milliseconds(args[0].intValue ?? 0))
+            return true
+        })
         try context.register(MethodDescriptor(
             "test.echo", params: [Parameter("value", schema: true)], returns: true, roles: [Role.readonlyAdmin], flags: .readonly
         ) { _, args in args[0] })

@@ -1,0 +1,231 @@
+import Foundation
+import Testing
+import SwitchboardClient
+import SwitchboardCore
+
+@Suite(.serialized) struct JobTests {
+    func job(_ client: RPCClient, _ id: JSON) async throws -> JSON {
+        try await client.call("core.get_jobs", [[["id", "=", id]], ["get": true]])
+    }
+
+    @Test func legacyJobReturnsIdAndEventsArriveInOrder() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        _ = try await client.call("core.subscribe", ["core.get_jobs"])
+        let id = try await client.call("test.job", [4])
+        guard case .int = id else { Issue.record("job id is not an integer: \(id)"); return }
+        var events: [JSON] = []
+        while true {
+            let event = try await client.nextNotification()
+            guard event["params"]?["id"] == id else { continue }
+            events.append(event["params"]!)
+            if let state = event["params"]?["fields"]?["state"]?.stringValue, JobState(rawValue: state)?.isFinished == true { break }
+        }
+        #expect(events.first?["msg"] == "added")
+        #expect(events.first?["fields"]?["state"] == "WAITING")
+        #expect(events.dropFirst().allSatisfy { $0["msg"] == "changed" })
+        let percents = events.compactMap { $0["fields"]?["progress"]?["percent"]?.intValue }
+        #expect(percents == [25, 50, 75, 100, 100])
+        let states = events.compactMap { $0["fields"]?["state"]?.stringValue }
+        #expect(states == ["WAITING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "SUCCESS"])
+        let final = try #require(events.last?["fields"])
+        #expect(final["result"] == ["steps": 4])
+        #expect(final["method"] == "test.job")
+        #expect(final["arguments"] == [4, 10, false])
+        #expect(final["description"] == "test job of 4 steps")
+        #expect(final["time_finished"]?["$date"]?.intValue != nil)
+        // Every key of the spec's job object is there.
+        let keys = Set(final.objectValue?.keys.map { $0 } ?? [])
+        for key in ["id", "message_ids", "method", "arguments", "transient", "description", "abortable", "logs_path", "logs_excerpt",
+                    "progress", "result", "error", "exception", "exc_info", "state", "time_started", "time_finished"] {
+            #expect(keys.contains(key), "missing \(key)")
+        }
+        #expect(try await client.call("core.job_wait", [id]) == ["steps": 4])
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func failedJobCarriesItsError() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let id = try await client.call("test.job", [1, 1, true])
+        let reply = try await client.request("core.job_wait", [id])
+        #expect(reply["error"]?["data"]?["error"] == 28)
+        #expect(reply["error"]?["data"]?["reason"] == "no space left for the test")
+        let record = try await job(client, id)
+        #expect(record["state"] == "FAILED")
+        #expect(record["error"] == "no space left for the test")
+        #expect(record["exc_info"]?["errno"] == 28)
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func newStyleJobsHoldTheReply() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        _ = try await client.call("core.set_options", [["legacy_jobs": false]])
+        let reply = try await client.request("test.job", [2])
+        #expect(reply["result"] == ["steps": 2])
+        let requestID = try #require(reply["id"])
+        let jobs = try await client.call("core.get_jobs", [[["method", "=", "test.job"]]])
+        #expect(jobs[0]?["message_ids"] == [requestID])
+        let failed = try await client.request("test.job", [1, 1, true])
+        #expect(failed["error"]?["data"]?["error"] == 28)
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func lockSerialisesJobs() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        var ids: [JSON] = []
+        for _ in 0..<3 { ids.append(try await client.call("test.serial", [150])) }
+        for id in ids { _ = try await client.call("core.job_wait", [id]) }
+        let records = try await client.call("core.get_jobs", [[["method", "=", "test.serial"]], ["order_by": ["id"]]]).arrayValue ?? []
+        #expect(records.count == 3)
+        for (earlier, later) in zip(records, records.dropFirst()) {
+            let finished = earlier["time_finished"]?["$date"]?.intValue ?? .max
+            let started = later["time_started"]?["$date"]?.intValue ?? 0
+            #expect(started >= finished, "jobs with one lock overlapped")
+        }
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func lockQueueSizeZeroRefusesWhileRunning() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let first = try await client.call("test.exclusive", [400])
+        let second = try await client.request("test.exclusive", [10])
+        #expect(second["error"]?["data"]?["error"] == 16)
+        #expect(second["error"]?["data"]?["reason"] == "This job is already being performed")
+        _ = try await client.call("core.job_wait", [first])
+        // Once it ended the lock is free again.
+        let third = try await client.call("test.exclusive", [10])
+        #expect(try await client.call("core.job_wait", [third]) == true)
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func fullQueueReturnsTheQueuedJob() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let running = try await client.call("test.queued", [400])
+        try await Task.sleep(for: .milliseconds(50))
+        let queued = try await client.request("test.queued", [10])
+        let again = try await client.request("test.queued", [10])
+        #expect(queued["result"] != running)
+        #expect(again["result"] == queued["result"])
+        let record = try await job(client, queued["result"]!)
+        #expect(record["message_ids"] == [queued["id"]!, again["id"]!])
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func abortWaitingAndRunningJobs() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let holder = try await client.call("test.serial", [600])
+        let waiting = try await client.call("test.serial", [10])
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(try await job(client, waiting)["state"] == "WAITING")
+        _ = try await client.call("core.job_abort", [waiting])
+        #expect(try await job(client, waiting)["state"] == "ABORTED")
+        #expect(try await job(client, holder)["state"] == "RUNNING")
+        _ = try await client.call("core.job_abort", [holder])
+        let aborted = try await client.request("core.job_wait", [holder])
+        #expect(aborted["error"]?["data"]?["error"] == 125)
+        #expect(try await job(client, holder)["state"] == "ABORTED")
+        // A job that is not abortable says so.
+        let stubborn = try await client.call("test.unabortable", [300])
+        try await Task.sleep(for: .milliseconds(50))
+        let refusal = try await client.request("core.job_abort", [stubborn])
+        #expect(refusal["error"]?["data"]?["error"] == 22)
+        #expect(try await client.call("core.job_wait", [stubborn]) == true)
+        // Unknown job.
+        #expect(try await client.request("core.job_abort", [999_999])["error"]?["data"]?["error"] == 2)
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func jobsAreVisibleToTheirOwnerOnly() async throws {
+        let daemon = try await TestDaemon.start()
+        let alice = try await daemon.client(as: "alice", roles: ["READONLY_ADMIN"])
+        let bob = try await daemon.client(as: "bob", roles: ["READONLY_ADMIN"])
+        let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        _ = try await bob.call("core.subscribe", ["core.get_jobs"])
+        let aliceJob = try await alice.call("test.job", [1])
+        _ = try await alice.call("core.job_wait", [aliceJob])
+        #expect(try await bob.call("core.get_jobs", [[["id", "=", aliceJob]]]) == [])
+        #expect(try await bob.request("core.job_wait", [aliceJob])["error"]?["data"]?["error"] == 2)
+        #expect(try await bob.request("core.job_abort", [aliceJob])["error"]?["data"]?["error"] == 2)
+        #expect(try await admin.call("core.get_jobs", [[["id", "=", aliceJob]]]).arrayValue?.count == 1)
+        #expect(try await alice.call("core.get_jobs", [[["id", "=", aliceJob]]]).arrayValue?.count == 1)
+        // Bob's subscription saw none of Alice's job events.
+        await #expect(throws: (any Error).self) { try await bob.nextNotification(timeout: .milliseconds(300)) }
+        for client in [alice, bob, admin] { await client.close() }
+        await daemon.stop()
+    }
+
+    @Test func logsAndExcerpt() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let id = try await client.call("test.job", [30, 1])
+        _ = try await client.call("core.job_wait", [id])
+        let record = try await job(client, id)
+        let path = try #require(record["logs_path"]?.stringValue)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.split(separator: "\n").count == 30)
+        let excerpt = try #require(record["logs_excerpt"]?.stringValue)
+        let lines = excerpt.split(separator: "\n").map(String.init)
+        #expect(lines.count == 21)
+        #expect(lines[0] == "step 1")
+        #expect(lines[10] == "... 10 more lines ...")
+        #expect(lines[20] == "step 30")
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func jobsSurviveARestartAndIdsContinue() async throws {
+        let dir = TestDaemon.makeStateDir()
+        var daemon = try await TestDaemon.start(stateDir: dir)
+        var client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let id = try await client.call("test.job", [1])
+        _ = try await client.call("core.job_wait", [id])
+        await client.close()
+        await daemon.stop()
+        daemon = try await TestDaemon.start(stateDir: dir)
+        client = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await client.call("auth.login", ["admin", "pa55word"]) == true)
+        #expect(try await job(client, id)["state"] == "SUCCESS")
+        let next = try await client.call("test.job", [0])
+        #expect(next.intValue! > id.intValue!)
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func bulkCallsEachWithTheCallersRights() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let id = try await client.call("core.bulk", ["test.echo", [[1], ["two"], [], [3, 4]]])
+        let result = try await client.call("core.job_wait", [id])
+        let entries = try #require(result.arrayValue)
+        #expect(entries.count == 4)
+        #expect(entries[0] == ["job_id": nil, "result": 1, "error": nil])
+        #expect(entries[1]["result"] == "two")
+        #expect(entries[2]["error"]?.stringValue?.contains("Field required") == true)
+        #expect(entries[3]["error"]?.stringValue?.contains("Too many arguments") == true)
+        let jobs = try await client.call("core.bulk", ["test.job", [[1], [2]]])
+        let jobResults = try await client.call("core.job_wait", [jobs])
+        #expect(jobResults[0]?["job_id"]?.intValue != nil)
+        #expect(jobResults[1]?["result"] == ["steps": 2])
+        // A reader cannot use bulk to do what it may not do itself.
+        let reader = try await daemon.client(as: "reader", roles: ["READONLY_ADMIN"])
+        let denied = try await reader.call("core.bulk", ["user.create", [[["username": "sneaky"]]]])
+        let deniedResult = try await reader.call("core.job_wait", [denied])
+        #expect(deniedResult[0]?["error"] == "Not authorized")
+        await reader.close()
+        await client.close()
+        await daemon.stop()
+    }
+}
