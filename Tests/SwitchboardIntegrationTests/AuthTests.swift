@@ -155,11 +155,15 @@ import SwitchboardCore
         let root = try await daemon.rootClient()
         #expect(try await root.call("user.query", [[], ["count": true]]) == 1)
         #expect(try await root.call("system.general.config")["motd"] == "")
-        // Every method the sweep can reach: those not flagged readonly are refused.
+        // Every built-in method that changes state admits FULL_ADMIN only (or any session, for its own
+        // login state and jobs), and the reader is refused by each method that does not name its role.
         let methods = try #require(try await root.call("core.get_methods").objectValue)
-        for (name, info) in methods where info["readonly"] == false && info["no_auth_required"] == false
-            && info["roles"] != ["AUTHENTICATED"]
-        {
+        for (name, info) in methods where !name.hasPrefix("test.") && info["readonly"] == false && info["no_auth_required"] == false {
+            #expect(info["roles"]?.arrayValue?.contains("READONLY_ADMIN") == false, "\(name) changes state but admits READONLY_ADMIN")
+        }
+        for (name, info) in methods {
+            let roles = info["roles"]?.arrayValue ?? []
+            guard info["no_auth_required"] == false, !roles.contains("READONLY_ADMIN"), !roles.contains("AUTHENTICATED") else { continue }
             let reply = try await reader.request(name, [])
             #expect(reply["error"]?["data"]?["error"] == 13, "\(name) did not refuse READONLY_ADMIN")
         }

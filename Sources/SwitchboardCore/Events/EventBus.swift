@@ -32,8 +32,20 @@ public final class EventBus: Sendable {
     }
 
     private let state = Mutex(State())
+    let sources = EventSourceSupervisor()
 
     public init() {}
+
+    // MARK: - Event sources
+
+    /// Registers an event source and its event type.
+    public func register(_ source: EventSourceDescriptor) {
+        sources.register(source)
+        register(EventTypeDescriptor(source.name, description: source.description, roles: source.roles))
+    }
+
+    /// Producers running now (one per source and argument).
+    public var runningSources: Int { sources.runningCount }
 
     // MARK: - Event types
 
@@ -70,6 +82,14 @@ public final class EventBus: Sendable {
     /// - Throws: `CallError` ENOENT for an unknown event name, EACCES when the session's roles do not admit it.
     public func subscribe(session: Session, name: String) throws(CallError) -> String {
         guard let credentials = session.credentials else { throw CallError.notAuthenticated }
+        if let (source, argument) = try Self.sourceSubscription(name, sources) {
+            guard credentials.allows(anyOf: source.roles) else { throw CallError.notAuthorized }
+            let issues = (try? Schema(source.argumentSchema))?.validate(argument, path: "argument") ?? []
+            if !issues.isEmpty { throw CallError.validation(issues) }
+            let id = Session.makeID()
+            sources.subscribe(id: id, session: session, source: source, argument: argument)
+            return id
+        }
         let isMask = name == "*" || name.hasSuffix(".*")
         if !isMask {
             guard let type = type(name) else { throw CallError(Errno.ENOENT, "No event named \(name)") }
@@ -83,7 +103,8 @@ public final class EventBus: Sendable {
     /// Removes a subscription of this session; false when it has no such subscription.
     @discardableResult
     public func unsubscribe(session: Session, id: String) -> Bool {
-        state.withLock { state in
+        if sources.unsubscribe(id: id, session: session) { return true }
+        return state.withLock { state in
             guard let subscription = state.subscriptions[id], subscription.session === session else { return false }
             state.subscriptions.removeValue(forKey: id)
             return true
@@ -92,9 +113,21 @@ public final class EventBus: Sendable {
 
     /// Removes every subscription of a session (its connection closed).
     public func unsubscribeAll(session: Session) {
+        sources.unsubscribeAll(session: session)
         state.withLock { state in
             state.subscriptions = state.subscriptions.filter { $0.value.session !== session }
         }
+    }
+
+    /// `name` or `name:{json}` naming an event source, with its argument (`null` without one).
+    static func sourceSubscription(_ name: String, _ sources: EventSourceSupervisor) throws(CallError) -> (EventSourceDescriptor, JSON)? {
+        if let source = sources.source(name) { return (source, .null) }
+        guard let colon = name.firstIndex(of: ":"), let source = sources.source(String(name[..<colon])) else { return nil }
+        let text = String(name[name.index(after: colon)...])
+        guard let argument = try? JSON.parse(text) else {
+            throw CallError.validation("name", "The argument after '\(source.name):' is not valid JSON")
+        }
+        return (source, argument)
     }
 
     public var subscriptionCount: Int { state.withLock { $0.subscriptions.count } }

@@ -34,6 +34,16 @@ public final class PluginContext: Sendable {
         registered.withLock { $0.append(method.name) }
     }
 
+    /// Registers an event source (`register_event_source`).
+    public func register(_ source: EventSourceDescriptor) {
+        runtime.events.register(source)
+    }
+
+    /// Registers an event type plugins emit (`emit`) and clients subscribe to.
+    public func register(_ type: EventTypeDescriptor) {
+        runtime.events.register(type)
+    }
+
     /// Registers a server-side handler for events matching `mask` (`register_event_handler`).
     @discardableResult
     public func onEvent(_ mask: String, _ handler: @escaping EventBus.Handler) -> EventBus.Token {

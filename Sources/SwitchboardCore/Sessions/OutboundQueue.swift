@@ -29,6 +29,7 @@ public final class OutboundQueue: Sendable {
         var bytes = 0
         var ending: Ending?
         var waiter: CheckedContinuation<Void, Never>?
+        var endWaiters: [CheckedContinuation<Ending, Never>] = []
     }
 
     public let limits: Limits
@@ -47,6 +48,8 @@ public final class OutboundQueue: Sendable {
                 state.ending = .overflowed
                 state.frames.removeAll()
                 state.bytes = 0
+                for waiter in state.endWaiters { waiter.resume(returning: .overflowed) }
+                state.endWaiters.removeAll()
                 defer { state.waiter = nil }
                 return (false, state.waiter)
             }
@@ -85,10 +88,25 @@ public final class OutboundQueue: Sendable {
         }
     }
 
+    /// Waits until the queue ends, and says how: the connection watches this to drop a client that stopped
+    /// reading even while the writer is stuck behind the socket's back-pressure.
+    public func ended() async -> Ending {
+        await withCheckedContinuation { continuation in
+            let ending = state.withLock { state -> Ending? in
+                if let ending = state.ending { return ending }
+                state.endWaiters.append(continuation)
+                return nil
+            }
+            if let ending { continuation.resume(returning: ending) }
+        }
+    }
+
     /// Ends the queue; the writer drains what is queued and stops.
     public func finish() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.ending == nil { state.ending = .finished }
+            for waiter in state.endWaiters { waiter.resume(returning: state.ending ?? .finished) }
+            state.endWaiters.removeAll()
             defer { state.waiter = nil }
             return state.waiter
         }

@@ -11,6 +11,7 @@ public struct SystemPlugin: Plugin {
     public func setUp(_ context: PluginContext) async throws {
         let runtime = context.runtime
         context.register(ServiceDescriptor(name: "system", description: "The machine the daemon runs on."))
+        context.register(SystemStats.source)
         try context.register(MethodDescriptor(
             "system.info",
             description: "Host name, versions, uptime, boot time, load averages, CPU count and model, memory.",

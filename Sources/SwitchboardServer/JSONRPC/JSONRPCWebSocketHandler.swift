@@ -1,6 +1,9 @@
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import SwitchboardCore
 import SwitchboardWire
 
@@ -29,18 +32,32 @@ struct JSONRPCWebSocketHandler: Sendable {
         }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
+            let channel = context.requestContext.channel
             group.addTask {
                 while let batch = await queue.next() {
                     for frame in batch {
+                        // `outbound.write` returns once NIO holds the frame, not once it is sent; waiting for the
+                        // socket to drain below NIO's high-water mark keeps unsent data in our bounded queue.
+                        while !channel.isWritable && channel.isActive {
+                            try await Task.sleep(for: .milliseconds(2))
+                        }
                         try await outbound.write(.text(String(decoding: frame, as: UTF8.self)))
                     }
                 }
-                if queue.ending == .overflowed {
+            }
+            group.addTask {
+                // The writer may be stuck behind a full socket, so an overflow closes the channel itself.
+                if await queue.ended() == .overflowed {
                     logger.warning("closing a connection that stopped reading", metadata: [
                         "session": .string(session.id), "origin": .string("\(origin)"),
                         "limit": .string("\(outboundLimits.maxMessages) messages / \(outboundLimits.maxBytes) bytes"),
                     ])
-                    try await outbound.close(.policyViolation, reason: "outbound queue full: client is not reading")
+                    // Reset rather than close: the megabytes the kernel still holds for this peer are stale,
+                    // and a FIN would wait behind them for as long as the peer keeps its window shut.
+                    if let provider = channel as? any SocketOptionProvider {
+                        _ = try? await provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+                    }
+                    try? await channel.close()
                 }
             }
             group.addTask {

@@ -132,10 +132,53 @@ struct TestPlugin: Plugin {
             try? await Task.sleep(for: .milliseconds(args[0].intValue ?? 0))
             return true
         })
+        // Event sources: one that fails on its first two runs, one that ends, one that always fails.
+        let runs = SourceRuns()
+        context.register(EventSourceDescriptor("test.counter", roles: [Role.readonlyAdmin], maxRestarts: 3) { argument, emit in
+            let run = runs.start()
+            defer { runs.stop() }
+            let step = argument["step"]?.intValue ?? 1
+            for n in 1...1_000_000 {
+                try await Task.sleep(for: .milliseconds(20))
+                emit(.changed, .int(Int64(n) * step), ["run": .int(Int64(run))])
+                if run <= 2 && n == 2 { throw CallError(Errno.EIO, "flaky source failed") }
+            }
+        })
+        context.register(EventSourceDescriptor("test.finite", roles: [Role.readonlyAdmin]) { _, emit in
+            emit(.added, 1, ["n": 1])
+            emit(.added, 2, ["n": 2])
+        })
+        context.register(EventSourceDescriptor("test.broken", roles: [Role.readonlyAdmin], maxRestarts: 2) { _, _ in
+            throw CallError(Errno.EIO, "broken for good")
+        })
+        try context.register(MethodDescriptor("test.source_runs", returns: true, roles: [Role.readonlyAdmin]) { ctx, _ in
+            ["starts": .int(Int64(runs.starts)), "running": .int(Int64(runs.running)),
+             "producers": .int(Int64(ctx.runtime.events.runningSources))]
+        })
+        try context.register(MethodDescriptor(
+            "test.emit", params: [Parameter("count", schema: ["type": "integer"]), Parameter("size", schema: ["type": "integer"], default: 10)],
+            returns: true, roles: [Role.readonlyAdmin]
+        ) { ctx, args in
+            let padding = String(repeating: "x", count: Int(args[1].intValue ?? 10))
+            for n in 0..<(args[0].intValue ?? 0) {
+                ctx.runtime.events.publish(Event(name: "test.fanout", kind: .changed, id: .int(n), fields: ["n": .int(n), "pad": .string(padding)]))
+            }
+            return true
+        })
+        context.register(EventTypeDescriptor("test.fanout", roles: [Role.readonlyAdmin]))
         try context.register(MethodDescriptor(
             "test.echo", params: [Parameter("value", schema: true)], returns: true, roles: [Role.readonlyAdmin], flags: .readonly
         ) { _, args in args[0] })
     }
+}
+
+/// Counts the runs of the test event source.
+final class SourceRuns: Sendable {
+    private let state = Mutex((starts: 0, running: 0))
+    func start() -> Int { state.withLock { $0.starts += 1; $0.running += 1; return $0.starts } }
+    func stop() { state.withLock { $0.running -= 1 } }
+    var starts: Int { state.withLock { $0.starts } }
+    var running: Int { state.withLock { $0.running } }
 }
 
 extension WebSocketConnection {

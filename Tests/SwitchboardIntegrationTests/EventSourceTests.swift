@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+import SwitchboardClient
+import SwitchboardCore
+
+@Suite(.serialized) struct EventSourceTests {
+    func runs(_ client: RPCClient) async throws -> JSON { try await client.call("test.source_runs") }
+
+    @Test func startedByTheFirstSubscriberRestartedAfterAFailureStoppedByTheLast() async throws {
+        let daemon = try await TestDaemon.start()
+        let a = try await daemon.client(as: "a", roles: ["READONLY_ADMIN"])
+        #expect(try await runs(a)["producers"] == 0)
+        let sub = try await a.call("core.subscribe", ["test.counter"])
+        // Runs 1 and 2 fail after two events each; run 3 goes on.
+        var seenRuns: [Int64] = []
+        while seenRuns.last != 3 || seenRuns.count < 6 {
+            let event = try await a.nextNotification()
+            #expect(event["params"]?["collection"] == "test.counter")
+            seenRuns.append(event["params"]?["fields"]?["run"]?.intValue ?? 0)
+        }
+        #expect(Array(seenRuns.prefix(4)) == [1, 1, 2, 2])
+        #expect(try await runs(a)["running"] == 1)
+        // A second subscriber with the same argument shares the producer; another argument starts another.
+        let b = try await daemon.client(as: "b", roles: ["READONLY_ADMIN"])
+        let same = try await b.call("core.subscribe", ["test.counter"])
+        #expect(try await runs(a)["producers"] == 1)
+        let other = try await b.call("core.subscribe", [#"test.counter:{"step":10}"#])
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await runs(a)["producers"] == 2)
+        _ = try await b.call("core.unsubscribe", [other])
+        _ = try await b.call("core.unsubscribe", [same])
+        #expect(try await runs(a)["producers"] == 1)
+        _ = try await a.call("core.unsubscribe", [sub])
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await runs(a)["producers"] == 0)
+        #expect(try await runs(a)["running"] == 0)
+        // A closed connection stops its producer too.
+        _ = try await b.call("core.subscribe", ["test.counter"])
+        try await Task.sleep(for: .milliseconds(50))
+        await b.close()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await runs(a)["running"] == 0)
+        await a.close()
+        await daemon.stop()
+    }
+
+    @Test func streamThatEndsNotifiesItsSubscribers() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "a", roles: ["READONLY_ADMIN"])
+        _ = try await client.call("core.subscribe", ["test.finite"])
+        #expect(try await client.nextNotification()["params"]?["fields"] == ["n": 1])
+        #expect(try await client.nextNotification()["params"]?["fields"] == ["n": 2])
+        let end = try await client.nextNotification()
+        #expect(end == ["jsonrpc": "2.0", "method": "notify_unsubscribed", "params": ["collection": "test.finite", "error": nil]])
+        _ = try await client.call("core.subscribe", ["test.broken"])
+        let failed = try await client.nextNotification()
+        #expect(failed["method"] == "notify_unsubscribed")
+        #expect(failed["params"]?["error"]?["error"] == 5)
+        #expect(failed["params"]?["error"]?["reason"] == "broken for good")
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func argumentsAndRolesAreChecked() async throws {
+        let daemon = try await TestDaemon.start()
+        let reader = try await daemon.client(as: "a", roles: ["READONLY_ADMIN"])
+        let nobody = try await daemon.client(as: "n", roles: [])
+        #expect(try await nobody.request("core.subscribe", ["system.stats"])["error"]?["data"]?["error"] == 13)
+        #expect(try await reader.request("core.subscribe", ["system.stats:{oops"])["error"]?["code"] == -32602)
+        #expect(try await reader.request("core.subscribe", [#"system.stats:{"interval": -1}"#])["error"]?["code"] == -32602)
+        _ = try await reader.call("core.subscribe", [#"system.stats:{"interval": 0.2}"#])
+        let stats = try await reader.nextNotification()
+        #expect(stats["params"]?["collection"] == "system.stats")
+        #expect(stats["params"]?["fields"]?["memory"]?["total"]?.intValue != nil)
+        #expect(stats["params"]?["fields"]?["loadavg"]?.arrayValue?.count == 3)
+        #expect(stats["params"]?["fields"]?["cpu_percent"]?.doubleValue != nil)
+        await reader.close()
+        await nobody.close()
+        await daemon.stop()
+    }
+}
+
+@Suite(.serialized) struct FanOutTests {
+    @Test func twoHundredSubscribersReceiveEveryEventInOrder() async throws {
+        let daemon = try await TestDaemon.start()
+        let emitter = try await daemon.client(as: "emitter", roles: ["FULL_ADMIN"])
+        _ = try await emitter.call("user.create", [["username": "watcher", "password": "pw", "roles": ["READONLY_ADMIN"]]])
+        var clients: [RPCClient] = []
+        for _ in 0..<200 {
+            let client = try await RPCClient.connect(to: daemon.tcp)
+            _ = try await client.call("auth.login", ["watcher", "pw"])
+            _ = try await client.call("core.subscribe", ["test.fanout"])
+            clients.append(client)
+        }
+        let count = 100
+        _ = try await emitter.call("test.emit", [.int(Int64(count))])
+        try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for client in clients {
+                group.addTask {
+                    var seen: [Int64] = []
+                    while seen.count < count {
+                        seen.append(try await client.nextNotification()["params"]?["id"]?.intValue ?? -1)
+                    }
+                    return seen
+                }
+            }
+            for try await seen in group {
+                #expect(seen == Array(0..<Int64(count)))
+            }
+        }
+        for client in clients { await client.close() }
+        await emitter.close()
+        await daemon.stop()
+    }
+
+    @Test func slowConsumerIsClosedOthersKeepReceivingMemoryStaysBounded() async throws {
+        let daemon = try await TestDaemon.start {
+            $0.maxOutboundMessages = 256
+            $0.maxOutboundBytes = 1 << 20
+        }
+        let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        _ = try await admin.call("core.subscribe", ["test.fanout"])
+        let slow = try RawWebSocket(port: daemon.port)
+        try slow.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["admin","pa55word"]}"#)
+        try slow.sendText(#"{"jsonrpc":"2.0","id":2,"method":"core.subscribe","params":["test.fanout"]}"#)
+        try await Task.sleep(for: .milliseconds(300))
+        let before = residentMemory()
+        // 100 rounds of 100 events of 4 KiB: 40 MB in all, far more than the slow client's queue may hold;
+        // each burst fits the fast client's queue, which drains between bursts.
+        for round in 0..<100 {
+            _ = try await admin.call("test.emit", [100, 4096])
+            var received = 0
+            while received < 100 {
+                let event = try await admin.nextNotification()
+                if event["params"]?["collection"] == "test.fanout" { received += 1 }
+            }
+            if round == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let after = residentMemory()
+        #expect(slow.drainUntilClosed(timeout: .seconds(10)), "the slow consumer was not disconnected")
+        #expect(after - before < 48 << 20, "memory grew by \((after - before) >> 20) MiB")
+        // The fast client is still served.
+        #expect(try await admin.call("core.ping") == "pong")
+        await admin.close()
+        await daemon.stop()
+    }
+}
