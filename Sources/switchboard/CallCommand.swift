@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
-import SwitchboardServer
 
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,32 +9,20 @@ struct CallCommand: AsyncParsableCommand {
         abstract: "Call a method and print its result as JSON.",
         discussion: """
             Each ARG is parsed as JSON, else taken as a string; '-' reads an ARG from standard input.
-            Exit status: 0 success, 1 the call failed (reason on stderr), 2 usage or connection error.
+            Exit status: 0 success, 1 the call (or with -j the job) failed, reason on stderr; 2 usage or connection error.
             Without -u, connects to the local socket of the default configuration, where root needs no password.
             """)
 
-    @Option(name: .shortAndLong, help: "ws://HOST:PORT[/path] or a local socket path.")
-    var url: String?
+    @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: [.customShort("U"), .long], help: "Log in with this username.")
-    var username: String?
-
-    @Option(name: [.customShort("P"), .long], help: "Password for --username.")
-    var password: String?
-
-    @Option(name: .long, help: "Log in with a token from auth.generate_token.")
-    var token: String?
+    @Flag(name: .shortAndLong, help: "The method is a job: follow its progress and print its result when it ends.")
+    var job = false
 
     @Argument(help: "Method name, e.g. system.info.")
     var method: String
 
     @Argument(help: "Arguments.")
     var args: [String] = []
-
-    func validate() throws {
-        if (username == nil) != (password == nil) { throw ValidationError("--username and --password go together") }
-        if username != nil && token != nil { throw ValidationError("use either --username/--password or --token") }
-    }
 
     static func parseArgument(_ text: String) -> JSON {
         (try? JSON.parse(text)) ?? .string(text)
@@ -46,48 +33,24 @@ struct CallCommand: AsyncParsableCommand {
         for arg in args {
             if arg == "-" {
                 let data = FileHandle.standardInput.readDataToEndOfFile()
-                let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                params.append(Self.parseArgument(text))
+                params.append(Self.parseArgument(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
             } else {
                 params.append(Self.parseArgument(arg))
             }
         }
-        let target: ConnectionTarget
-        if let url {
-            guard let parsed = ConnectionTarget.parse(url) else { fail(2, "invalid URL or socket path: \(url)") }
-            target = parsed
+        let client = await connection.connect()
+        if job {
+            // Subscribe first, so no progress event of the new job can be missed.
+            _ = await callOrExit(client, "core.subscribe", ["core.get_jobs"])
+            let id = await callOrExit(client, method, params)
+            guard id.intValue != nil else { exitWith(2, "\(method) is not a job method (it returned \(id))") }
+            let record = await JobFollower(client: client).follow(id)
+            await client.close()
+            JobFollower.finish(record)
         } else {
-            let configuration = (try? DaemonConfiguration.load(path: nil)) ?? DaemonConfiguration()
-            guard let socket = configuration.resolvedSocketPath else { fail(2, "no local socket is configured; use -u") }
-            target = ConnectionTarget(.unix(path: socket))
-        }
-        let client: RPCClient
-        do {
-            client = try await RPCClient.connect(to: target)
-        } catch {
-            fail(2, "\(error)")
-        }
-        do {
-            if let username, let password {
-                guard try await client.call("auth.login", [.string(username), .string(password)]) == true else {
-                    fail(1, "authentication failed")
-                }
-            } else if let token {
-                guard try await client.call("auth.login_with_token", [.string(token)]) == true else {
-                    fail(1, "authentication failed: invalid or expired token")
-                }
-            }
-            let result = try await client.call(method, params)
+            let result = await callOrExit(client, method, params)
             print(result.encodedString(pretty: true))
             await client.close()
-        } catch let error as ClientError {
-            if case .call = error { fail(1, "\(error)") }
-            fail(2, "\(error)")
         }
-    }
-
-    func fail(_ code: Int32, _ message: String) -> Never {
-        FileHandle.standardError.write(Data("switchboard call: \(message)\n".utf8))
-        Foundation.exit(code)
     }
 }

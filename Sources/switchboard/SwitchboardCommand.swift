@@ -7,7 +7,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "The middleware daemon every client reads, changes and watches the system through.",
-        subcommands: [ServeCommand.self, CallCommand.self])
+        subcommands: [ServeCommand.self, CallCommand.self, SubscribeCommand.self, JobsCommand.self])
 
     /// Usage errors exit 2 (not ArgumentParser's 64), so scripts can tell them from call errors (1).
     static func main() async {

@@ -68,3 +68,78 @@ import SwitchboardCore
         await daemon.stop()
     }
 }
+
+@Suite(.serialized) struct CLIJobAndEventTests {
+    @Test func callFollowsAJob() async throws {
+        let daemon = try await TestDaemon.start()
+        let socket = daemon.socketPath
+        let ok = try Binary.run(["call", "-j", "-u", socket, "test.job", "4"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(try JSON.parse(ok.stdout) == ["steps": 4])
+        #expect(ok.stderr.contains("100% SUCCESS"))
+        #expect(ok.stderr.contains("25% RUNNING step 1"))
+        let failed = try Binary.run(["call", "-j", "-u", socket, "test.job", "1", "1", "true"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("FAILED: no space left for the test"))
+        let notAJob = try Binary.run(["call", "-j", "-u", socket, "core.ping"])
+        #expect(notAJob.status == 2)
+        await daemon.stop()
+    }
+
+    @Test func jobsCommand() async throws {
+        let daemon = try await TestDaemon.start()
+        let socket = daemon.socketPath
+        let root = try await daemon.rootClient()
+        let done = try await root.call("test.job", [25, 1])
+        _ = try await root.call("core.job_wait", [done])
+        let list = try Binary.run(["jobs", "-u", socket])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("\(done.intValue!)\tSUCCESS\t100%\ttest.job"))
+        let show = try Binary.run(["jobs", "show", String(done.intValue!), "-u", socket])
+        #expect(try JSON.parse(show.stdout)["state"] == "SUCCESS")
+        let log = try Binary.run(["jobs", "log", String(done.intValue!), "-u", socket])
+        #expect(log.stdout.split(separator: "\n").count == 25)
+        let running = try await root.call("test.job", [100, 50])
+        let abort = try Binary.run(["jobs", "abort", String(running.intValue!), "-u", socket])
+        #expect(abort.status == 0)
+        let waited = try Binary.run(["jobs", "wait", String(running.intValue!), "-u", socket])
+        #expect(waited.status == 1)
+        #expect(waited.stderr.contains("ABORTED"))
+        let filtered = try Binary.run(["jobs", "list", "--state", "aborted", "-u", socket])
+        #expect(filtered.stdout.split(separator: "\n").count == 1)
+        #expect(try Binary.run(["jobs", "show", "-u", socket]).status == 2)
+        #expect(try Binary.run(["jobs", "explode", "1", "-u", socket]).status == 2)
+        #expect(try Binary.run(["jobs", "show", "999999", "-u", socket]).status == 1)
+        await root.close()
+        await daemon.stop()
+    }
+
+    @Test func subscribePrintsEventsAsJSONLines() async throws {
+        let daemon = try await TestDaemon.start()
+        guard let path = Binary.path else { Issue.record("no binary"); return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["subscribe", "-u", daemon.socketPath, "-n", "2", "user.query"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        try await Task.sleep(for: .milliseconds(500))
+        let root = try await daemon.rootClient()
+        _ = try await root.call("user.create", [["username": "one"]])
+        _ = try await root.call("user.create", [["username": "two"]])
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map { try? JSON.parse(String($0)) }
+        #expect(lines.count == 2)
+        #expect(lines.first??["fields"]?["username"] == "one")
+        #expect(lines.last??["msg"] == "added")
+        let timed = try Binary.run(["subscribe", "-u", daemon.socketPath, "-t", "0.6", #"system.stats:{"interval":0.1}"#])
+        #expect(timed.status == 0)
+        #expect(timed.stdout.split(separator: "\n").count >= 2)
+        let unknown = try Binary.run(["subscribe", "-u", daemon.socketPath, "no.such.event"])
+        #expect(unknown.status == 1)
+        await root.close()
+        await daemon.stop()
+    }
+}

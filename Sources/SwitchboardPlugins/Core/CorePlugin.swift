@@ -1,3 +1,4 @@
+import Foundation
 import SwitchboardCore
 
 /// `core.*`: liveness, introspection of services and methods, and per-session options.
@@ -106,6 +107,21 @@ public struct CorePlugin: Plugin {
         ) { ctx, args in
             try await runtime.jobs.abort(args[0].intValue ?? 0, credentials: ctx.credentials)
             return .null
+        })
+
+        try context.register(MethodDescriptor(
+            "core.job_log", description: "A job's log (from byte offset, at most limit bytes); empty when it has none.",
+            params: [Parameter("id", schema: ["type": "integer"]),
+                     Parameter("offset", schema: ["type": "integer", "minimum": 0], default: 0),
+                     Parameter("limit", schema: ["type": "integer", "minimum": 1, "maximum": 16_777_216], default: 1_048_576)],
+            returns: ["type": "string"], roles: [Role.authenticated], flags: .readonly
+        ) { ctx, args in
+            let record = try await runtime.jobs.record(args[0].intValue ?? 0, credentials: ctx.credentials)
+            guard let path = record.logsPath, let handle = FileHandle(forReadingAtPath: path) else { return "" }
+            defer { try? handle.close() }
+            try? handle.seek(toOffset: UInt64(args[1].intValue ?? 0))
+            let data = (try? handle.read(upToCount: Int(args[2].intValue ?? 1_048_576))) ?? Data()
+            return .string(String(decoding: data ?? Data(), as: UTF8.self))
         })
 
         try context.register(MethodDescriptor.job(

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+import SwitchboardServer
+
+/// How a command reaches the daemon and logs in; shared by `call`, `subscribe` and `jobs`.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "ws://HOST:PORT[/path] or a local socket path (default: the local socket of the default configuration).")
+    var url: String?
+
+    @Option(name: [.customShort("U"), .long], help: "Log in with this username.")
+    var username: String?
+
+    @Option(name: [.customShort("P"), .long], help: "Password for --username.")
+    var password: String?
+
+    @Option(name: .long, help: "Log in with a token from auth.generate_token.")
+    var token: String?
+
+    func validate() throws {
+        if (username == nil) != (password == nil) { throw ValidationError("--username and --password go together") }
+        if username != nil && token != nil { throw ValidationError("use either --username/--password or --token") }
+    }
+
+    /// Connects and logs in; exits 2 when the daemon cannot be reached, 1 when the login is refused.
+    func connect() async -> RPCClient {
+        let target: ConnectionTarget
+        if let url {
+            guard let parsed = ConnectionTarget.parse(url) else { exitWith(2, "invalid URL or socket path: \(url)") }
+            target = parsed
+        } else {
+            let configuration = (try? DaemonConfiguration.load(path: nil)) ?? DaemonConfiguration()
+            guard let socket = configuration.resolvedSocketPath else { exitWith(2, "no local socket is configured; use -u") }
+            target = ConnectionTarget(.unix(path: socket))
+        }
+        let client: RPCClient
+        do {
+            client = try await RPCClient.connect(to: target)
+        } catch {
+            exitWith(2, "\(error)")
+        }
+        do {
+            if let username, let password {
+                guard try await client.call("auth.login", [.string(username), .string(password)]) == true else {
+                    exitWith(1, "authentication failed")
+                }
+            } else if let token {
+                guard try await client.call("auth.login_with_token", [.string(token)]) == true else {
+                    exitWith(1, "authentication failed: invalid or expired token")
+                }
+            }
+        } catch {
+            exitWith(2, "\(error)")
+        }
+        return client
+    }
+}
+
+/// Prints to stderr and exits: 1 for a failed call, 2 for usage and connection errors.
+func exitWith(_ code: Int32, _ message: String) -> Never {
+    FileHandle.standardError.write(Data("switchboard: \(message)\n".utf8))
+    Foundation.exit(code)
+}
+
+/// Runs a call, exiting 1 with the reason when it fails and 2 when the connection breaks.
+func callOrExit(_ client: RPCClient, _ method: String, _ params: [JSON] = []) async -> JSON {
+    do {
+        return try await client.call(method, params)
+    } catch let error as ClientError {
+        if case .call = error { exitWith(1, "\(error)") }
+        exitWith(2, "\(error)")
+    } catch {
+        exitWith(2, "\(error)")
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+
+/// Follows a job's `core.get_jobs` events to its end: a progress bar on a terminal, plain lines otherwise.
+struct JobFollower {
+    let client: RPCClient
+    let terminal = isatty(STDERR_FILENO) == 1
+
+    /// Returns the finished job. The caller subscribed to `core.get_jobs` before the job could start.
+    func follow(_ id: JSON) async -> JSON {
+        // The job may have ended before the subscription saw anything: look once, then listen.
+        var current = await callOrExit(client, "core.get_jobs", [[["id", "=", id]], ["get": true]])
+        var lastShown = ""
+        var iterator = client.notifications.makeAsyncIterator()
+        while !Self.finished(current) {
+            show(current, &lastShown)
+            guard let event = await iterator.next() else { exitWith(2, "the connection closed while waiting for job \(id)") }
+            guard event["params"]?["collection"] == "core.get_jobs", event["params"]?["id"] == id,
+                  let fields = event["params"]?["fields"] else { continue }
+            current = fields
+        }
+        show(current, &lastShown)
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        return current
+    }
+
+    static func finished(_ job: JSON) -> Bool {
+        ["SUCCESS", "FAILED", "ABORTED"].contains(job["state"]?.stringValue ?? "")
+    }
+
+    func show(_ job: JSON, _ lastShown: inout String) {
+        let percent = job["progress"]?["percent"]?.intValue
+        let description = job["progress"]?["description"]?.stringValue ?? ""
+        let state = job["state"]?.stringValue ?? "?"
+        let line: String
+        if terminal {
+            let filled = Int(percent ?? 0) * 30 / 100
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
+            line = "\r[\(bar)] \(percent.map { "\($0)%" } ?? "  ?") \(state) \(description)".padding(toLength: 100, withPad: " ", startingAt: 0)
+        } else {
+            line = "\(percent.map { "\($0)%" } ?? "-") \(state) \(description)\n"
+        }
+        guard line != lastShown else { return }
+        lastShown = line
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Prints the result, or the error and exits 1 for a job that failed or was aborted.
+    static func finish(_ job: JSON) -> Never {
+        if job["state"] == "SUCCESS" {
+            print((job["result"] ?? .null).encodedString(pretty: true))
+            exit(0)
+        }
+        exitWith(1, "job \(job["id"] ?? .null) \(job["state"]?.stringValue ?? "?"): \(job["error"]?.stringValue ?? "no reason given")")
+    }
+}
