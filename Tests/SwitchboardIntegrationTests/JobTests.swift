@@ -228,4 +228,54 @@ import SwitchboardCore
         await client.close()
         await daemon.stop()
     }
+
+    @Test func transientJobsSendNoEventsAndAreNotKept() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        _ = try await client.call("core.subscribe", ["core.get_jobs"])
+        _ = try await client.call("core.set_options", [["legacy_jobs": false]])
+        #expect(try await client.call("test.transient") == "gone")
+        #expect(try await client.call("core.get_jobs", [[["method", "=", "test.transient"]]]) == [])
+        await #expect(throws: (any Error).self) { try await client.nextNotification(timeout: .milliseconds(300)) }
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func globalLimitMakesJobsWait() async throws {
+        let daemon = try await TestDaemon.start { $0.jobs.maxRunning = 1 }
+        let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let first = try await client.call("test.job", [3, 100])
+        let second = try await client.call("test.job", [1, 1])
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await job(client, second)["state"] == "WAITING")
+        _ = try await client.call("core.job_wait", [second])
+        let a = try await job(client, first)
+        let b = try await job(client, second)
+        #expect(b["time_started"]!["$date"]!.intValue! >= a["time_finished"]!["$date"]!.intValue!)
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func retentionKeepsTheNewestAndIdsNeverRepeat() async throws {
+        let dir = TestDaemon.makeStateDir()
+        var daemon = try await TestDaemon.start(stateDir: dir) { $0.jobs.retentionCount = 3 }
+        var client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        var last: JSON = nil
+        for _ in 0..<8 {
+            last = try await client.call("test.job", [0])
+            _ = try await client.call("core.job_wait", [last])
+        }
+        await client.close()
+        await daemon.stop()
+        daemon = try await TestDaemon.start(stateDir: dir) { $0.jobs.retentionCount = 3 }
+        client = try await RPCClient.connect(to: daemon.tcp)
+        _ = try await client.call("auth.login", ["admin", "pa55word"])
+        let kept = try await client.call("core.get_jobs", [[], ["order_by": ["id"]]]).arrayValue?.compactMap { $0["id"]?.intValue } ?? []
+        #expect(kept.count == 3)
+        #expect(kept.last == last.intValue)
+        let next = try await client.call("test.job", [0])
+        #expect(next.intValue == last.intValue! + 1)
+        await client.close()
+        await daemon.stop()
+    }
 }

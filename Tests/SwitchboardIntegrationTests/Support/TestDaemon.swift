@@ -127,6 +127,9 @@ struct TestPlugin: Plugin {
             })
         }
         try context.register(MethodDescriptor.job(
+            "test.transient", params: [], roles: [Role.readonlyAdmin], options: JobOptions(transient: true)
+        ) { _, _ in "gone" })
+        try context.register(MethodDescriptor.job(
             "test.unabortable", params: [Parameter("milliseconds", schema: ["type": "integer"])], roles: [Role.readonlyAdmin]
         ) { _, args in
             try? await Task.sleep(for: .milliseconds(args[0].intValue ?? 0))
