@@ -125,6 +125,12 @@ public struct CorePlugin: Plugin {
         })
 
         try context.register(MethodDescriptor.job(
+            "core.noop_job",
+            description: "A job that does nothing and returns true: checks the job pipeline end to end (durable states, events) and lets it be measured.",
+            returns: ["type": "boolean"], roles: [Role.authenticated]
+        ) { _, _ in true })
+
+        try context.register(MethodDescriptor.job(
             "core.bulk",
             description: "Calls a method once per params list with the caller's rights, as one job; returns [{job_id, result, error}].",
             params: [Parameter("method", schema: ["type": "string", "minLength": 1]),

@@ -1,0 +1,94 @@
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+
+/// A `switchboard serve` child with a temporary state folder and its own port, with an admin token for clients.
+final class DaemonProcess {
+    let process: Process
+    let port: Int
+    let stateDir: String
+    let socketPath: String
+    var token = ""
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// The `switchboard` executable beside this one.
+    static var binary: String {
+        let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return own.deletingLastPathComponent().appendingPathComponent("switchboard").path
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Starts the daemon and waits until `/health` answers; returns the time that took.
+    init(extraArguments: [String] = []) throws {
+        stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        port = Self.freePort()
+        socketPath = stateDir + "/switchboard.sock"
+        // 8 x 32 in flight exceeds the default per-connection queue (10 running + 20 waiting): the load scenarios
+        // measure throughput, not refusals, so the bench daemon queues more.
+        let config = stateDir + "/bench.conf"
+        try #"{"dispatcher": {"max-queued-calls": 1000}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--config", config, "--state-dir", stateDir, "--port", String(port), "--log-level", "error"] + extraArguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Polls `GET /health` until it answers 200.
+    func waitReady(timeout: Duration = .seconds(30)) throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if Self.healthy(port: port) { return }
+            usleep(500)
+        }
+        throw ClientError.connectionFailed("the daemon did not become ready")
+    }
+
+    static func healthy(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { return false }
+        let request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 12 && String(decoding: buffer[0..<n], as: UTF8.self).hasPrefix("HTTP/1.1 200")
+    }
+
+    /// Creates a FULL_ADMIN over the local socket and a reusable token for the load connections.
+    func prepareAdmin() async throws {
+        let root = try await RPCClient.connect(to: ConnectionTarget(.unix(path: socketPath)))
+        _ = try await root.call("user.create", [["username": "bench", "password": "bench-password", "roles": ["FULL_ADMIN"]]])
+        let client = try await RPCClient.connect(to: ConnectionTarget(.tcp(host: "127.0.0.1", port: port)))
+        _ = try await client.call("auth.login", ["bench", "bench-password"])
+        token = try await client.call("auth.generate_token", [86_400, [:], false, false]).stringValue ?? ""
+        await client.close()
+        await root.close()
+    }
+
+    func stop() {
+        kill(pid, SIGTERM)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: stateDir)
+    }
+}

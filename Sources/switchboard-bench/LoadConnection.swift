@@ -1,0 +1,245 @@
+import Histogram
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import SwitchboardClient
+
+/// What one benchmark connection does after the WebSocket upgrade.
+enum LoadMode: Sendable {
+    /// Closed loop: keep `inFlight` requests outstanding until told to stop; replies matched by scanning the id.
+    case requests(inFlight: Int, method: String, params: String, setup: String? = nil)
+    /// Receive events, recording the delay between the timestamp they carry and their arrival.
+    case subscriber(event: String)
+    /// Log in and stay idle.
+    case idle
+}
+
+/// Shared by every connection of a run: the stop flag and the counters.
+final class LoadRun: Sendable {
+    let stopFlag = NIOLockedValueBox(false)
+    let results = NIOLockedValueBox(LoadResults())
+
+    var stopped: Bool { stopFlag.withLockedValue { $0 } }
+    func stop() { stopFlag.withLockedValue { $0 = true } }
+}
+
+struct LoadResults: Sendable {
+    var completed = 0
+    var errors = 0
+    var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+
+    mutating func merge(_ other: LoadResults) {
+        completed += other.completed
+        errors += other.errors
+        latency.add(other.latency)
+    }
+}
+
+/// A NIO handler that builds requests straight into buffers, finds reply ids by scanning, and flushes once per
+/// read batch, so the load generator costs a few microseconds per call and is not what gets measured.
+final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    let mode: LoadMode
+    let token: String
+    let run: LoadRun
+    let ready: EventLoopPromise<Void>
+    var local = LoadResults()
+    var nextID: Int64 = 1
+    var outstanding = 0
+    var loggedIn = false
+    var setupDone = false
+    var sendTimes: [UInt64]
+    let clock = ContinuousClock()
+    let epoch: ContinuousClock.Instant
+    var flushed = true
+
+    init(mode: LoadMode, token: String, run: LoadRun, ready: EventLoopPromise<Void>) {
+        self.mode = mode
+        self.token = token
+        self.run = run
+        self.ready = ready
+        self.sendTimes = Array(repeating: 0, count: 1 << 16)
+        self.epoch = clock.now
+    }
+
+    func nanos() -> UInt64 {
+        let d = epoch.duration(to: clock.now)
+        return UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
+    }
+
+    var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    /// Logs in; called on the event loop once the upgrade has finished and the HTTP handlers are gone.
+    func start() {
+        guard let context else { return }
+        send(context, #"{"jsonrpc":"2.0","id":0,"method":"auth.login_with_token","params":["\#(token)"]}"#)
+        context.flush()
+    }
+
+    func send(_ context: ChannelHandlerContext, _ text: String) {
+        var buffer = context.channel.allocator.buffer(capacity: text.utf8.count)
+        buffer.writeString(text)
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)), promise: nil)
+    }
+
+    func sendRequest(_ context: ChannelHandlerContext, method: String, params: String) {
+        let id = nextID
+        nextID += 1
+        sendTimes[Int(id) & 0xFFFF] = nanos()
+        var buffer = context.channel.allocator.buffer(capacity: 64 + params.utf8.count)
+        buffer.writeStaticString(#"{"jsonrpc":"2.0","id":"#)
+        buffer.writeString(String(id))
+        buffer.writeStaticString(#","method":""#)
+        buffer.writeString(method)
+        buffer.writeStaticString(#"","params":"#)
+        buffer.writeString(params)
+        buffer.writeStaticString("}")
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)), promise: nil)
+        outstanding += 1
+    }
+
+    /// The integer after `"id":`, scanned without parsing the JSON.
+    static func scanID(_ buffer: ByteBuffer) -> Int64? {
+        let view = buffer.readableBytesView
+        let pattern: [UInt8] = Array(#""id":"#.utf8)
+        guard let start = view.firstRange(of: pattern)?.upperBound else { return nil }
+        var value: Int64 = 0
+        var index = start
+        var digits = 0
+        while index < view.endIndex, view[index] >= 48, view[index] <= 57 {
+            value = value * 10 + Int64(view[index] - 48)
+            index += 1
+            digits += 1
+        }
+        return digits > 0 ? value : nil
+    }
+
+    /// The nanosecond timestamp an emitter put in an event's `"full_name":"t:<nanos>"`.
+    static func scanTimestamp(_ buffer: ByteBuffer) -> UInt64? {
+        let view = buffer.readableBytesView
+        guard let start = view.firstRange(of: Array(#""t:"#.utf8))?.upperBound else { return nil }
+        var value: UInt64 = 0
+        var index = start
+        while index < view.endIndex, view[index] >= 48, view[index] <= 57 {
+            value = value * 10 + UInt64(view[index] - 48)
+            index += 1
+        }
+        return value
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard frame.opcode == .text || frame.opcode == .binary else {
+            if frame.opcode == .ping {
+                context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.data)), promise: nil)
+            }
+            return
+        }
+        if !loggedIn || !setupDone {
+            if !loggedIn, case .requests(_, _, _, let setup?) = mode {
+                // One more exchange before the loop: e.g. core.set_options for new-style jobs.
+                loggedIn = true
+                send(context, setup)
+                return
+            }
+            loggedIn = true
+            setupDone = true
+            switch mode {
+            case .requests(let inFlight, let method, let params, _):
+                ready.succeed()
+                for _ in 0..<inFlight { sendRequest(context, method: method, params: params) }
+            case .subscriber(let event):
+                send(context, #"{"jsonrpc":"2.0","id":1,"method":"core.subscribe","params":["\#(event)"]}"#)
+                ready.succeed()
+            case .idle:
+                ready.succeed()
+            }
+            return
+        }
+        switch mode {
+        case .requests(_, let method, let params, _):
+            outstanding -= 1
+            if let id = Self.scanID(frame.data) {
+                let sent = sendTimes[Int(id) & 0xFFFF]
+                _ = local.latency.record(max(1, (nanos() &- sent) / 1000))
+                local.completed += 1
+            }
+            if frame.data.readableBytesView.firstRange(of: Array(#""error""#.utf8)) != nil { local.errors += 1 }
+            if !run.stopped { sendRequest(context, method: method, params: params) }
+        case .subscriber:
+            guard let sent = Self.scanTimestamp(frame.data) else { return }
+            let now = UInt64(DispatchWallClock.nanos())
+            _ = local.latency.record(max(1, (now &- sent) / 1000))
+            local.completed += 1
+        case .idle:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    /// Hands this connection's counts to the run (called on its event loop at the end).
+    func collect() {
+        let snapshot = local
+        local = LoadResults()
+        run.results.withLockedValue { $0.merge(snapshot) }
+    }
+}
+
+/// Wall-clock nanoseconds, comparable across processes (event timestamps come from the emitter).
+enum DispatchWallClock {
+    static func nanos() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}
+
+/// Opens a WebSocket and installs a `LoadHandler`.
+enum LoadConnection {
+    enum Upgrade: Sendable {
+        case done(any Channel, LoadHandler)
+        case refused
+    }
+
+    static func open(port: Int, path: String = "/api/current", mode: LoadMode, token: String, run: LoadRun,
+                     group: any EventLoopGroup) async throws -> (any Channel, LoadHandler) {
+        let result = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let ready = channel.eventLoop.makePromise(of: Void.self)
+                let upgrader = NIOTypedWebSocketClientUpgrader<(Upgrade, EventLoopFuture<Void>)>(maxFrameSize: 1 << 24) { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = LoadHandler(mode: mode, token: token, run: run, ready: ready)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        return (Upgrade.done(channel, handler), ready.futureResult)
+                    }
+                }
+                var headers = HTTPHeaders()
+                headers.add(name: "Host", value: "127.0.0.1")
+                headers.add(name: "Content-Length", value: "0")
+                let configuration = NIOTypedHTTPClientUpgradeConfiguration(
+                    upgradeRequestHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers),
+                    upgraders: [upgrader],
+                    notUpgradingCompletionHandler: { channel in
+                        channel.eventLoop.makeCompletedFuture { (Upgrade.refused, channel.eventLoop.makeSucceededVoidFuture()) }
+                    })
+                return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: .init(upgradeConfiguration: configuration))
+            }
+        }
+        let (upgrade, ready) = try await result.get()
+        guard case .done(let channel, let handler) = upgrade else { throw ClientError.upgradeRefused }
+        channel.eventLoop.execute { handler.start() }
+        try await ready.get()
+        return (channel, handler)
+    }
+}

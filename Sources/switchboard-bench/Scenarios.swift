@@ -1,0 +1,251 @@
+import Foundation
+import Histogram
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SwitchboardClient
+import SwitchboardCore
+
+/// One figure of a scenario.
+struct Figure: Sendable {
+    var name: String
+    var value: Double
+    var unit: String
+}
+
+struct LoadMeasurement: Sendable {
+    var rate: Double
+    var completed: Int
+    var errors: Int
+    var p50: Double, p90: Double, p99: Double, p999: Double
+    var serverCPUPerCall: Double
+
+    func figures(_ prefix: String) -> [Figure] {
+        [Figure(name: "\(prefix) calls/s", value: rate, unit: "/s"),
+         Figure(name: "\(prefix) p50", value: p50, unit: "us"), Figure(name: "\(prefix) p90", value: p90, unit: "us"),
+         Figure(name: "\(prefix) p99", value: p99, unit: "us"), Figure(name: "\(prefix) p99.9", value: p999, unit: "us"),
+         Figure(name: "\(prefix) server CPU per call", value: serverCPUPerCall, unit: "us"),
+         Figure(name: "\(prefix) errors", value: Double(errors), unit: "")]
+    }
+}
+
+func debug(_ text: String) {
+    if ProcessInfo.processInfo.environment["SWITCHBOARD_BENCH_DEBUG"] != nil {
+        FileHandle.standardError.write(Data("bench: \(text)\n".utf8))
+    }
+}
+
+enum Scenarios {
+    static let group = MultiThreadedEventLoopGroup.singleton
+
+    /// C connections with K requests each in flight for `duration`; server CPU from /proc/PID/stat.
+    static func load(port: Int, token: String, pid: Int32, connections: Int, inFlight: Int, duration: Duration,
+                     method: String, params: String, setup: String? = nil) async throws -> LoadMeasurement {
+        let run = LoadRun()
+        var opened: [(any Channel, LoadHandler)] = []
+        let cpuBefore = ProcessStats.cpuSeconds(pid)
+        let start = ContinuousClock.now
+        for _ in 0..<connections {
+            opened.append(try await LoadConnection.open(
+                port: port, mode: .requests(inFlight: inFlight, method: method, params: params, setup: setup), token: token, run: run, group: group))
+        }
+        try await Task.sleep(for: duration)
+        run.stop()
+        let elapsed = start.duration(to: .now)
+        let cpuAfter = ProcessStats.cpuSeconds(pid)
+        try await Task.sleep(for: .milliseconds(300))
+        for (channel, handler) in opened {
+            try await channel.eventLoop.submit { handler.collect() }.get()
+            try? await channel.close()
+        }
+        let results = run.results.withLockedValue { $0 }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let latency = results.latency
+        return LoadMeasurement(
+            rate: Double(results.completed) / seconds, completed: results.completed, errors: results.errors,
+            p50: Double(latency.valueAtPercentile(50)), p90: Double(latency.valueAtPercentile(90)),
+            p99: Double(latency.valueAtPercentile(99)), p999: Double(latency.valueAtPercentile(99.9)),
+            serverCPUPerCall: results.completed > 0 ? (cpuAfter - cpuBefore) / Double(results.completed) * 1e6 : 0)
+    }
+
+    /// `rpc` and `baseline` in one run, so their ratio compares like with like.
+    static func rpc(connections: Int, inFlight: Int, duration: Duration, withBaseline: Bool) async throws -> [Figure] {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        debug("started daemon pid \(daemon.pid) port \(daemon.port)")
+        try daemon.waitReady()
+        debug("ready")
+        try await daemon.prepareAdmin()
+        debug("admin prepared")
+        var figures: [Figure] = []
+        let ping = try await load(port: daemon.port, token: daemon.token, pid: daemon.pid, connections: connections, inFlight: inFlight,
+                                  duration: duration, method: "core.ping", params: "[]")
+        figures += ping.figures("rpc core.ping \(connections)x\(inFlight)")
+        let query = try await load(port: daemon.port, token: daemon.token, pid: daemon.pid, connections: connections, inFlight: inFlight,
+                                   duration: duration, method: "user.query",
+                                   params: #"[[["username","=","bench"],["locked","=",false]],{"select":["id","username","roles"],"order_by":["-id"],"limit":10}]"#)
+        figures += query.figures("rpc user.query \(connections)x\(inFlight)")
+        if withBaseline {
+            let baseline = try await baselineLoad(connections: connections, inFlight: inFlight, duration: duration)
+            figures += baseline.figures("baseline \(connections)x\(inFlight)")
+            figures.append(Figure(name: "rpc/baseline rate ratio", value: ping.rate / max(baseline.rate, 1), unit: "x"))
+            figures.append(Figure(name: "rpc/baseline server CPU per call ratio",
+                                  value: ping.serverCPUPerCall / max(baseline.serverCPUPerCall, 0.001), unit: "x"))
+        }
+        return figures
+    }
+
+    static func baselineLoad(connections: Int, inFlight: Int, duration: Duration) async throws -> LoadMeasurement {
+        let port = DaemonProcess.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["baseline-server", "--port", String(port)]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !DaemonProcess.healthy(port: port) && ContinuousClock.now < deadline { usleep(1000) }
+        return try await load(port: port, token: "none", pid: process.processIdentifier, connections: connections, inFlight: inFlight,
+                              duration: duration, method: "core.ping", params: "[]")
+    }
+
+    /// N subscribers of `user.query`; an emitter updates one user as fast as it can, stamping the send time.
+    static func fanout(subscribers: Int, duration: Duration) async throws -> [Figure] {
+        _ = ProcessStats.raiseFileLimit()
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.waitReady()
+        try await daemon.prepareAdmin()
+        let run = LoadRun()
+        var opened: [(any Channel, LoadHandler)] = []
+        for _ in 0..<subscribers {
+            opened.append(try await LoadConnection.open(port: daemon.port, mode: .subscriber(event: "user.query"), token: daemon.token, run: run, group: group))
+        }
+        let emitter = try await RPCClient.connect(to: ConnectionTarget(.tcp(host: "127.0.0.1", port: daemon.port)))
+        _ = try await emitter.call("auth.login_with_token", [.string(daemon.token)])
+        let user = try await emitter.call("user.create", [["username": "target"]])
+        try await Task.sleep(for: .milliseconds(300))
+        let rssBefore = ProcessStats.residentBytes(daemon.pid)
+        let start = ContinuousClock.now
+        var emitted = 0
+        let peakRSS = ManagedCounter()
+        let pid = daemon.pid
+        let userID = user["id"] ?? .null
+        try await withThrowingTaskGroup(of: Int.self) { tasks in
+            for _ in 0..<4 {
+                tasks.addTask {
+                    var count = 0
+                    while start.duration(to: .now) < duration {
+                        _ = try await emitter.call("user.update", [userID, ["full_name": .string("t:\(DispatchWallClock.nanos())")]])
+                        count += 1
+                        if count % 50 == 0 { peakRSS.max(ProcessStats.residentBytes(pid)) }
+                    }
+                    return count
+                }
+            }
+            for try await count in tasks { emitted += count }
+        }
+        let elapsed = start.duration(to: .now)
+        try await Task.sleep(for: .milliseconds(500))
+        for (channel, handler) in opened {
+            try await channel.eventLoop.submit { handler.collect() }.get()
+            try? await channel.close()
+        }
+        await emitter.close()
+        let results = run.results.withLockedValue { $0 }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return [
+            Figure(name: "fanout subscribers", value: Double(subscribers), unit: ""),
+            Figure(name: "fanout events emitted", value: Double(emitted), unit: ""),
+            Figure(name: "fanout deliveries", value: Double(results.completed), unit: ""),
+            Figure(name: "fanout deliveries/s", value: Double(results.completed) / seconds, unit: "/s"),
+            Figure(name: "fanout delivery p50", value: Double(results.latency.valueAtPercentile(50)) / 1000, unit: "ms"),
+            Figure(name: "fanout delivery p99", value: Double(results.latency.valueAtPercentile(99)) / 1000, unit: "ms"),
+            Figure(name: "fanout daemon RSS growth (peak)", value: Double(max(peakRSS.value, rssBefore) - rssBefore) / 1_048_576, unit: "MiB"),
+        ]
+    }
+
+    /// Trivial durable jobs, each call waiting for SUCCESS (new-style jobs).
+    static func jobs(connections: Int, inFlight: Int, duration: Duration) async throws -> [Figure] {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.waitReady()
+        try await daemon.prepareAdmin()
+        let result = try await load(port: daemon.port, token: daemon.token, pid: daemon.pid, connections: connections, inFlight: inFlight,
+                                    duration: duration, method: "core.noop_job", params: "[]",
+                                    setup: #"{"jsonrpc":"2.0","id":0,"method":"core.set_options","params":[{"legacy_jobs":false}]}"#)
+        return [
+            Figure(name: "jobs completed/s", value: result.rate, unit: "/s"),
+            Figure(name: "jobs submit-to-SUCCESS p50", value: result.p50 / 1000, unit: "ms"),
+            Figure(name: "jobs submit-to-SUCCESS p99", value: result.p99 / 1000, unit: "ms"),
+            Figure(name: "jobs errors", value: Double(result.errors), unit: ""),
+        ]
+    }
+
+    /// Idle authenticated connections: RSS per connection, and RSS over repeated connect/disconnect rounds.
+    static func conns(count: Int, rounds: Int) async throws -> [Figure] {
+        let limit = ProcessStats.raiseFileLimit()
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.waitReady()
+        try await daemon.prepareAdmin()
+        let count = min(count, max(16, limit / 2 - 64))
+        try await Task.sleep(for: .milliseconds(300))
+        let idle = ProcessStats.residentBytes(daemon.pid)
+        var afterFirst = 0
+        var perConnection = 0.0
+        var last = 0
+        for round in 0..<rounds {
+            let run = LoadRun()
+            var opened: [any Channel] = []
+            for _ in 0..<count {
+                opened.append(try await LoadConnection.open(port: daemon.port, mode: .idle, token: daemon.token, run: run, group: group).0)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let connected = ProcessStats.residentBytes(daemon.pid)
+            if round == 0 { perConnection = Double(connected - idle) / Double(count) }
+            for channel in opened { try? await channel.close() }
+            try await Task.sleep(for: .milliseconds(500))
+            last = ProcessStats.residentBytes(daemon.pid)
+            if round == 0 { afterFirst = last }
+        }
+        return [
+            Figure(name: "conns connections", value: Double(count), unit: ""),
+            Figure(name: "conns idle daemon RSS", value: Double(idle) / 1_048_576, unit: "MiB"),
+            Figure(name: "conns RSS per idle connection", value: perConnection / 1024, unit: "KiB"),
+            Figure(name: "conns RSS after round 1", value: Double(afterFirst) / 1_048_576, unit: "MiB"),
+            Figure(name: "conns RSS after round \(rounds)", value: Double(last) / 1_048_576, unit: "MiB"),
+            Figure(name: "conns RSS growth rounds 1..\(rounds)", value: afterFirst > 0 ? Double(last - afterFirst) / Double(afterFirst) * 100 : 0, unit: "%"),
+        ]
+    }
+
+    /// Process start to `/health` answering, median of `starts`.
+    static func startup(starts: Int) throws -> [Figure] {
+        var times: [Double] = []
+        for _ in 0..<starts {
+            let begin = ContinuousClock.now
+            let daemon = try DaemonProcess()
+            try daemon.waitReady()
+            let elapsed = begin.duration(to: .now)
+            times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            daemon.stop()
+        }
+        times.sort()
+        return [
+            Figure(name: "startup to /health median", value: times[times.count / 2], unit: "ms"),
+            Figure(name: "startup min", value: times.first ?? 0, unit: "ms"),
+            Figure(name: "startup max", value: times.last ?? 0, unit: "ms"),
+        ]
+    }
+}
+
+/// A lock-protected maximum, for sampling peak memory from several tasks.
+final class ManagedCounter: Sendable {
+    private let box = NIOLockedValueBox(0)
+    func max(_ value: Int) { box.withLockedValue { $0 = Swift.max($0, value) } }
+    var value: Int { box.withLockedValue { $0 } }
+}
