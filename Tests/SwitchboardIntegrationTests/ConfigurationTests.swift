@@ -64,18 +64,18 @@ import SwitchboardServer
         #expect(throws: ConfigurationError.self) { try configuration.apply(environment: ["SWITCHBOARD_PORT": "many"]) }
     }
 
-    @Test func binaryRefusesABadFileNamingTheKey() throws {
+    @Test func binaryRefusesABadFileNamingTheKey() async throws {
         let dir = TestDaemon.makeStateDir()
         let file = dir + "/bad.conf"
         try #"{"dispatcher": {"websocket-port": -1}}"#.write(toFile: file, atomically: true, encoding: .utf8)
-        let output = try Binary.run(["serve", "--config", file, "--state-dir", dir])
+        let output = try await Binary.run(["serve", "--config", file, "--state-dir", dir])
         #expect(output.status == 2)
         #expect(output.stderr.contains("dispatcher.websocket-port"))
         try "{ not json".write(toFile: file, atomically: true, encoding: .utf8)
-        let broken = try Binary.run(["serve", "--config", file, "--state-dir", dir])
+        let broken = try await Binary.run(["serve", "--config", file, "--state-dir", dir])
         #expect(broken.status == 2)
         #expect(broken.stderr.contains("not valid JSON"))
-        let missing = try Binary.run(["serve", "--config", dir + "/nope.conf", "--state-dir", dir])
+        let missing = try await Binary.run(["serve", "--config", dir + "/nope.conf", "--state-dir", dir])
         #expect(missing.status == 2)
     }
 

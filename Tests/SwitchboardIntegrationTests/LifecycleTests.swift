@@ -46,7 +46,7 @@ import SwitchboardServer
             _ = try await TestDaemon.start(stateDir: daemon.stateDir)
         }
         // The real binary exits non-zero with a clear message.
-        let output = try Binary.run(["serve", "--state-dir", daemon.stateDir, "--port", "0"])
+        let output = try await Binary.run(["serve", "--state-dir", daemon.stateDir, "--port", "0"])
         #expect(output.status != 0)
         #expect(output.stderr.contains("already running"))
         // The first daemon is unharmed.

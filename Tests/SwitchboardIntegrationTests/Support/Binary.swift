@@ -26,8 +26,21 @@ enum Binary {
         var stderr: String
     }
 
-    /// Runs the binary to completion (bounded by `timeout`).
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: Duration = .seconds(30)) throws -> Output {
+    /// Runs the binary to completion (bounded by `timeout`) on a thread of its own: the waiting must not take
+    /// one of the few threads of the cooperative pool, which the in-process test daemon needs to answer.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> Output {
+        try await onThread { try runBlocking(arguments, stdin: stdin, environment: environment, timeout: timeout) }
+    }
+
+    /// Runs blocking work on a dedicated thread.
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try work() }) }
+            thread.start()
+        }
+    }
+
+    static func runBlocking(_ arguments: [String], stdin: String?, environment: [String: String], timeout: Duration) throws -> Output {
         guard let path else {
             Issue.record("the switchboard executable was not found next to the tests; run `swift build` first")
             return Output(status: -1, stdout: "", stderr: "")

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import SwitchboardCore
+
+/// Runs every benchmark scenario once at a tiny size so the tool cannot rot. It checks the counts add up,
+/// never the speed: figures come from release builds, not from tests.
+@Suite struct BenchSmokeTests {
+    @Test func everyScenarioRunsAndItsCountsAddUp() async throws {
+        guard let switchboard = Binary.path else {
+            Issue.record("the switchboard executable was not found next to the tests; run `swift build` first")
+            return
+        }
+        let bench = URL(fileURLWithPath: switchboard).deletingLastPathComponent().appendingPathComponent("switchboard-bench").path
+        guard FileManager.default.isExecutableFile(atPath: bench) else {
+            Issue.record("switchboard-bench was not found at \(bench); run `swift build` first")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bench)
+        process.arguments = ["run", "rpc", "fanout", "jobs", "conns", "startup", "--seconds", "0.5", "--connections", "2",
+                             "--in-flight", "2", "--subscribers", "5", "--conns", "20", "--rounds", "2", "--starts", "1", "--json"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = try await Binary.onThread {
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
+        #expect(process.terminationStatus == 0)
+        var figures: [String: Double] = [:]
+        for figure in try JSON.parse(bytes: data).arrayValue ?? [] {
+            figures[figure["name"]?.stringValue ?? ""] = figure["value"]?.doubleValue
+        }
+        for prefix in ["rpc core.ping 2x2", "rpc user.query 2x2", "baseline 2x2", "rpc core.ping 1x1", "baseline 1x1"] {
+            #expect((figures["\(prefix) calls/s"] ?? 0) > 0, "\(prefix) made no calls")
+            #expect(figures["\(prefix) errors"] == 0, "\(prefix) had errors")
+            #expect((figures["\(prefix) p50"] ?? 0) > 0)
+        }
+        #expect(figures["rpc/baseline rate ratio"] != nil)
+        let emitted = figures["fanout events emitted"] ?? 0
+        #expect(emitted > 0)
+        #expect(figures["fanout deliveries"] == emitted * 5, "every subscriber receives every event")
+        #expect((figures["jobs completed/s"] ?? 0) > 0)
+        #expect(figures["jobs errors"] == 0)
+        #expect(figures["conns connections"] == 20)
+        #expect((figures["conns RSS per idle connection"] ?? 0) > 0)
+        #expect((figures["startup to /health median"] ?? 0) > 0)
+    }
+}
