@@ -66,19 +66,10 @@ final class SchemaEvaluator {
         // Without collecting messages, the first failure decides: annotations of a failed schema are dropped anyway.
         func done() -> Bool { !result.valid && !collect }
 
-        if case .string(let reference) = schema["$ref"] {
-            let target = URIReference(base).resolve(reference)
-            if let (targetSchema, targetBase) = registry.resolve(target) {
-                let sub = evaluate(targetSchema, instance, base: targetBase, path: path, collect: collect, baseIsOwn: true)
-                if sub.valid { result.merge(sub) } else { fail() }
-            } else {
-                report(collect, path, "Cannot resolve schema reference \(reference)")
-                fail()
-            }
-            if done() { return result }
-        }
-        if case .string(let reference) = schema["$dynamicRef"] {
-            if let (targetSchema, targetBase) = resolveDynamic(reference, base: base) {
+        for keyword in ["$ref", "$dynamicRef"] {
+            guard case .string(let reference) = schema[keyword] else { continue }
+            let resolved = keyword == "$ref" ? registry.resolve(URIReference(base).resolve(reference)) : resolveDynamic(reference, base: base)
+            if let (targetSchema, targetBase) = resolved {
                 let sub = evaluate(targetSchema, instance, base: targetBase, path: path, collect: collect, baseIsOwn: true)
                 if sub.valid { result.merge(sub) } else { fail() }
             } else {
