@@ -1,24 +1,42 @@
 import Foundation
+import Synchronization
 import SwitchboardClient
 import SwitchboardCore
 
 /// Follows a job's `core.get_jobs` events to its end: a progress bar on a terminal, plain lines otherwise.
+/// It also asks for the job once a second, so a missed event can delay the end but never hide it.
 struct JobFollower {
     let client: RPCClient
     let terminal = isatty(STDERR_FILENO) == 1
 
     /// Returns the finished job. The caller subscribed to `core.get_jobs` before the job could start.
     func follow(_ id: JSON) async -> JSON {
-        // The job may have ended before the subscription saw anything: look once, then listen.
+        let pending = Mutex<[JSON]>([])
+        let client = self.client
+        let listener = Task {
+            for await event in client.notifications {
+                guard event["params"]?["collection"] == "core.get_jobs", event["params"]?["id"] == id,
+                      let fields = event["params"]?["fields"] else { continue }
+                pending.withLock { $0.append(fields) }
+            }
+        }
+        defer { listener.cancel() }
         var current = await callOrExit(client, "core.get_jobs", [[["id", "=", id]], ["get": true]])
         var lastShown = ""
-        var iterator = client.notifications.makeAsyncIterator()
+        var sincePoll = 0
         while !Self.finished(current) {
             show(current, &lastShown)
-            guard let event = await iterator.next() else { exitWith(2, "the connection closed while waiting for job \(id)") }
-            guard event["params"]?["collection"] == "core.get_jobs", event["params"]?["id"] == id,
-                  let fields = event["params"]?["fields"] else { continue }
-            current = fields
+            try? await Task.sleep(for: .milliseconds(50))
+            sincePoll += 1
+            let events = pending.withLock { value -> [JSON] in defer { value.removeAll() }; return value }
+            for event in events where !Self.finished(current) {
+                current = event
+                show(current, &lastShown)
+            }
+            if events.isEmpty && sincePoll >= 20 {
+                sincePoll = 0
+                current = await callOrExit(client, "core.get_jobs", [[["id", "=", id]], ["get": true]])
+            }
         }
         show(current, &lastShown)
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }

@@ -119,23 +119,27 @@ import SwitchboardCore
         guard let path = Binary.path else { Issue.record("no binary"); return }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["subscribe", "-u", daemon.socketPath, "-n", "2", "user.query"]
+        process.arguments = ["subscribe", "-u", daemon.socketPath, "-n", "2", "-t", "30", "user.query"]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        try await Task.sleep(for: .milliseconds(500))
+        let output = Task { try await Binary.onThread { out.fileHandleForReading.readDataToEndOfFile() } }
+        // The subscriber may take a while to subscribe on a busy machine: write until it has seen two events.
         let root = try await daemon.rootClient()
-        _ = try await root.call("user.create", [["username": "one"]])
-        _ = try await root.call("user.create", [["username": "two"]])
-        let data = try await Binary.onThread {
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return data
+        var created = 0
+        while process.isRunning && created < 150 {
+            created += 1
+            _ = try await root.call("user.create", [["username": .string("user\(created)")]])
+            try await Task.sleep(for: .milliseconds(200))
         }
+        let data = try await output.value
+        process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map { try? JSON.parse(String($0)) }
         #expect(lines.count == 2)
-        #expect(lines.first??["fields"]?["username"] == "one")
+        let first = lines.first??["fields"]?["username"]?.stringValue ?? ""
+        let second = lines.last??["fields"]?["username"]?.stringValue ?? ""
+        #expect(first.hasPrefix("user") && Int(second.dropFirst(4)) == Int(first.dropFirst(4)).map { $0 + 1 }, "two consecutive events")
         #expect(lines.last??["msg"] == "added")
         let timed = try await Binary.run(["subscribe", "-u", daemon.socketPath, "-t", "0.6", #"system.stats:{"interval":0.1}"#])
         #expect(timed.status == 0)

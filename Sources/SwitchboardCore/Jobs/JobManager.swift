@@ -308,10 +308,15 @@ public actor JobManager {
         }
         job.abortRequested = true
         live[id] = job
-        if let turn = job.turn {
-            live[id]?.turn = nil
+        if job.record.state == .waiting {
+            // Straight to ABORTED, stored before this returns; its runner finds the job gone and stops.
+            if let turn = job.turn {
+                live[id]?.turn = nil
+                turn.resume(returning: false)
+            }
             waiting.removeAll { $0 == id }
-            turn.resume(returning: false)
+            await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted before it started"))
+            return
         }
         job.body?.cancel()
     }

@@ -60,12 +60,23 @@ enum Binary {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
-        let deadline = ContinuousClock.now + timeout
+        // A watchdog, so a hung child fails the test instead of hanging the run.
+        let pid = process.processIdentifier
+        let watchdog = Thread {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if kill(pid, 0) != 0 { return }
+                usleep(20_000)
+            }
+            kill(pid, SIGKILL)
+        }
+        watchdog.start()
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
         process.waitUntilExit()
+        if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
+            Issue.record("switchboard \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+        }
         return Output(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
                       stderr: String(decoding: stderrData, as: UTF8.self))
     }
