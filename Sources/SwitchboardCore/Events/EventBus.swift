@@ -130,7 +130,6 @@ public final class EventBus: Sendable {
         return (source, argument)
     }
 
-    public var subscriptionCount: Int { state.withLock { $0.subscriptions.count } }
 
     // MARK: - Publishing
 

@@ -30,10 +30,6 @@ public final class MethodRegistry: Sendable {
         table.withLock { $0.services[service.name] = service }
     }
 
-    public func unregister(method name: String) {
-        table.withLock { _ = $0.methods.removeValue(forKey: name) }
-    }
-
     /// Removes everything a plugin registered (on reload).
     public func unregister(plugin: String, methods names: [String]) {
         table.withLock { table in

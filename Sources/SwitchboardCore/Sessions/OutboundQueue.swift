@@ -114,5 +114,4 @@ public final class OutboundQueue: Sendable {
     }
 
     public var ending: Ending? { state.withLock { $0.ending } }
-    public var count: Int { state.withLock { $0.frames.count } }
 }
