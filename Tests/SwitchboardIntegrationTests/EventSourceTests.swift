@@ -144,4 +144,54 @@ import SwitchboardCore
         await admin.close()
         await daemon.stop()
     }
+    @Test func overflowedConsumerThatReadsAgainGetsCloseCode1008() async throws {
+        let daemon = try await TestDaemon.start {
+            $0.maxOutboundMessages = 64
+            $0.maxOutboundBytes = 256 << 10
+        }
+        let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let slow = try RawWebSocket(port: daemon.port)
+        try slow.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["admin","pa55word"]}"#)
+        try slow.sendText(#"{"jsonrpc":"2.0","id":2,"method":"core.subscribe","params":["test.fanout"]}"#)
+        try await Task.sleep(for: .milliseconds(300))
+        // 6 MB of events while the client reads nothing: more than the kernel's socket buffers, NIO's
+        // high-water mark and the 256 KiB queue hold together.
+        _ = try await admin.call("test.emit", [1500, 4096])
+        // The client reads again at once, well inside the close grace period: it gets what was already on its
+        // way, then a close frame that says why, then an orderly close.
+        let (frames, closedByPeer) = slow.readFrames(timeout: .seconds(10))
+        let close = try #require(frames.last, "no frames at all")
+        #expect(close.opcode == 0x8, "last frame has opcode \(close.opcode), expected a close frame")
+        #expect(close.payload.count >= 2 && Int(close.payload[0]) << 8 | Int(close.payload[1]) == 1008)
+        #expect(String(decoding: close.payload.dropFirst(2), as: UTF8.self) == "outbound queue full: client too slow")
+        #expect(closedByPeer)
+        let events = frames.filter { $0.opcode == 0x1 }.count
+        #expect(events > 2 && events < 1500, "\(events) text frames")
+        #expect(try await admin.call("core.ping") == "pong")
+        await admin.close()
+        await daemon.stop()
+    }
+
+    @Test func shutdownIsNotHeldUpByAClientThatStoppedReading() async throws {
+        let daemon = try await TestDaemon.start { $0.connectionCloseGrace = .seconds(1) }
+        let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let stalled = try RawWebSocket(port: daemon.port)
+        try stalled.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["admin","pa55word"]}"#)
+        try stalled.sendText(#"{"jsonrpc":"2.0","id":2,"method":"core.subscribe","params":["test.fanout"]}"#)
+        try await Task.sleep(for: .milliseconds(300))
+        // 6 MB: the kernel's buffers and NIO are full, the rest waits in the (8 MiB) queue, no overflow. The
+        // close frame of a graceful shutdown can never be sent to this client.
+        _ = try await admin.call("test.emit", [1500, 4096])
+        await admin.close()
+        let stopped = ManagedAtomicFlag()
+        let stopper = Task {
+            await daemon.stop()
+            stopped.set()
+        }
+        // A liveness bound, not a speed figure: without the close grace this waits forever.
+        for _ in 0..<600 where !stopped.isSet { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(stopped.isSet, "the daemon did not stop within 60 s")
+        if !stopped.isSet { stopper.cancel() }
+        withExtendedLifetime(stalled) {}
+    }
 }

@@ -1,12 +1,14 @@
 import DequeModule
 import Synchronization
 
-/// A connection's bounded queue of encoded frames, filled by replies and event fan-out, drained by one
-/// writer task.
+/// A connection's bounded queue of encoded frames, filled by replies and event fan-out from any thread,
+/// drained by the connection's writer.
 ///
-/// Producers never wait: when the queue is over its message or byte bound the connection is marked
-/// overflowed, the writer stops and the connection is closed. A client that stops reading costs at most
-/// the bound, never the daemon's memory.
+/// Producers never wait. The writer is woken once when the queue goes from idle to holding frames, takes
+/// everything queued in one go, writes it as one batch and flushes once; it is not woken again until it has
+/// taken. When the queue is over its message or byte bound it ends as `overflowed`, drops what it holds and
+/// wakes the writer with that news: a client that stops reading costs at most the bound, never the daemon's
+/// memory.
 public final class OutboundQueue: Sendable {
     public struct Limits: Sendable, Equatable {
         public var maxMessages: Int
@@ -24,94 +26,86 @@ public final class OutboundQueue: Sendable {
         case overflowed
     }
 
+    /// What the writer is woken for.
+    public enum Wake: Sendable, Equatable {
+        /// Frames are waiting; call `take`.
+        case frames
+        /// The queue overflowed; close the connection.
+        case overflowed
+    }
+
+    public typealias Waker = @Sendable (Wake) -> Void
+
     struct State {
         var frames = Deque<[UInt8]>()
         var bytes = 0
         var ending: Ending?
-        var waiter: CheckedContinuation<Void, Never>?
-        var endWaiters: [CheckedContinuation<Ending, Never>] = []
+        /// A wake is on its way and `take` has not run since: no need for another.
+        var wakePending = false
+        /// Cleared when the queue ends, so a writer that captured the queue is released with it.
+        var waker: Waker?
     }
 
     public let limits: Limits
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    public init(limits: Limits = Limits()) {
+    public init(limits: Limits = Limits(), waker: @escaping Waker) {
         self.limits = limits
+        self.state = Mutex(State(waker: waker))
     }
 
     /// Queues a frame; `false` when the queue has ended (or just overflowed) and the frame was dropped.
     @discardableResult
     public func enqueue(_ frame: [UInt8]) -> Bool {
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard state.ending == nil else { return (false, nil) }
+        let (accepted, wake, waker) = state.withLock { state -> (Bool, Wake?, Waker?) in
+            guard state.ending == nil else { return (false, nil, nil) }
             if state.frames.count >= limits.maxMessages || state.bytes + frame.count > limits.maxBytes {
                 state.ending = .overflowed
-                state.frames.removeAll()
+                state.frames = Deque()
                 state.bytes = 0
-                for waiter in state.endWaiters { waiter.resume(returning: .overflowed) }
-                state.endWaiters.removeAll()
-                defer { state.waiter = nil }
-                return (false, state.waiter)
+                let waker = state.waker
+                state.waker = nil
+                return (false, .overflowed, waker)
             }
             state.frames.append(frame)
             state.bytes += frame.count
-            defer { state.waiter = nil }
-            return (true, state.waiter)
+            if state.wakePending { return (true, nil, nil) }
+            state.wakePending = true
+            return (true, .frames, state.waker)
         }
-        waiter?.resume()
+        if let wake { waker?(wake) }
         return accepted
     }
 
-    /// Everything queued so far, waiting while empty; `nil` once the queue has ended.
-    public func next() async -> [[UInt8]]? {
-        while true {
-            let batch: [[UInt8]]? = state.withLock { state in
-                if state.ending == .overflowed { return nil }
-                if !state.frames.isEmpty {
-                    let batch = Array(state.frames)
-                    state.frames.removeAll(keepingCapacity: true)
-                    state.bytes = 0
-                    return batch
-                }
-                return state.ending == nil ? [] : nil
+    /// Takes queued frames, oldest first, up to about `maxBytes` (always at least one frame), and re-arms the
+    /// wake once the queue is empty. Frames queued before `finish` are still handed out; nothing after an
+    /// overflow is.
+    public func take(maxBytes: Int = .max) -> [[UInt8]] {
+        state.withLock { state in
+            if state.ending == .overflowed { return [] }
+            var batch: [[UInt8]] = []
+            var size = 0
+            while let frame = state.frames.first, batch.isEmpty || size + frame.count <= maxBytes {
+                state.frames.removeFirst()
+                batch.append(frame)
+                size += frame.count
             }
-            guard let batch else { return nil }
-            if !batch.isEmpty { return batch }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state -> Bool in
-                    if !state.frames.isEmpty || state.ending != nil { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
+            state.bytes -= size
+            if state.frames.isEmpty { state.wakePending = false }
+            return batch
         }
     }
 
-    /// Waits until the queue ends, and says how: the connection watches this to drop a client that stopped
-    /// reading even while the writer is stuck behind the socket's back-pressure.
-    public func ended() async -> Ending {
-        await withCheckedContinuation { continuation in
-            let ending = state.withLock { state -> Ending? in
-                if let ending = state.ending { return ending }
-                state.endWaiters.append(continuation)
-                return nil
-            }
-            if let ending { continuation.resume(returning: ending) }
-        }
-    }
-
-    /// Ends the queue; the writer drains what is queued and stops.
+    /// Ends the queue: later frames are dropped, queued ones can still be taken. Releases the waker.
     public func finish() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        state.withLock { state in
             if state.ending == nil { state.ending = .finished }
-            for waiter in state.endWaiters { waiter.resume(returning: state.ending ?? .finished) }
-            state.endWaiters.removeAll()
-            defer { state.waiter = nil }
-            return state.waiter
+            state.waker = nil
         }
-        waiter?.resume()
     }
 
     public var ending: Ending? { state.withLock { $0.ending } }
+
+    /// Frames and bytes waiting, for tests and diagnostics.
+    public var pending: (messages: Int, bytes: Int) { state.withLock { ($0.frames.count, $0.bytes) } }
 }

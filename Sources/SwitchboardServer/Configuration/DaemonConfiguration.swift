@@ -37,6 +37,9 @@ public struct DaemonConfiguration: Sendable {
     /// Bound of each connection's queue of unsent frames; a client that falls further behind is disconnected.
     public var maxOutboundMessages = 4_096
     public var maxOutboundBytes = 8 << 20
+    /// On shutdown, how long open connections get to close before they are cut: a client that stopped
+    /// reading must not hold the daemon up.
+    public var connectionCloseGrace: Duration = .seconds(5)
     /// Largest accepted WebSocket message.
     public var maxMessageSize = 1 << 20
     /// The `jobs` section: concurrency, retention and the shutdown grace period.
@@ -93,6 +96,7 @@ public struct DaemonConfiguration: Sendable {
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
+        "shutdown-close-seconds",
     ]
 
     /// Applies a configuration document, refusing unknown keys and bad values by their path.
@@ -141,6 +145,7 @@ public struct DaemonConfiguration: Sendable {
             if let v = section["max-queued-calls"] { maxQueuedCalls = try Self.integer(v, "dispatcher.max-queued-calls", 0...100_000) }
             if let v = section["max-outbound-messages"] { maxOutboundMessages = try Self.integer(v, "dispatcher.max-outbound-messages", 16...1_000_000) }
             if let v = section["max-outbound-bytes"] { maxOutboundBytes = try Self.integer(v, "dispatcher.max-outbound-bytes", 65_536...(1 << 30)) }
+            if let v = section["shutdown-close-seconds"] { connectionCloseGrace = .seconds(try Self.integer(v, "dispatcher.shutdown-close-seconds", 0...600)) }
             if let v = section["max-message-size"] { maxMessageSize = try Self.integer(v, "dispatcher.max-message-size", 1024...(64 << 20)) }
         }
         if let section = root["jobs"] {

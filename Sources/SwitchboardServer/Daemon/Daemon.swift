@@ -105,10 +105,15 @@ public final class Daemon: Sendable {
                 },
                 logger: logger))
         }
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)
+        // Past the grace the listeners are cancelled, which closes every connection still open (one whose
+        // client stopped reading would otherwise wait forever to send its close frame).
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.connectionCloseGrace
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         self.group.withLock { $0 = group }
         if stopRequested.withLock({ $0 }) { await group.triggerGracefulShutdown() }
         do {

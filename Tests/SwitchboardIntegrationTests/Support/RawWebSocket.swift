@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,6 +10,10 @@ final class RawWebSocket {
 
     init(port: Int, path: String = "/api/current") throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // A small receive buffer, so the daemon's queue is what fills up; set before
+        // connecting so the window is negotiated for it (shrunk afterwards, the connection stalls).
+        var size: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -17,9 +22,6 @@ final class RawWebSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
-        // A small receive buffer, so the daemon's queue is what fills up.
-        var size: Int32 = 4096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         try write(Array(request.utf8))
@@ -72,6 +74,46 @@ final class RawWebSocket {
         return false
     }
 
+    /// Reads frames until the peer closes the connection or `timeout` passes; server frames are unmasked.
+    /// `closedByPeer` is true for an orderly close (EOF), false for a timeout or a reset.
+    func readFrames(timeout: Duration) -> (frames: [(opcode: UInt8, payload: [UInt8])], closedByPeer: Bool) {
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var closedByPeer = false
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n == 0 { closedByPeer = true; break }
+            if n < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK { continue }
+                break
+            }
+            data += buffer[0..<n]
+        }
+        var frames: [(opcode: UInt8, payload: [UInt8])] = []
+        var offset = 0
+        while data.count - offset >= 2 {
+            let opcode = data[offset] & 0x0F
+            var length = Int(data[offset + 1] & 0x7F)
+            var header = 2
+            if length == 126 {
+                guard data.count - offset >= 4 else { break }
+                length = Int(data[offset + 2]) << 8 | Int(data[offset + 3])
+                header = 4
+            } else if length == 127 {
+                guard data.count - offset >= 10 else { break }
+                length = (2..<10).reduce(0) { $0 << 8 | Int(data[offset + $1]) }
+                header = 10
+            }
+            guard data.count - offset >= header + length else { break }
+            frames.append((opcode, Array(data[(offset + header)..<(offset + header + length)])))
+            offset += header + length
+        }
+        return (frames, closedByPeer)
+    }
+
     deinit { close(fd) }
 }
 
@@ -82,4 +124,11 @@ func residentMemory() -> Int {
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
     return 0
+}
+
+/// A flag set once from any task.
+final class ManagedAtomicFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

@@ -1,0 +1,125 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwitchboardCore
+
+/// Writes a connection's `OutboundQueue` to its WebSocket channel, below HummingbirdWebSocket's per-message
+/// writer: every frame taken in one wake is written as a text frame and the batch is flushed once, on the
+/// channel's event loop, with no task per connection.
+///
+/// It sits at the tail of the upgraded pipeline, so its writes pass through the frame encoder exactly like
+/// Hummingbird's own (pongs, close frames); a frame is one `write`, so frames never interleave. It stops
+/// taking while the channel is not writable (NIO's high-water mark) and resumes on the writability change,
+/// so unsent data waits in the bounded queue, not in NIO.
+///
+/// On overflow the client is told why with a close frame, 1008 "outbound queue full: client too slow", and
+/// closed once that frame has left; if it has not left within `closeGrace` (the client stopped reading, so
+/// nothing will), the connection is reset: the data the kernel still holds for it is stale.
+final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    static let overflowCloseCode = WebSocketErrorCode.policyViolation
+    static let overflowReason = "outbound queue full: client too slow"
+    /// Bytes taken from the queue per write call; the loop goes on while the channel stays writable.
+    static let batchBytes = 256 << 10
+
+    private var context: ChannelHandlerContext?
+    private var queue: OutboundQueue?
+    private let logger: Logger
+    private let sessionID: String
+    private let closeGrace: TimeAmount
+    private var closing = false
+
+    init(logger: Logger, sessionID: String, closeGrace: TimeAmount = .seconds(2)) {
+        self.logger = logger
+        self.sessionID = sessionID
+        self.closeGrace = closeGrace
+    }
+
+    /// Creates the connection's queue, wired to a writer added to `channel`'s pipeline.
+    static func install(on channel: any Channel, limits: OutboundQueue.Limits, logger: Logger, sessionID: String) async throws -> OutboundQueue {
+        try await channel.eventLoop.submit {
+            let writer = OutboundFrameWriter(logger: logger, sessionID: sessionID)
+            let bound = NIOLoopBound(writer, eventLoop: channel.eventLoop)
+            let eventLoop = channel.eventLoop
+            let queue = OutboundQueue(limits: limits) { wake in
+                eventLoop.execute {
+                    switch wake {
+                    case .frames: bound.value.drain()
+                    case .overflowed: bound.value.overflowed()
+                    }
+                }
+            }
+            writer.queue = queue
+            try channel.pipeline.syncOperations.addHandler(writer)
+            return queue
+        }.get()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        queue?.finish()
+        queue = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        queue?.finish()
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { drain() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Writes what is queued while the channel takes it, then flushes once.
+    func drain() {
+        guard let context, let queue, !closing else { return }
+        var wrote = false
+        while context.channel.isWritable {
+            let batch = queue.take(maxBytes: Self.batchBytes)
+            if batch.isEmpty { break }
+            for frame in batch {
+                var buffer = context.channel.allocator.buffer(capacity: frame.count)
+                buffer.writeBytes(frame)
+                context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+            }
+            wrote = true
+        }
+        if wrote { context.flush() }
+    }
+
+    func overflowed() {
+        guard let context, !closing else { return }
+        closing = true
+        let limits = queue.map { "\($0.limits.maxMessages) messages / \($0.limits.maxBytes) bytes" } ?? ""
+        logger.warning("closing a connection that stopped reading", metadata: [
+            "session": .string(sessionID), "remote": .string("\(context.channel.remoteAddress.map { "\($0)" } ?? "local")"),
+            "limit": .string(limits), "close_code": .string("1008"),
+        ])
+        var payload = context.channel.allocator.buffer(capacity: 2 + Self.overflowReason.utf8.count)
+        payload.write(webSocketErrorCode: Self.overflowCloseCode)
+        payload.writeString(Self.overflowReason)
+        let channel = context.channel
+        let sent = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)), promise: sent)
+        sent.futureResult.whenSuccess { channel.close(promise: nil) }
+        context.eventLoop.scheduleTask(in: closeGrace) {
+            guard channel.isActive else { return }
+            // Reset rather than close: a FIN would wait behind megabytes the peer is not reading.
+            if let provider = channel as? any SocketOptionProvider {
+                provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+            } else {
+                channel.close(promise: nil)
+            }
+        }
+    }
+}
