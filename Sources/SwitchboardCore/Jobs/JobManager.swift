@@ -38,6 +38,7 @@ public actor JobManager {
     }
 
     let datastore: any Datastore
+    let journal: JobJournal
     let events: EventBus
     let logDirectory: String
     let logger: Logger
@@ -53,6 +54,7 @@ public actor JobManager {
 
     public init(datastore: any Datastore, events: EventBus, stateDirectory: String, logger: Logger, limits: Limits = Limits()) {
         self.datastore = datastore
+        self.journal = JobJournal(datastore: datastore, table: JobRecord.table)
         self.events = events
         self.logDirectory = (stateDirectory as NSString).appendingPathComponent("jobs")
         self.logger = logger
@@ -135,7 +137,7 @@ public actor JobManager {
         live[id] = LiveJob(record: record, log: log)
         waiting.append(id)
         do {
-            _ = try await datastore.insert(JobRecord.table, record.row)
+            try await journal.write(id, record.row)
         } catch {
             live.removeValue(forKey: id)
             waiting.removeAll { $0 == id }
@@ -235,7 +237,7 @@ public actor JobManager {
         if let path = job.record.logsPath { job.record.logsExcerpt = JobLog.excerpt(path: path) }
         live[id] = job
         if job.record.transient {
-            _ = try? await datastore.delete(JobRecord.table, id: id)
+            try? await journal.delete(id)
         } else {
             await persist(id)
             announce(.changed, id)
@@ -250,7 +252,7 @@ public actor JobManager {
         for waiter in finishWaiters.removeValue(forKey: id) ?? [] { waiter.resume(returning: record) }
         schedule()
         finishedSincePrune += 1
-        if finishedSincePrune >= 100 {
+        if finishedSincePrune >= max(100, limits.retentionCount / 10) {
             finishedSincePrune = 0
             try? await prune()
         }
@@ -259,7 +261,7 @@ public actor JobManager {
     private func persist(_ id: Int64) async {
         guard let record = live[id]?.record else { return }
         do {
-            _ = try await datastore.update(JobRecord.table, id: id, record.row)
+            try await journal.write(id, record.row)
         } catch {
             logger.error("cannot store job state", metadata: ["job": .stringConvertible(id), "error": .string("\(error)")])
         }
@@ -388,8 +390,10 @@ public actor JobManager {
         }.sorted { $0.0 < $1.0 }
         let cutoff = JobRecord.now() - Int64(limits.retentionAge.components.seconds * 1000)
         let excess = max(0, rows.count - limits.retentionCount)
-        for (index, row) in rows.enumerated() where row.0 != nextID && (index < excess || row.1 < cutoff) {
-            _ = try await datastore.delete(JobRecord.table, id: row.0)
+        let expired = rows.enumerated().filter { index, row in row.0 != nextID && (index < excess || row.1 < cutoff) }.map(\.element)
+        guard !expired.isEmpty else { return }
+        try await datastore.commit(JobRecord.table, upserts: [], deletes: expired.map(\.0))
+        for row in expired {
             if let path = row.2 { try? FileManager.default.removeItem(atPath: path) }
         }
     }

@@ -23,6 +23,11 @@ public protocol Datastore: Sendable {
     /// Deletes a row; returns false when there is no such row.
     func delete(_ table: TableDefinition, id: Int64) async throws -> Bool
 
+    /// Writes whole rows (inserted, or replacing the row with the same primary key) and deletes rows, all in
+    /// one transaction: when it returns every change is stored, when it throws none is. This is what group
+    /// commit is built on: one transaction for many callers' changes.
+    func commit(_ table: TableDefinition, upserts: [JSONObject], deletes: [Int64]) async throws
+
     /// Flushes and closes; later calls fail.
     func close() async throws
 }

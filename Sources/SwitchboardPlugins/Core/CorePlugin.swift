@@ -121,7 +121,7 @@ public struct CorePlugin: Plugin {
             defer { try? handle.close() }
             try? handle.seek(toOffset: UInt64(args[1].intValue ?? 0))
             let data = (try? handle.read(upToCount: Int(args[2].intValue ?? 1_048_576))) ?? Data()
-            return .string(String(decoding: data ?? Data(), as: UTF8.self))
+            return .string(String(decoding: data, as: UTF8.self))
         })
 
         try context.register(MethodDescriptor.job(

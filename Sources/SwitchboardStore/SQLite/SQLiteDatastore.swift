@@ -145,6 +145,38 @@ public final class SQLiteDatastore: Datastore {
         }
     }
 
+    public func commit(_ table: SwitchboardCore.TableDefinition, upserts: [JSONObject], deletes: [Int64]) async throws {
+        guard !upserts.isEmpty || !deletes.isEmpty else { return }
+        // Statements are built here, off the writer; rows with the same columns share one cached statement.
+        var statements: [(sql: String, arguments: StatementArguments)] = []
+        statements.reserveCapacity(upserts.count + deletes.count)
+        let key = quote(table.primaryKey)
+        for row in upserts {
+            guard let id = row[table.primaryKey]?.intValue else {
+                throw CallError(Errno.EINVAL, "A row committed to \(table.name) lacks its \(table.primaryKey)")
+            }
+            var names = [key]
+            var values: [(any DatabaseValueConvertible)?] = [id]
+            for column in table.columns {
+                guard let value = row[column.name] else { continue }
+                names.append(quote(column.name))
+                values.append(Self.bind(value, column.type))
+            }
+            let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }
+            let sql = "INSERT INTO \(quote(table.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
+                + (updates.isEmpty ? " ON CONFLICT(\(key)) DO NOTHING" : " ON CONFLICT(\(key)) DO UPDATE SET \(updates.joined(separator: ", "))")
+            statements.append((sql, StatementArguments(values)))
+        }
+        let deleteSQL = "DELETE FROM \(quote(table.name)) WHERE \(key) = ?"
+        for id in deletes { statements.append((deleteSQL, [id])) }
+        let batch = statements
+        try await write { db in
+            for (sql, arguments) in batch {
+                try db.cachedStatement(sql: sql).execute(arguments: arguments)
+            }
+        }
+    }
+
     public func close() async throws {
         try pool.close()
     }

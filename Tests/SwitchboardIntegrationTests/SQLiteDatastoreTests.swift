@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import SwitchboardCore
+import SwitchboardStore
+
+/// The SQLite driver against a real database file.
+@Suite struct SQLiteDatastoreTests {
+    static let table = TableDefinition("things", columns: [
+        .init("name", .text, unique: true), .init("size", .integer), .init("tags", .json),
+    ])
+
+    func open() throws -> (SQLiteDatastore, String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-sqlite-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return (try SQLiteDatastore(path: folder + "/db.sqlite"), folder)
+    }
+
+    @Test func commitInsertsReplacesAndDeletesInOneGo() async throws {
+        let (store, folder) = try open()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await store.prepare(Self.table)
+        try await store.commit(Self.table, upserts: [
+            ["id": 1, "name": "a", "size": 1, "tags": ["x"]],
+            ["id": 2, "name": "b", "size": 2, "tags": []],
+            ["id": 3, "name": "c", "size": 3, "tags": .null],
+        ], deletes: [])
+        // Replace 1 whole, delete 3, add 4, in one transaction.
+        try await store.commit(Self.table, upserts: [["id": 1, "name": "a2", "size": 10, "tags": ["y", "z"]], ["id": 4, "name": "d", "size": 4, "tags": .null]], deletes: [3])
+        let rows = try await store.query(Self.table, filters: [], options: QueryOptions())
+        #expect(rows.arrayValue?.compactMap { $0["id"]?.intValue } == [1, 2, 4])
+        #expect(rows[0]?["name"] == "a2" && rows[0]?["size"] == 10 && rows[0]?["tags"] == ["y", "z"])
+        try await store.close()
+    }
+
+    @Test func aFailingCommitStoresNothing() async throws {
+        let (store, folder) = try open()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await store.prepare(Self.table)
+        try await store.commit(Self.table, upserts: [["id": 1, "name": "a", "size": 1]], deletes: [])
+        // The second row clashes with the unique name of the first: the whole batch, delete included, is undone.
+        await #expect(throws: CallError.self) {
+            try await store.commit(Self.table, upserts: [["id": 5, "name": "e"], ["id": 6, "name": "a"]], deletes: [1])
+        }
+        let rows = try await store.query(Self.table, filters: [], options: QueryOptions())
+        #expect(rows.arrayValue?.compactMap { $0["id"]?.intValue } == [1])
+        await #expect(throws: CallError.self) {
+            try await store.commit(Self.table, upserts: [["name": "no id"]], deletes: [])
+        }
+        try await store.close()
+    }
+}
