@@ -40,7 +40,9 @@ final class DaemonProcess {
         // 8 x 32 in flight exceeds the default per-connection queue (10 running + 20 waiting): the load scenarios
         // measure throughput, not refusals, so the bench daemon queues more.
         let config = stateDir + "/bench.conf"
-        try #"{"dispatcher": {"max-queued-calls": 1000}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        // SWITCHBOARD_BENCH_DAEMON_CONFIG replaces that configuration, to compare settings (keep max-queued-calls).
+        let text = ProcessInfo.processInfo.environment["SWITCHBOARD_BENCH_DAEMON_CONFIG"] ?? #"{"dispatcher": {"max-queued-calls": 1000}}"#
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--config", config, "--state-dir", stateDir, "--port", String(port), "--log-level", "error"] + extraArguments

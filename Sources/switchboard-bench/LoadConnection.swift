@@ -62,7 +62,8 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
         self.token = token
         self.run = run
         self.ready = ready
-        self.sendTimes = Array(repeating: 0, count: 1 << 16)
+        // Only closed-loop connections time requests; 512 KiB per subscriber would dwarf what is measured.
+        if case .requests = mode { self.sendTimes = Array(repeating: 0, count: 1 << 16) } else { self.sendTimes = [] }
         self.epoch = clock.now
     }
 
@@ -106,33 +107,48 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
         outstanding += 1
     }
 
-    /// The integer after `"id":`, scanned without parsing the JSON.
-    static func scanID(_ buffer: ByteBuffer) -> Int64? {
-        let view = buffer.readableBytesView
-        let pattern: [UInt8] = Array(#""id":"#.utf8)
-        guard let start = view.firstRange(of: pattern)?.upperBound else { return nil }
-        var value: Int64 = 0
-        var index = start
-        var digits = 0
-        while index < view.endIndex, view[index] >= 48, view[index] <= 57 {
-            value = value * 10 + Int64(view[index] - 48)
-            index += 1
-            digits += 1
+    static let idPattern: [UInt8] = Array(#""id":"#.utf8)
+    static let timestampPattern: [UInt8] = Array(#""t:"#.utf8)
+    static let errorPattern: [UInt8] = Array(#""error""#.utf8)
+
+    /// Where `pattern` ends in `bytes`: memchr for its first byte, then a compare. Foundation's generic
+    /// `firstRange(of:)` cost more than everything else the load generator does.
+    static func end(of pattern: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let base = bytes.baseAddress, let first = pattern.first, bytes.count >= pattern.count else { return nil }
+        var offset = 0
+        while offset + pattern.count <= bytes.count {
+            guard let hit = memchr(base + offset, Int32(first), bytes.count - pattern.count + 1 - offset) else { return nil }
+            let position = base.distance(to: UnsafeRawPointer(hit))
+            let matches = pattern.withUnsafeBytes { memcmp(base + position, $0.baseAddress!, pattern.count) == 0 }
+            if matches { return position + pattern.count }
+            offset = position + 1
         }
-        return digits > 0 ? value : nil
+        return nil
+    }
+
+    /// The unsigned integer right after `pattern`, scanned without parsing the JSON.
+    static func number(after pattern: [UInt8], in buffer: ByteBuffer) -> UInt64? {
+        buffer.withUnsafeReadableBytes { bytes in
+            guard var index = end(of: pattern, in: bytes) else { return nil }
+            var value: UInt64 = 0
+            var digits = 0
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                value = value &* 10 &+ UInt64(bytes[index] - 48)
+                index += 1
+                digits += 1
+            }
+            return digits > 0 ? value : nil
+        }
+    }
+
+    /// The integer after `"id":`.
+    static func scanID(_ buffer: ByteBuffer) -> Int64? {
+        number(after: idPattern, in: buffer).map { Int64(truncatingIfNeeded: $0) }
     }
 
     /// The nanosecond timestamp an emitter put in an event's `"full_name":"t:<nanos>"`.
     static func scanTimestamp(_ buffer: ByteBuffer) -> UInt64? {
-        let view = buffer.readableBytesView
-        guard let start = view.firstRange(of: Array(#""t:"#.utf8))?.upperBound else { return nil }
-        var value: UInt64 = 0
-        var index = start
-        while index < view.endIndex, view[index] >= 48, view[index] <= 57 {
-            value = value * 10 + UInt64(view[index] - 48)
-            index += 1
-        }
-        return value
+        number(after: timestampPattern, in: buffer)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -172,7 +188,7 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
                 _ = local.latency.record(max(1, (nanos() &- sent) / 1000))
                 local.completed += 1
             }
-            if frame.data.readableBytesView.firstRange(of: Array(#""error""#.utf8)) != nil { local.errors += 1 }
+            if frame.data.withUnsafeReadableBytes({ Self.end(of: Self.errorPattern, in: $0) }) != nil { local.errors += 1 }
             if !run.stopped { sendRequest(context, method: method, params: params) }
         case .subscriber:
             guard let sent = Self.scanTimestamp(frame.data) else { return }

@@ -114,7 +114,7 @@ enum Scenarios {
     }
 
     /// N subscribers of `user.query`; an emitter updates one user as fast as it can, stamping the send time.
-    static func fanout(subscribers: Int, duration: Duration) async throws -> [Figure] {
+    static func fanout(subscribers: Int, emitters: Int = 16, duration: Duration) async throws -> [Figure] {
         _ = ProcessStats.raiseFileLimit()
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
@@ -136,7 +136,7 @@ enum Scenarios {
         let pid = daemon.pid
         let userID = user["id"] ?? .null
         try await withThrowingTaskGroup(of: Int.self) { tasks in
-            for _ in 0..<4 {
+            for _ in 0..<emitters {
                 tasks.addTask {
                     var count = 0
                     while start.duration(to: .now) < duration {

@@ -32,6 +32,25 @@ import SwitchboardCore
         }
     }
 
+    /// Replies of every WebSocket length encoding (7-bit, 16-bit, 64-bit), batched by the daemon's writer.
+    @Test func repliesOfEveryFrameLengthArriveIntact() async throws {
+        let daemon = try await TestDaemon.start()
+        let client = try await daemon.client(as: "echo", roles: ["FULL_ADMIN"])
+        let sizes = [0, 80, 125, 200, 65_450, 65_540, 300_000]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for size in sizes {
+                group.addTask {
+                    let text = String(repeating: "é", count: size / 2) + String(repeating: "z", count: size % 2)
+                    let echoed = try await client.call("test.echo", [.string(text)])
+                    #expect(echoed == .string(text), "size \(size)")
+                }
+            }
+            try await group.waitForAll()
+        }
+        await client.close()
+        await daemon.stop()
+    }
+
     @Test func stringIdAndAbsentParams() async throws {
         try await withConnection { ws, _ in
             try await ws.send(#"{"jsonrpc":"2.0","id":"abc-1","method":"core.ping"}"#)

@@ -7,20 +7,21 @@ import Glibc
 import SwitchboardCore
 
 /// Writes a connection's `OutboundQueue` to its WebSocket channel, below HummingbirdWebSocket's per-message
-/// writer: every frame taken in one wake is written as a text frame and the batch is flushed once, on the
-/// channel's event loop, with no task per connection.
+/// writer: the frames taken in one wake are framed (header + payload, unmasked, as a server sends them) into
+/// one buffer, written once and flushed once, on the channel's event loop, with no task per connection.
 ///
-/// It sits at the tail of the upgraded pipeline, so its writes pass through the frame encoder exactly like
-/// Hummingbird's own (pongs, close frames); a frame is one `write`, so frames never interleave. It stops
-/// taking while the channel is not writable (NIO's high-water mark) and resumes on the writability change,
-/// so unsent data waits in the bounded queue, not in NIO.
+/// It sits just before NIO's `WebSocketFrameEncoder` (towards the socket), so its buffers skip the encoder
+/// and the handlers above it, while Hummingbird's own frames (pongs, close frames) pass through it on their
+/// way down. Each write holds whole frames, so frames never interleave. It stops taking while the channel
+/// is not writable (NIO's high-water mark) and resumes on the writability change, so unsent data waits in
+/// the bounded queue, not in NIO.
 ///
 /// On overflow the client is told why with a close frame, 1008 "outbound queue full: client too slow", and
 /// closed once that frame has left; if it has not left within `closeGrace` (the client stopped reading, so
 /// nothing will), the connection is reset: the data the kernel still holds for it is stale.
 final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
 
     static let overflowCloseCode = WebSocketErrorCode.policyViolation
     static let overflowReason = "outbound queue full: client too slow"
@@ -55,7 +56,8 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
                 }
             }
             writer.queue = queue
-            try channel.pipeline.syncOperations.addHandler(writer)
+            let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
+            try channel.pipeline.syncOperations.addHandler(writer, position: .before(encoder))
             return queue
         }.get()
     }
@@ -87,11 +89,9 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
         while context.channel.isWritable {
             let batch = queue.take(maxBytes: Self.batchBytes)
             if batch.isEmpty { break }
-            for frame in batch {
-                var buffer = context.channel.allocator.buffer(capacity: frame.count)
-                buffer.writeBytes(frame)
-                context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
-            }
+            var buffer = context.channel.allocator.buffer(capacity: batch.reduce(0) { $0 + $1.count + 10 })
+            for frame in batch { Self.writeFrame(opcode: 0x1, payload: frame, into: &buffer) }
+            context.write(wrapOutboundOut(buffer), promise: nil)
             wrote = true
         }
         if wrote { context.flush() }
@@ -108,9 +108,11 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
         var payload = context.channel.allocator.buffer(capacity: 2 + Self.overflowReason.utf8.count)
         payload.write(webSocketErrorCode: Self.overflowCloseCode)
         payload.writeString(Self.overflowReason)
+        var frame = context.channel.allocator.buffer(capacity: payload.readableBytes + 2)
+        Self.writeFrame(opcode: 0x8, payload: Array(payload.readableBytesView), into: &frame)
         let channel = context.channel
         let sent = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)), promise: sent)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: sent)
         sent.futureResult.whenSuccess { channel.close(promise: nil) }
         context.eventLoop.scheduleTask(in: closeGrace) {
             guard channel.isActive else { return }
@@ -121,5 +123,21 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
                 channel.close(promise: nil)
             }
         }
+    }
+
+    /// One final, unmasked frame: what RFC 6455 section 5.2 says a server sends.
+    static func writeFrame(opcode: UInt8, payload: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.writeInteger(0x80 | opcode)
+        switch payload.count {
+        case ..<126:
+            buffer.writeInteger(UInt8(payload.count))
+        case ..<65_536:
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(payload.count))
+        default:
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(payload.count))
+        }
+        buffer.writeBytes(payload)
     }
 }
