@@ -252,7 +252,9 @@ public actor JobManager {
         for waiter in finishWaiters.removeValue(forKey: id) ?? [] { waiter.resume(returning: record) }
         schedule()
         finishedSincePrune += 1
-        if finishedSincePrune >= max(100, limits.retentionCount / 10) {
+        // A pass reads every finished row, so it runs once per quarter of the retention count: the table may
+        // hold up to 25 % more finished jobs than the count between passes.
+        if finishedSincePrune >= max(100, limits.retentionCount / 4) {
             finishedSincePrune = 0
             try? await prune()
         }

@@ -76,7 +76,7 @@ public final class SQLiteDatastore: Datastore {
             clauses.append(clause)
             arguments.append(contentsOf: values)
         }
-        var sql = "SELECT * FROM \(quote(table.name))"
+        var sql = "SELECT \(Self.columnList(table)) FROM \(quote(table.name))"
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         sql += " ORDER BY \(quote(table.primaryKey))"
         let finalSQL = sql
@@ -90,7 +90,7 @@ public final class SQLiteDatastore: Datastore {
 
     public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?", arguments: [id])
+            try Row.fetchOne(db, sql: "SELECT \(Self.columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?", arguments: [id])
                 .map { Self.decode($0, table) }
         }
     }
@@ -245,11 +245,18 @@ public final class SQLiteDatastore: Datastore {
         }
     }
 
+    /// The primary key, then the columns in definition order: what `decode` reads by position. (Looking
+    /// columns up by name in GRDB lowercases and compares strings, per column of every row.)
+    static func columnList(_ table: SwitchboardCore.TableDefinition) -> String {
+        ([quote(table.primaryKey)] + table.columns.map { quote($0.name) }).joined(separator: ", ")
+    }
+
+    /// A row selected with `columnList`.
     static func decode(_ row: Row, _ table: SwitchboardCore.TableDefinition) -> JSONObject {
         var object = JSONObject(minimumCapacity: table.columns.count + 1)
-        object[table.primaryKey] = decode(row[table.primaryKey], .integer)
-        for column in table.columns {
-            object[column.name] = decode(row[column.name], column.type)
+        object[table.primaryKey] = decode(row[0] as DatabaseValue, .integer)
+        for (index, column) in table.columns.enumerated() {
+            object[column.name] = decode(row[index + 1] as DatabaseValue, column.type)
         }
         return object
     }
@@ -274,5 +281,7 @@ public final class SQLiteDatastore: Datastore {
 
 /// Quotes an identifier for SQL; names are checked by `checkIdentifiers` and never come from clients.
 func quote(_ identifier: String) -> String {
-    "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    // Checked names never hold a quote, so the common case skips Foundation's (slow) replacement.
+    guard identifier.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + identifier + "\"" }
+    return "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
