@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 import SwitchboardCore
 
 /// The embedded default datastore: one SQLite file in WAL mode, through GRDB's connection pool
@@ -6,6 +7,8 @@ import SwitchboardCore
 public final class SQLiteDatastore: Datastore {
     let pool: DatabasePool
     public let path: String
+    /// Upsert SQL by table and column shape; bounded by the tables and row shapes plugins define.
+    let upsertStatements = Mutex<[String: String]>([:])
 
     /// Opens (creating if needed) the database file and applies the datastore's own migrations.
     public init(path: String) throws {
@@ -155,17 +158,15 @@ public final class SQLiteDatastore: Datastore {
             guard let id = row[table.primaryKey]?.intValue else {
                 throw CallError(Errno.EINVAL, "A row committed to \(table.name) lacks its \(table.primaryKey)")
             }
-            var names = [key]
+            var present: [Bool] = []
+            present.reserveCapacity(table.columns.count)
             var values: [(any DatabaseValueConvertible)?] = [id]
             for column in table.columns {
-                guard let value = row[column.name] else { continue }
-                names.append(quote(column.name))
-                values.append(Self.bind(value, column.type))
+                let value = row[column.name]
+                present.append(value != nil)
+                if let value { values.append(Self.bind(value, column.type)) }
             }
-            let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }
-            let sql = "INSERT INTO \(quote(table.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
-                + (updates.isEmpty ? " ON CONFLICT(\(key)) DO NOTHING" : " ON CONFLICT(\(key)) DO UPDATE SET \(updates.joined(separator: ", "))")
-            statements.append((sql, StatementArguments(values)))
+            statements.append((upsertSQL(table, present: present), StatementArguments(values)))
         }
         let deleteSQL = "DELETE FROM \(quote(table.name)) WHERE \(key) = ?"
         for id in deletes { statements.append((deleteSQL, [id])) }
@@ -175,6 +176,20 @@ public final class SQLiteDatastore: Datastore {
                 try db.cachedStatement(sql: sql).execute(arguments: arguments)
             }
         }
+    }
+
+    /// The upsert statement for rows of `table` holding the `present` columns, built once per shape: job rows
+    /// all have one shape, and building it per row cost more than executing it.
+    func upsertSQL(_ table: SwitchboardCore.TableDefinition, present: [Bool]) -> String {
+        let cacheKey = table.name + ":" + String(present.map { $0 ? "1" : "0" })
+        if let sql = upsertStatements.withLock({ $0[cacheKey] }) { return sql }
+        let key = quote(table.primaryKey)
+        let names = [key] + zip(table.columns, present).filter(\.1).map { quote($0.0.name) }
+        let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }
+        let sql = "INSERT INTO \(quote(table.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
+            + (updates.isEmpty ? " ON CONFLICT(\(key)) DO NOTHING" : " ON CONFLICT(\(key)) DO UPDATE SET \(updates.joined(separator: ", "))")
+        upsertStatements.withLock { $0[cacheKey] = sql }
+        return sql
     }
 
     public func close() async throws {
