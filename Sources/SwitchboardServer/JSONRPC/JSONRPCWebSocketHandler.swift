@@ -14,7 +14,7 @@ struct JSONRPCWebSocketHandler: Sendable {
     let maxMessageSize: Int
 
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: WebSocketRouterContext<SwitchboardRequestContext>) async throws {
-        let channel = context.requestContext.channel
+        guard let channel = context.requestContext.channel else { return }
         let origin = await PeerCredentials.origin(of: channel)
         let sessionID = Session.makeID()
         let logger = runtime.logger
