@@ -95,7 +95,8 @@ enum Scenarios {
         return figures
     }
 
-    static func baselineLoad(connections: Int, inFlight: Int, duration: Duration) async throws -> LoadMeasurement {
+    /// Starts the bare Hummingbird server as a child process; the caller kills it.
+    static func startBaseline() throws -> (Process, Int) {
         let port = DaemonProcess.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
@@ -103,12 +104,17 @@ enum Scenarios {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !DaemonProcess.healthy(port: port) && ContinuousClock.now < deadline { usleep(1000) }
+        return (process, port)
+    }
+
+    static func baselineLoad(connections: Int, inFlight: Int, duration: Duration) async throws -> LoadMeasurement {
+        let (process, port) = try startBaseline()
         defer {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !DaemonProcess.healthy(port: port) && ContinuousClock.now < deadline { usleep(1000) }
         return try await load(port: port, token: "none", pid: process.processIdentifier, connections: connections, inFlight: inFlight,
                               duration: duration, method: "core.ping", params: "[]")
     }
@@ -213,10 +219,27 @@ enum Scenarios {
             last = ProcessStats.residentBytes(daemon.pid)
             if round == 0 { afterFirst = last }
         }
+        // The same connections (its "login" is answered like any call) against bare Hummingbird, for the ratio.
+        let (baseline, baselinePort) = try startBaseline()
+        defer {
+            kill(baseline.processIdentifier, SIGKILL)
+            baseline.waitUntilExit()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let baselineIdle = ProcessStats.residentBytes(baseline.processIdentifier)
+        var baselineOpened: [any Channel] = []
+        for _ in 0..<count {
+            baselineOpened.append(try await LoadConnection.open(port: baselinePort, mode: .idle, token: "none", run: LoadRun(), group: group).0)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let baselinePerConnection = Double(ProcessStats.residentBytes(baseline.processIdentifier) - baselineIdle) / Double(count)
+        for channel in baselineOpened { try? await channel.close() }
         return [
             Figure(name: "conns connections", value: Double(count), unit: ""),
             Figure(name: "conns idle daemon RSS", value: Double(idle) / 1_048_576, unit: "MiB"),
             Figure(name: "conns RSS per idle connection", value: perConnection / 1024, unit: "KiB"),
+            Figure(name: "conns baseline RSS per idle connection", value: baselinePerConnection / 1024, unit: "KiB"),
+            Figure(name: "conns per-connection ratio to baseline", value: perConnection / max(baselinePerConnection, 1), unit: "x"),
             Figure(name: "conns RSS after round 1", value: Double(afterFirst) / 1_048_576, unit: "MiB"),
             Figure(name: "conns RSS after round \(rounds)", value: Double(last) / 1_048_576, unit: "MiB"),
             Figure(name: "conns RSS growth rounds 1..\(rounds)", value: afterFirst > 0 ? Double(last - afterFirst) / Double(afterFirst) * 100 : 0, unit: "%"),

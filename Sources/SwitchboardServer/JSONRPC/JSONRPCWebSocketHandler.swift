@@ -14,7 +14,9 @@ struct JSONRPCWebSocketHandler: Sendable {
     let maxMessageSize: Int
 
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: WebSocketRouterContext<SwitchboardRequestContext>) async throws {
-        guard let channel = context.requestContext.channel else { return }
+        let requestContext = context.requestContext
+        defer { requestContext.releaseWebSocketHandler() }
+        guard let channel = requestContext.channel else { return }
         let origin = await PeerCredentials.origin(of: channel)
         let sessionID = Session.makeID()
         let logger = runtime.logger
