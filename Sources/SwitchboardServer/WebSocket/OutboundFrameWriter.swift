@@ -102,7 +102,7 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
         closing = true
         let limits = queue.map { "\($0.limits.maxMessages) messages / \($0.limits.maxBytes) bytes" } ?? ""
         logger.warning("closing a connection that stopped reading", metadata: [
-            "session": .string(sessionID), "remote": .string("\(context.channel.remoteAddress.map { "\($0)" } ?? "local")"),
+            "session": .string(sessionID), "remote": .string(Self.describe(context.channel.remoteAddress)),
             "limit": .string(limits), "close_code": .string("1008"),
         ])
         var payload = context.channel.allocator.buffer(capacity: 2 + Self.overflowReason.utf8.count)
@@ -123,6 +123,12 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
                 channel.close(promise: nil)
             }
         }
+    }
+
+    /// `10.0.0.7:53122`, or `local` for the UNIX socket.
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address, let ip = address.ipAddress else { return "local" }
+        return "\(ip):\(address.port ?? 0)"
     }
 
     /// One final, unmasked frame: what RFC 6455 section 5.2 says a server sends.
