@@ -7,6 +7,9 @@ final class RecordingDatastore: Datastore {
     struct Commit { var upserts: [JSONObject]; var deletes: [Int64] }
     let commits = Mutex<[Commit]>([])
     let failing = Mutex(false)
+    /// While closed, commits wait: a test can pile changes up behind one in flight.
+    let gateOpen = Mutex(true)
+    let started = Mutex(0)
 
     func prepare(_ table: TableDefinition) async throws {}
     func query(_ table: TableDefinition, filters: [QueryFilter], options: QueryOptions) async throws -> JSON { [] }
@@ -16,7 +19,9 @@ final class RecordingDatastore: Datastore {
     func delete(_ table: TableDefinition, id: Int64) async throws -> Bool { false }
     func commit(_ table: TableDefinition, upserts: [JSONObject], deletes: [Int64]) async throws {
         // Long enough that callers pile up behind the transaction being written.
+        started.withLock { $0 += 1 }
         try await Task.sleep(for: .milliseconds(5))
+        while !gateOpen.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
         if failing.withLock({ $0 }) { throw CallError(Errno.EIO, "disk on fire") }
         commits.withLock { $0.append(Commit(upserts: upserts, deletes: deletes)) }
     }
@@ -43,21 +48,33 @@ final class RecordingDatastore: Datastore {
         #expect(commits.count < 100, "\(commits.count) transactions for 500 writes")
     }
 
-    @Test func changesToOneJobInABatchCollapseToTheNewestAndBatchesStayInOrder() async throws {
+    @Test func oneJobsChangesLandInTheOrderTheyWereMade() async throws {
+        // JobManager awaits each change of a job before making the next, as here.
         let store = RecordingDatastore()
         let journal = JobJournal(datastore: store, table: JobRecord.table)
-        // The first write starts a transaction; the next three wait for the following one and collapse.
-        async let first: Void = journal.write(7, ["id": 7, "state": "WAITING"])
-        try await Task.sleep(for: .milliseconds(1))
-        async let second: Void = journal.write(7, ["id": 7, "state": "RUNNING"])
-        async let third: Void = journal.write(7, ["id": 7, "state": "SUCCESS"])
+        for state in ["WAITING", "RUNNING", "SUCCESS"] { try await journal.write(7, ["id": 7, "state": .string(state)]) }
+        let states = store.commits.withLock { $0 }.flatMap { $0.upserts.compactMap { $0["state"]?.stringValue } }
+        #expect(states == ["WAITING", "RUNNING", "SUCCESS"])
+    }
+
+    @Test func changesToOneRowInOneBatchCollapse() async throws {
+        let store = RecordingDatastore()
+        let journal = JobJournal(datastore: store, table: JobRecord.table)
+        // The first write's transaction is held open until the rest have arrived; they share the next one.
+        store.gateOpen.withLock { $0 = false }
+        async let first: Void = journal.write(1, ["id": 1])
+        while store.started.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        async let a: Void = journal.write(7, ["id": 7, "state": "RUNNING"])
+        async let b: Void = journal.write(7, ["id": 7, "state": "SUCCESS"])
         async let gone: Void = journal.delete(8)
-        _ = try await (first, second, third, gone)
+        while journal.pendingChanges < 3 { try await Task.sleep(for: .milliseconds(1)) }
+        store.gateOpen.withLock { $0 = true }
+        _ = try await (first, a, b, gone)
         let commits = store.commits.withLock { $0 }
-        let states = commits.flatMap { $0.upserts.compactMap { $0["state"]?.stringValue } }
-        #expect(states.last == "SUCCESS")
-        #expect(states.first == "WAITING")
-        #expect(commits.flatMap(\.deletes) == [8])
+        #expect(commits.count == 2, "\(commits.count) transactions")
+        let last = try #require(commits.last)
+        #expect(last.upserts.filter { $0["id"]?.intValue == 7 }.count == 1, "one row per job per transaction")
+        #expect(last.deletes == [8])
     }
 
     @Test func aFailedCommitFailsEveryCallerInItAndTheNextBatchStillRuns() async throws {

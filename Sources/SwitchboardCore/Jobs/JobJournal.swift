@@ -25,6 +25,9 @@ final class JobJournal: Sendable {
         self.table = table
     }
 
+    /// Changes waiting for the next transaction (callers not yet returned, beyond the one being written).
+    var pendingChanges: Int { state.withLock { $0.waiters.count } }
+
     /// Stores the whole row of job `id`; returns once it is committed.
     func write(_ id: Int64, _ row: JSONObject) async throws {
         try await submit { state in
