@@ -29,11 +29,14 @@ struct LoadResults: Sendable {
     var completed = 0
     var errors = 0
     var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    /// Subscribers: (the emitter's send stamp, arrival), wall-clock nanoseconds, matched to replies afterwards.
+    var arrivals: [(stamp: UInt64, arrival: UInt64)] = []
 
     mutating func merge(_ other: LoadResults) {
         completed += other.completed
         errors += other.errors
         latency.add(other.latency)
+        arrivals += other.arrivals
     }
 }
 
@@ -194,6 +197,7 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let sent = Self.scanTimestamp(frame.data) else { return }
             let now = UInt64(DispatchWallClock.nanos())
             _ = local.latency.record(max(1, (now &- sent) / 1000))
+            local.arrivals.append((sent, now))
             local.completed += 1
         case .idle:
             break
