@@ -81,6 +81,15 @@ import SwitchboardCore
 }
 
 @Suite(.serialized) struct FanOutTests {
+    /// A bare-socket client logged in as `admin` and subscribed to `test.fanout`, which reads only when told.
+    func subscribedRawClient(_ daemon: TestDaemon) async throws -> RawWebSocket {
+        let client = try RawWebSocket(port: daemon.port)
+        try client.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["admin","pa55word"]}"#)
+        try client.sendText(#"{"jsonrpc":"2.0","id":2,"method":"core.subscribe","params":["test.fanout"]}"#)
+        try await Task.sleep(for: .milliseconds(300))
+        return client
+    }
+
     @Test func twoHundredSubscribersReceiveEveryEventInOrder() async throws {
         let daemon = try await TestDaemon.start()
         let emitter = try await daemon.client(as: "emitter", roles: ["FULL_ADMIN"])
@@ -120,10 +129,7 @@ import SwitchboardCore
         }
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
         _ = try await admin.call("core.subscribe", ["test.fanout"])
-        let slow = try RawWebSocket(port: daemon.port)
-        try slow.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["admin","pa55word"]}"#)
-        try slow.sendText(#"{"jsonrpc":"2.0","id":2,"method":"core.subscribe","params":["test.fanout"]}"#)
-        try await Task.sleep(for: .milliseconds(300))
+        let slow = try await subscribedRawClient(daemon)
         let before = residentMemory()
         // 100 rounds of 100 events of 4 KiB: 40 MB in all, far more than the slow client's queue may hold;
         // each burst fits the fast client's queue, which drains between bursts.
@@ -150,10 +156,7 @@ import SwitchboardCore
             $0.maxOutboundBytes = 256 << 10
         }
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let slow = try RawWebSocket(port: daemon.port)
-        try slow.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["admin","pa55word"]}"#)
-        try slow.sendText(#"{"jsonrpc":"2.0","id":2,"method":"core.subscribe","params":["test.fanout"]}"#)
-        try await Task.sleep(for: .milliseconds(300))
+        let slow = try await subscribedRawClient(daemon)
         // 6 MB of events while the client reads nothing: more than the kernel's socket buffers, NIO's
         // high-water mark and the 256 KiB queue hold together.
         _ = try await admin.call("test.emit", [1500, 4096])
@@ -175,10 +178,7 @@ import SwitchboardCore
     @Test func shutdownIsNotHeldUpByAClientThatStoppedReading() async throws {
         let daemon = try await TestDaemon.start { $0.connectionCloseGrace = .seconds(1) }
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let stalled = try RawWebSocket(port: daemon.port)
-        try stalled.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["admin","pa55word"]}"#)
-        try stalled.sendText(#"{"jsonrpc":"2.0","id":2,"method":"core.subscribe","params":["test.fanout"]}"#)
-        try await Task.sleep(for: .milliseconds(300))
+        let stalled = try await subscribedRawClient(daemon)
         // 6 MB: the kernel's buffers and NIO are full, the rest waits in the (8 MiB) queue, no overflow. The
         // close frame of a graceful shutdown can never be sent to this client.
         _ = try await admin.call("test.emit", [1500, 4096])
