@@ -118,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardIntegrationTests",
-            dependencies: ["SwitchboardServer", "SwitchboardClient", "SwitchboardCore", "SwitchboardStore", "SwitchboardPlugins"],
+            dependencies: ["SwitchboardServer", "SwitchboardClient", "SwitchboardCore", "SwitchboardStore", "SwitchboardPlugins", "SwitchboardWire"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -5,6 +5,8 @@ import SwitchboardCore
 /// The routes of one listener; the TCP port and the local socket serve the same routes.
 enum Routes {
     static let jsonRPCPaths = ["/api/current", "/api/v1"]
+    /// middlewared 24.x's DDP-style endpoint (seed 001).
+    static let ddpPath = "/websocket"
 
     static func build(runtime: Runtime, configuration: DaemonConfiguration) -> Router<SwitchboardRequestContext> {
         let router = Router(context: SwitchboardRequestContext.self)
@@ -21,6 +23,11 @@ enum Routes {
             router.ws(RouterPath(path)) { inbound, outbound, context in
                 try await handler.handle(inbound: inbound, outbound: outbound, context: context)
             }
+        }
+        let ddp = DDPWebSocketHandler(runtime: runtime, limits: handler.limits, outboundLimits: handler.outboundLimits,
+                                      maxMessageSize: configuration.maxMessageSize)
+        router.ws(RouterPath(ddpPath)) { inbound, outbound, context in
+            try await ddp.handle(inbound: inbound, outbound: outbound, context: context)
         }
         return router
     }

@@ -1,0 +1,22 @@
+import SwitchboardCore
+import SwitchboardWire
+
+/// Events for a DDP session: `added`/`changed`/`removed` frames, the first news of a document always
+/// `added`. Frames that are the same for every DDP subscriber are encoded once per publish.
+struct DDPOutbox: EventOutbox {
+    let queue: OutboundQueue
+    let documents: DDPDocuments
+
+    func deliver(_ event: Event, frames: EncodedFrames) {
+        guard let kind = documents.kind(for: event) else { return }
+        queue.enqueue(frames.frame("ddp." + kind.rawValue) {
+            DDPCodec.encodeEvent(kind: kind, collection: event.name, id: event.id, fields: event.fields)
+        })
+    }
+
+    func unsubscribed(name: String, error: CallError?) {
+        for id in documents.removeSubs(named: name) {
+            queue.enqueue(DDPCodec.encodeNosub(id: id, collection: name, error: error))
+        }
+    }
+}
