@@ -32,6 +32,17 @@ enum Binary {
         try await onThread { try runBlocking(arguments, stdin: stdin, environment: environment, timeout: timeout) }
     }
 
+    /// Runs another program the same way (a third-party client, say).
+    static func run(executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> Output {
+        try await onThread { try runBlocking(arguments, stdin: nil, environment: [:], timeout: timeout, executable: executable) }
+    }
+
+    /// The package's root folder, found from this source file.
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }
+
     /// Runs blocking work on a dedicated thread.
     static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -40,8 +51,9 @@ enum Binary {
         }
     }
 
-    static func runBlocking(_ arguments: [String], stdin: String?, environment: [String: String], timeout: Duration) throws -> Output {
-        guard let path else {
+    static func runBlocking(_ arguments: [String], stdin: String?, environment: [String: String], timeout: Duration,
+                            executable: String? = nil) throws -> Output {
+        guard let path = executable ?? path else {
             Issue.record("the switchboard executable was not found next to the tests; run `swift build` first")
             return Output(status: -1, stdout: "", stderr: "")
         }
@@ -75,7 +87,7 @@ enum Binary {
         let stderrData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
-            Issue.record("switchboard \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+            Issue.record("\(path) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
         }
         return Output(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
                       stderr: String(decoding: stderrData, as: UTF8.self))
