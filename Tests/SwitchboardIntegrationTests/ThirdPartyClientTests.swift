@@ -7,43 +7,38 @@ import Testing
     static var python: String { Binary.packageRoot.appendingPathComponent(".build/python-clients/bin/python").path }
     static var scripts: URL { Binary.packageRoot.appendingPathComponent("Tests/Clients") }
 
-    @Test func aiotruenasClientOverDDP() async throws {
+    /// Runs a check script from Tests/Clients against a fresh daemon with an admin user; its output, or nil
+    /// (recorded as a failure) when the clients are not installed.
+    func runCheck(_ script: String) async throws -> Binary.Output? {
         guard FileManager.default.isExecutableFile(atPath: Self.python) else {
             Issue.record("\(Self.python) is missing: run scripts/python-clients (scripts/test does) to install the third-party clients")
-            return
+            return nil
         }
         let daemon = try await TestDaemon.start()
         let root = try await daemon.rootClient()
         _ = try await root.call("user.create", [["username": "nas-admin", "password": "s3cret-pw", "roles": ["FULL_ADMIN"]]])
         await root.close()
         let output = try await Binary.run(executable: Self.python, [
-            Self.scripts.appendingPathComponent("aiotruenas_client_check.py").path, "127.0.0.1:\(daemon.port)", "nas-admin", "s3cret-pw",
+            Self.scripts.appendingPathComponent(script).path, "127.0.0.1:\(daemon.port)", "nas-admin", "s3cret-pw",
         ])
-        #expect(output.status == 0, "aiotruenas-client failed:\n\(output.stdout)\n\(output.stderr)")
+        await daemon.stop()
+        #expect(output.status == 0, "\(script) failed:\n\(output.stdout)\n\(output.stderr)")
+        return output
+    }
+
+    @Test func aiotruenasClientOverDDP() async throws {
+        guard let output = try await runCheck("aiotruenas_client_check.py") else { return }
         #expect(output.stdout.contains("login and core.ping: ok"))
         #expect(output.stdout.contains("system.info: ok"))
         #expect(output.stdout.contains("job: SUCCESS {'steps': 5}"), "\(output.stdout)")
         #expect(output.stdout.contains("done"))
-        await daemon.stop()
     }
 
     @Test func pytruenasOverJSONRPC() async throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.python) else {
-            Issue.record("\(Self.python) is missing: run scripts/python-clients (scripts/test does) to install the third-party clients")
-            return
-        }
-        let daemon = try await TestDaemon.start()
-        let root = try await daemon.rootClient()
-        _ = try await root.call("user.create", [["username": "nas-admin", "password": "s3cret-pw", "roles": ["FULL_ADMIN"]]])
-        await root.close()
-        let output = try await Binary.run(executable: Self.python, [
-            Self.scripts.appendingPathComponent("pytruenas_check.py").path, "127.0.0.1:\(daemon.port)", "nas-admin", "s3cret-pw",
-        ])
-        #expect(output.status == 0, "pytruenas failed:\n\(output.stdout)\n\(output.stderr)")
+        guard let output = try await runCheck("pytruenas_check.py") else { return }
         #expect(output.stdout.contains("login and core.ping: ok"))
         #expect(output.stdout.contains("system.info: ok"))
         #expect(output.stdout.contains("user upsert: ok"))
         #expect(output.stdout.contains("done"))
-        await daemon.stop()
     }
 }

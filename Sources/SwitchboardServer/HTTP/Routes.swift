@@ -14,18 +14,18 @@ enum Routes {
             let body = (["status": "ready", "version": .string(runtime.version)] as JSON).encodedBytes()
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
-        let handler = JSONRPCWebSocketHandler(
+        let connection = DialectConnection(
             runtime: runtime,
             limits: CallLimiter.Limits(maxRunning: configuration.maxRunningCalls, maxQueued: configuration.maxQueuedCalls),
             outboundLimits: OutboundQueue.Limits(maxMessages: configuration.maxOutboundMessages, maxBytes: configuration.maxOutboundBytes),
             maxMessageSize: configuration.maxMessageSize)
+        let jsonRPC = JSONRPCWebSocketHandler(connection: connection)
         for path in jsonRPCPaths {
             router.ws(RouterPath(path)) { inbound, outbound, context in
-                try await handler.handle(inbound: inbound, outbound: outbound, context: context)
+                try await jsonRPC.handle(inbound: inbound, outbound: outbound, context: context)
             }
         }
-        let ddp = DDPWebSocketHandler(runtime: runtime, limits: handler.limits, outboundLimits: handler.outboundLimits,
-                                      maxMessageSize: configuration.maxMessageSize)
+        let ddp = DDPWebSocketHandler(connection: connection)
         router.ws(RouterPath(ddpPath)) { inbound, outbound, context in
             try await ddp.handle(inbound: inbound, outbound: outbound, context: context)
         }

@@ -105,11 +105,11 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
             "session": .string(sessionID), "remote": .string(Self.describe(context.channel.remoteAddress)),
             "limit": .string(limits), "close_code": .string("1008"),
         ])
-        var payload = context.channel.allocator.buffer(capacity: 2 + Self.overflowReason.utf8.count)
-        payload.write(webSocketErrorCode: Self.overflowCloseCode)
-        payload.writeString(Self.overflowReason)
-        var frame = context.channel.allocator.buffer(capacity: payload.readableBytes + 2)
-        Self.writeFrame(opcode: 0x8, payload: Array(payload.readableBytesView), into: &frame)
+        // A close frame's payload: the code, big-endian, then the reason.
+        let code = UInt16(webSocketErrorCode: Self.overflowCloseCode)
+        let payload = [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(Self.overflowReason.utf8)
+        var frame = context.channel.allocator.buffer(capacity: payload.count + 2)
+        Self.writeFrame(opcode: 0x8, payload: payload, into: &frame)
         let channel = context.channel
         let sent = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(frame), promise: sent)

@@ -10,8 +10,9 @@ import SwitchboardCore
 public final class DDPDocuments: Sendable {
     struct State {
         var held = Set<String>()
-        /// Client sub id (as JSON text) -> (bus subscription id, event name).
-        var subs: [String: (bus: String, name: String)] = [:]
+        /// Client sub id (keyed by its JSON text, so "1" and 1 differ) -> the id itself, its bus subscription
+        /// and event name.
+        var subs: [String: (id: JSON, bus: String, name: String)] = [:]
     }
 
     private let state = Mutex(State())
@@ -32,7 +33,7 @@ public final class DDPDocuments: Sendable {
     }
 
     public func addSub(_ clientID: JSON, bus: String, name: String) {
-        state.withLock { $0.subs[clientID.encodedString()] = (bus, name) }
+        state.withLock { $0.subs[clientID.encodedString()] = (clientID, bus, name) }
     }
 
     /// The bus subscription of a client sub, forgotten.
@@ -49,7 +50,7 @@ public final class DDPDocuments: Sendable {
         state.withLock { state in
             let ended = state.subs.filter { $0.value.name == name }
             for key in ended.keys { state.subs.removeValue(forKey: key) }
-            return ended.keys.compactMap { try? JSON.parse($0) }
+            return ended.values.map(\.id)
         }
     }
 }
