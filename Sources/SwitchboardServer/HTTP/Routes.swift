@@ -1,12 +1,15 @@
 import Hummingbird
 import HummingbirdWebSocket
 import SwitchboardCore
+import SwitchboardWire
 
 /// The routes of one listener; the TCP port and the local socket serve the same routes.
 enum Routes {
     static let jsonRPCPaths = ["/api/current", "/api/v1"]
     /// middlewared 24.x's DDP-style endpoint (seed 001).
     static let ddpPath = "/websocket"
+    /// The envelope dialect of the FreeNAS 10 dispatcher (`/socket`) and sysadm (`/`).
+    static let envelopePaths = ["/socket", "/"]
 
     static func build(runtime: Runtime, configuration: DaemonConfiguration) -> Router<SwitchboardRequestContext> {
         let router = Router(context: SwitchboardRequestContext.self)
@@ -28,6 +31,24 @@ enum Routes {
         let ddp = DDPWebSocketHandler(connection: connection)
         router.ws(RouterPath(ddpPath)) { inbound, outbound, context in
             try await ddp.handle(inbound: inbound, outbound: outbound, context: context)
+        }
+        let requests = EnvelopeRequests(runtime: runtime)
+        let envelope = EnvelopeWebSocketHandler(connection: connection, requests: requests)
+        for path in envelopePaths {
+            router.ws(RouterPath(path)) { inbound, outbound, context in
+                try await envelope.handle(inbound: inbound, outbound: outbound, context: context)
+            }
+        }
+        let exchange = RESTExchange(runtime: runtime, limits: connection.limits, maxBodySize: configuration.maxMessageSize)
+        let v2 = APIv2REST(exchange: exchange)
+        router.get(RouterPath(APIv2REST.prefix + "/openapi.json")) { request, context in v2.openAPI(request, context: context) }
+        router.get("/api/docs") { request, context in v2.docs(request, context: context) }
+        for method in [HTTPRequest.Method.get, .post, .put, .delete] {
+            router.on(RouterPath(APIv2REST.prefix + "/**"), method: method) { request, context in await v2.handle(request, context: context) }
+        }
+        let sysadm = SysadmREST(exchange: exchange, requests: requests)
+        for method in [HTTPRequest.Method.put, .post] {
+            router.on("/:namespace/:name", method: method) { request, context in await sysadm.handle(request, context: context) }
         }
         return router
     }

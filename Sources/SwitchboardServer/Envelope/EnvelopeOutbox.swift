@@ -1,0 +1,19 @@
+import SwitchboardCore
+import SwitchboardWire
+
+/// Events for an envelope session: `{"namespace":"events","name":<event>,"id":"","args":{..}}`, encoded
+/// once per publish for every envelope subscriber.
+struct EnvelopeOutbox: EventOutbox {
+    let queue: OutboundQueue
+
+    func deliver(_ event: Event, frames: EncodedFrames) {
+        queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) })
+    }
+
+    /// The stream behind a subscription ended: the client hears it as an `events/unsubscribed` message.
+    func unsubscribed(name: String, error: CallError?) {
+        var args: JSONObject = ["name": .string(name)]
+        if let error { args["error"] = EnvelopeCodec.error(id: "", error: error)["args"] ?? .null }
+        queue.enqueue(EnvelopeCodec.encode(["namespace": "events", "name": "unsubscribed", "id": "", "args": .object(args)]))
+    }
+}

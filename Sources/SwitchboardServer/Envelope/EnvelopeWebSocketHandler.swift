@@ -1,0 +1,34 @@
+import HummingbirdWebSocket
+import SwitchboardCore
+import SwitchboardWire
+
+/// Serves one `/socket` or `/` connection in the envelope dialect of the FreeNAS 10 dispatcher and sysadm:
+/// every request `{"namespace","name","id","args"}` runs concurrently within the session's limits and is
+/// answered by a `response` or `error` envelope with its id. `events/*` requests are awaited in reading
+/// order, so an unsubscribe right behind its subscribe finds it.
+struct EnvelopeWebSocketHandler: Sendable {
+    let connection: DialectConnection
+    let requests: EnvelopeRequests
+
+    func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: WebSocketRouterContext<SwitchboardRequestContext>) async throws {
+        let subscriptions = EnvelopeRequests.Subscriptions()
+        try await connection.serve(dialect: "envelope", context: context, outbox: { EnvelopeOutbox(queue: $0) }) { session, queue in
+            try await withThrowingDiscardingTaskGroup { calls in
+                try await connection.forEachMessage(inbound, queue: queue, decode: { EnvelopeCodec.decode($0) }) { decoded in
+                    switch decoded {
+                    case .invalid(let id, let reason):
+                        queue.enqueue(EnvelopeCodec.encode(EnvelopeCodec.error(id: id, error: CallError(Errno.EINVAL, reason))))
+                    case .request(let id, "events", let name, let args):
+                        let reply = await requests.reply(id: id, namespace: "events", name: name, args: args, session: session, subscriptions: subscriptions)
+                        queue.enqueue(EnvelopeCodec.encode(reply))
+                    case .request(let id, let namespace, let name, let args):
+                        calls.addTask {
+                            let reply = await requests.reply(id: id, namespace: namespace, name: name, args: args, session: session, subscriptions: subscriptions)
+                            queue.enqueue(EnvelopeCodec.encode(reply))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import SwitchboardCore
+import SwitchboardWire
+
+/// What every REST route does around its call: a session for the one request (its peer, local-socket trust,
+/// `Authorization: Basic` or `Bearer` checked by the same login methods every dialect uses), the JSON body
+/// within the message size limit, and errors as JSON with an HTTP status that fits their errno.
+struct RESTExchange: Sendable {
+    let runtime: Runtime
+    let limits: CallLimiter.Limits
+    let maxBodySize: Int
+
+    /// A session for this request, logged in from its `Authorization` header when it has one.
+    /// - Throws: `CallError` ENOTAUTHENTICATED when the header is there but does not log in.
+    func session(for request: Request, context: SwitchboardRequestContext) async throws(CallError) -> Session {
+        let origin: SessionOrigin
+        if let channel = context.channel {
+            origin = await PeerCredentials.origin(of: channel)
+        } else {
+            origin = .tcp(address: "unknown", port: 0)
+        }
+        let session = Session(dialect: "rest", origin: origin, limits: limits, credentials: PeerCredentials.trustedCredentials(for: origin))
+        guard let header = request.headers[.authorization] else { return session }
+        let (scheme, value) = Self.split(header)
+        let loggedIn: JSON
+        switch scheme.lowercased() {
+        case "basic":
+            guard let decoded = Data(base64Encoded: value).flatMap({ String(data: $0, encoding: .utf8) }),
+                  let colon = decoded.firstIndex(of: ":")
+            else { throw CallError(Errno.ENOTAUTHENTICATED, "Malformed Basic credentials", kind: .notAuthenticated) }
+            let username = String(decoded[..<colon])
+            let password = String(decoded[decoded.index(after: colon)...])
+            loggedIn = try await SessionCalls.perform(runtime, session: session, method: "auth.login",
+                                                      params: [.string(username), .string(password)]).get()
+        case "bearer", "token":
+            loggedIn = try await SessionCalls.perform(runtime, session: session, method: "auth.login_with_token", params: [.string(value)]).get()
+        default:
+            throw CallError(Errno.ENOTAUTHENTICATED, "Unsupported authorization scheme '\(scheme)'; use Basic or Bearer", kind: .notAuthenticated)
+        }
+        guard loggedIn == true else { throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated) }
+        return session
+    }
+
+    /// The request body as JSON; nil when it is empty.
+    func body(_ request: Request) async throws(CallError) -> JSON? {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodySize)
+        } catch {
+            throw CallError(Errno.E2BIG, "Request body larger than \(maxBodySize) bytes")
+        }
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try buffer.withUnsafeReadableBytes { try JSON.parse(buffer: $0) }
+        } catch {
+            throw CallError(Errno.EINVAL, "Invalid JSON body: \(error)")
+        }
+    }
+
+    static func split(_ header: String) -> (String, String) {
+        guard let space = header.firstIndex(of: " ") else { return (header, "") }
+        return (String(header[..<space]), String(header[header.index(after: space)...]).trimmingCharacters(in: .whitespaces))
+    }
+
+    static func json(_ value: JSON, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: value.encodedBytes())))
+    }
+
+    /// The error body of `/api/v2.0`: errno, its name, the reason and extra (validation triples).
+    static func errorBody(_ error: CallError) -> JSON {
+        ["errno": .int(Int64(error.errno)), "errname": .string(error.errname), "reason": .string(error.reason), "extra": error.extra]
+    }
+
+    /// Refusals of authentication ask for credentials, as HTTP clients expect.
+    static func headers(for error: CallError) -> HTTPFields {
+        status(for: error) == .unauthorized ? [.wwwAuthenticate: "Basic realm=\"Switchboard\", charset=\"UTF-8\""] : [:]
+    }
+
+    /// 422 validation, 401 not logged in, 403 not allowed, 404 no such method or entry, 409 exists, 429 busy or
+    /// too many calls, 413 too large, 400 other bad input, 500 anything else.
+    static func status(for error: CallError) -> HTTPResponse.Status {
+        switch error.kind {
+        case .invalidParams: return .init(code: 422)
+        case .notAuthenticated: return .unauthorized
+        case .notAuthorized: return .forbidden
+        case .methodNotFound: return .notFound
+        case .tooManyConcurrentCalls: return .tooManyRequests
+        case .internal: return .internalServerError
+        case .call: break
+        }
+        switch error.errno {
+        case Errno.ENOTAUTHENTICATED: return .unauthorized
+        case Errno.EACCES, Errno.EPERM: return .forbidden
+        case Errno.ENOENT, Errno.ENOMETHOD: return .notFound
+        case Errno.EEXIST: return .conflict
+        case Errno.EBUSY, Errno.ETOOMANYREFS: return .tooManyRequests
+        case Errno.E2BIG: return .contentTooLarge
+        case Errno.EINVAL, Errno.ENOTSUP: return .badRequest
+        default: return .internalServerError
+        }
+    }
+}

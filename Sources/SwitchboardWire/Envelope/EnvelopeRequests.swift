@@ -1,0 +1,178 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+import SwitchboardCore
+
+/// What an envelope request means, for the WebSocket (`/socket`, `/`) and the sysadm REST routes alike:
+/// `rpc/*` and `events/*` requests become calls of the one pipeline (`auth.login`, `core.subscribe`, ...), and
+/// any other `<namespace>/<name>` names a method. Nothing here checks rights or validates: the pipeline does.
+public struct EnvelopeRequests: Sendable {
+    public let runtime: Runtime
+    /// Lifetime of the token `rpc/auth` hands out.
+    public let tokenLifetime: Int
+
+    public init(runtime: Runtime, tokenLifetime: Int = 600) {
+        self.runtime = runtime
+        self.tokenLifetime = tokenLifetime
+    }
+
+    /// One connection's event subscriptions: the name or mask the client gave -> the bus subscription id.
+    public final class Subscriptions: Sendable {
+        private let byName = Mutex<[String: String]>([:])
+        public init() {}
+        func bus(_ name: String) -> String? { byName.withLock { $0[name] } }
+        func add(_ name: String, bus: String) { byName.withLock { $0[name] = bus } }
+        func remove(_ name: String) -> String? { byName.withLock { $0.removeValue(forKey: name) } }
+    }
+
+    /// The reply to one request: the whole envelope, `response` or `error`.
+    ///
+    /// - Parameter subscriptions: `nil` where events cannot be delivered (REST); `events/*` is then refused.
+    public func reply(id: JSON, namespace: String, name: String, args: JSON, session: Session, subscriptions: Subscriptions?) async -> JSON {
+        do {
+            let (replyNamespace, result) = try await perform(namespace: namespace, name: name, args: args, session: session, subscriptions: subscriptions)
+            return EnvelopeCodec.response(id: id, namespace: replyNamespace, args: result)
+        } catch {
+            return EnvelopeCodec.error(id: id, error: error)
+        }
+    }
+
+    /// The namespace of the response (`events` or `rpc`) and its args.
+    public func perform(namespace: String, name: String, args: JSON, session: Session, subscriptions: Subscriptions?) async throws(CallError) -> (String, JSON) {
+        switch (namespace, name) {
+        case ("rpc", "call"):
+            guard case .object(let request) = args, case .string(let method)? = request["method"], !method.isEmpty else {
+                throw CallError.validation("args.method", "rpc/call takes {\"method\": \"service.method\", \"args\": [..] or {..}}")
+            }
+            return ("rpc", try await call(method, arguments: request["args"] ?? .null, session: session))
+        case ("rpc", "auth"):
+            let username = try Self.string(args, "username")
+            let password = try Self.string(args, "password")
+            guard try await call("auth.login", [.string(username), .string(password)], session: session) == true else {
+                throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated)
+            }
+            return ("rpc", try await issueToken(session))
+        case ("rpc", "auth_token"):
+            let token = try Self.string(args, "token")
+            guard try await call("auth.login_with_token", [.string(token)], session: session) == true else {
+                throw CallError(Errno.ENOTAUTHENTICATED, "Invalid or expired token", kind: .notAuthenticated)
+            }
+            return ("rpc", try await issueToken(session))
+        case ("rpc", "auth_clear"):
+            if session.isAuthenticated { _ = try await call("auth.logout", [], session: session) }
+            return ("rpc", "SUCCESS")
+        case ("rpc", "identify"):
+            return ("rpc", ["type": "server", "hostname": .string(Self.hostname)])
+        case ("events", "subscribe"):
+            guard let subscriptions else { throw Self.eventsNeedWebSocket }
+            return ("events", ["subscribe": .array(try await subscribe(try Self.names(args), session: session, subscriptions))])
+        case ("events", "unsubscribe"):
+            guard let subscriptions else { throw Self.eventsNeedWebSocket }
+            return ("events", ["unsubscribe": .array(try await unsubscribe(try Self.names(args), session: session, subscriptions))])
+        default:
+            let (method, arguments) = try resolve(namespace: namespace, name: name, args: args)
+            return ("rpc", try await call(method, arguments: arguments, session: session))
+        }
+    }
+
+    /// sysadm's class requests: `<namespace>/<name>` is the method `<namespace>.<name>` when there is one, else
+    /// `<name>.<action>` with `action` taken from the args (`rpc/dispatcher {"action":"list"}` -> `dispatcher.list`).
+    func resolve(namespace: String, name: String, args: JSON) throws(CallError) -> (String, JSON) {
+        let direct = namespace + "." + name
+        if runtime.registry.method(direct) != nil { return (direct, args) }
+        if case .object(var object) = args, case .string(let action)? = object.removeValue(forKey: "action") {
+            let method = name + "." + action
+            if runtime.registry.method(method) != nil { return (method, .object(object)) }
+            throw CallError(Errno.ENOMETHOD, "\(namespace)/\(name) has no action '\(action)'", kind: .methodNotFound)
+        }
+        throw CallError(Errno.ENOMETHOD, "Method \(namespace)/\(name) does not exist", kind: .methodNotFound)
+    }
+
+    func call(_ method: String, arguments: JSON, session: Session) async throws(CallError) -> JSON {
+        try await call(method, Self.positional(arguments, for: runtime.registry.method(method)), session: session)
+    }
+
+    func call(_ method: String, _ params: [JSON], session: Session) async throws(CallError) -> JSON {
+        try await SessionCalls.perform(runtime, session: session, method: method, params: params).get()
+    }
+
+    /// A fresh token for the session just logged in: `[token, lifetime_seconds]`.
+    func issueToken(_ session: Session) async throws(CallError) -> JSON {
+        let token = try await call("auth.generate_token", [.int(Int64(tokenLifetime))], session: session)
+        return [token, .int(Int64(tokenLifetime))]
+    }
+
+    func subscribe(_ names: [String], session: Session, _ subscriptions: Subscriptions) async throws(CallError) -> [JSON] {
+        var added: [String] = []
+        for name in names where subscriptions.bus(name) == nil {
+            do {
+                let bus = try await call("core.subscribe", [.string(name)], session: session)
+                subscriptions.add(name, bus: bus.stringValue ?? "")
+                added.append(name)
+            } catch {
+                // All or nothing: a request that fails on one name leaves no subscription behind.
+                _ = try? await unsubscribe(added, session: session, subscriptions)
+                throw error
+            }
+        }
+        return names.map { .string($0) }
+    }
+
+    func unsubscribe(_ names: [String], session: Session, _ subscriptions: Subscriptions) async throws(CallError) -> [JSON] {
+        var removed: [JSON] = []
+        for name in names {
+            guard let bus = subscriptions.remove(name) else { continue }
+            _ = try? await call("core.unsubscribe", [.string(bus)], session: session)
+            removed.append(.string(name))
+        }
+        return removed
+    }
+
+    /// Positional parameters from envelope args: an array as it is; an object whose keys are all parameter names
+    /// of the method as named arguments (`{"id": 3}` for `user.get_instance`); any other value as the one argument.
+    public static func positional(_ args: JSON, for method: MethodDescriptor?) -> [JSON] {
+        switch args {
+        case .null: return []
+        case .array(let list): return list
+        case .object(let object):
+            guard let method else { return [args] }
+            if object.isEmpty { return method.params.isEmpty ? [] : [args] }
+            return NamedArguments.positional(object, params: method.params[...]) ?? [args]
+        default: return [args]
+        }
+    }
+
+    static func string(_ args: JSON, _ key: String) throws(CallError) -> String {
+        guard case .string(let value)? = args[key] else { throw CallError.validation("args.\(key)", "A string is required") }
+        return value
+    }
+
+    /// `events/subscribe` takes a name or a list of names and masks.
+    static func names(_ args: JSON) throws(CallError) -> [String] {
+        switch args {
+        case .string(let name) where !name.isEmpty: return [name]
+        case .array(let list) where !list.isEmpty:
+            var names: [String] = []
+            for (index, item) in list.enumerated() {
+                guard case .string(let name) = item, !name.isEmpty else {
+                    throw CallError.validation("args.\(index)", "An event name or mask (a non-empty string) is required")
+                }
+                names.append(name)
+            }
+            return names
+        default:
+            throw CallError.validation("args", "An event name, a mask such as \"task.*\", or a list of them is required")
+        }
+    }
+
+    static let eventsNeedWebSocket = CallError(Errno.ENOTSUP, "Events are delivered over a WebSocket connection (/socket), not over REST")
+
+    static var hostname: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
