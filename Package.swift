@@ -118,7 +118,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardIntegrationTests",
-            dependencies: ["SwitchboardServer", "SwitchboardClient", "SwitchboardCore", "SwitchboardStore", "SwitchboardPlugins", "SwitchboardWire"],
+            dependencies: [
+                "SwitchboardServer", "SwitchboardClient", "SwitchboardCore", "SwitchboardStore", "SwitchboardPlugins", "SwitchboardWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

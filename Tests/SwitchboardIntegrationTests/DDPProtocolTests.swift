@@ -31,6 +31,35 @@ import SwitchboardWire
         await daemon.stop()
     }
 
+    /// Meteor's heartbeat: a silent connection gets `ping`; one that answers stays, one that does not is closed.
+    @Test func serverPingsASilentClientAndClosesOneThatNeverAnswers() async throws {
+        let daemon = try await TestDaemon.start { $0.ddpHeartbeat = .seconds(1) }
+        let ws = try await connect(daemon)
+        try await handshake(ws)
+        #expect(try await ws.nextJSON(timeout: .seconds(5)) == ["msg": "ping", "id": "1"])
+        try await ws.send(#"{"msg":"pong","id":"1"}"#)
+        #expect(try await ws.nextJSON(timeout: .seconds(5)) == ["msg": "ping", "id": "2"], "a new silence, a new ping")
+        try await ws.send(#"{"msg":"method","id":"m","method":"core.ping"}"#)
+        #expect(try await ws.nextJSON() == ["id": "m", "msg": "result", "result": "pong"])
+        // Now silent for good: one more ping, then the server closes.
+        #expect(try await ws.nextJSON(timeout: .seconds(5)) == ["msg": "ping", "id": "3"])
+        do {
+            _ = try await ws.nextJSON(timeout: .seconds(5))
+            Issue.record("the connection stayed open")
+        } catch ClientError.closed {
+        } catch {
+            Issue.record("expected the server to close the connection, got \(error)")
+        }
+        // Heartbeats off: nothing arrives unasked.
+        await daemon.stop()
+        let quiet = try await TestDaemon.start { $0.ddpHeartbeat = .zero }
+        let silent = try await connect(quiet)
+        try await handshake(silent)
+        await #expect(throws: (any Error).self) { _ = try await silent.nextJSON(timeout: .milliseconds(1500)) }
+        await silent.close()
+        await quiet.stop()
+    }
+
     @Test func methodsPingAndErrors() async throws {
         let daemon = try await TestDaemon.start()
         let ws = try await connect(daemon)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwitchboardServer
 
 /// Unmodified third-party clients from PyPI against the real daemon (installed by scripts/python-clients,
 /// which scripts/test runs first).
@@ -9,12 +10,12 @@ import Testing
 
     /// Runs a check script from Tests/Clients against a fresh daemon with an admin user; its output, or nil
     /// (recorded as a failure) when the clients are not installed.
-    func runCheck(_ script: String) async throws -> Binary.Output? {
+    func runCheck(_ script: String, configure: (inout DaemonConfiguration) -> Void = { _ in }) async throws -> Binary.Output? {
         guard FileManager.default.isExecutableFile(atPath: Self.python) else {
             Issue.record("\(Self.python) is missing: run scripts/python-clients (scripts/test does) to install the third-party clients")
             return nil
         }
-        let daemon = try await TestDaemon.start()
+        let daemon = try await TestDaemon.start(configure: configure)
         let root = try await daemon.rootClient()
         _ = try await root.call("user.create", [["username": "nas-admin", "password": "s3cret-pw", "roles": ["FULL_ADMIN"]]])
         await root.close()
@@ -39,6 +40,21 @@ import Testing
         #expect(output.stdout.contains("login and core.ping: ok"))
         #expect(output.stdout.contains("system.info: ok"))
         #expect(output.stdout.contains("user upsert: ok"))
+        #expect(output.stdout.contains("done"))
+    }
+
+    @Test func pythonMeteorOverDDPWithHeartbeats() async throws {
+        guard let output = try await runCheck("meteor_client_check.py", configure: { $0.ddpHeartbeat = .seconds(1) }) else { return }
+        #expect(output.stdout.contains("login and core.ping: ok"))
+        #expect(output.stdout.contains("subscribe: ok"))
+        #expect(output.stdout.contains("job: SUCCESS {'steps': 4}"), "\(output.stdout)")
+        #expect(output.stdout.contains("heartbeat: ok"))
+        #expect(output.stdout.contains("done"))
+    }
+
+    @Test func openAPIDocumentValidates() async throws {
+        guard let output = try await runCheck("openapi_check.py") else { return }
+        #expect(output.stdout.contains("openapi 3.1.0: valid"), "\(output.stdout)")
         #expect(output.stdout.contains("done"))
     }
 }

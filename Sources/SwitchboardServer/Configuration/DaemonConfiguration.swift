@@ -40,6 +40,11 @@ public struct DaemonConfiguration: Sendable {
     /// On shutdown, how long open connections get to close before they are cut: a client that stopped
     /// reading must not hold the daemon up.
     public var connectionCloseGrace: Duration = .seconds(5)
+    /// DDP heartbeat: a connection silent this long gets a `ping`, and is closed when it stays silent as long
+    /// again (Meteor servers do the same; clients answer with `pong`). Zero turns it off.
+    public var ddpHeartbeat: Duration = .seconds(30)
+    /// Lifetime of the token the envelope dialect's `rpc/auth` hands out.
+    public var envelopeTokenLifetime = 600
     /// Largest accepted WebSocket message.
     public var maxMessageSize = 1 << 20
     /// The `jobs` section: concurrency, retention and the shutdown grace period.
@@ -96,7 +101,7 @@ public struct DaemonConfiguration: Sendable {
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
-        "shutdown-close-seconds",
+        "shutdown-close-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds",
     ]
 
     /// Applies a configuration document, refusing unknown keys and bad values by their path.
@@ -145,6 +150,8 @@ public struct DaemonConfiguration: Sendable {
             if let v = section["max-queued-calls"] { maxQueuedCalls = try Self.integer(v, "dispatcher.max-queued-calls", 0...100_000) }
             if let v = section["max-outbound-messages"] { maxOutboundMessages = try Self.integer(v, "dispatcher.max-outbound-messages", 16...1_000_000) }
             if let v = section["max-outbound-bytes"] { maxOutboundBytes = try Self.integer(v, "dispatcher.max-outbound-bytes", 65_536...(1 << 30)) }
+            if let v = section["ddp-heartbeat-seconds"] { ddpHeartbeat = .seconds(try Self.integer(v, "dispatcher.ddp-heartbeat-seconds", 0...3600)) }
+            if let v = section["token-lifetime-seconds"] { envelopeTokenLifetime = try Self.integer(v, "dispatcher.token-lifetime-seconds", 1...2_592_000) }
             if let v = section["shutdown-close-seconds"] { connectionCloseGrace = .seconds(try Self.integer(v, "dispatcher.shutdown-close-seconds", 0...600)) }
             if let v = section["max-message-size"] { maxMessageSize = try Self.integer(v, "dispatcher.max-message-size", 1024...(64 << 20)) }
         }

@@ -28,11 +28,11 @@ enum Routes {
                 try await jsonRPC.handle(inbound: inbound, outbound: outbound, context: context)
             }
         }
-        let ddp = DDPWebSocketHandler(connection: connection)
+        let ddp = DDPWebSocketHandler(connection: connection, heartbeat: configuration.ddpHeartbeat)
         router.ws(RouterPath(ddpPath)) { inbound, outbound, context in
             try await ddp.handle(inbound: inbound, outbound: outbound, context: context)
         }
-        let requests = EnvelopeRequests(runtime: runtime)
+        let requests = EnvelopeRequests(runtime: runtime, tokenLifetime: configuration.envelopeTokenLifetime)
         let envelope = EnvelopeWebSocketHandler(connection: connection, requests: requests)
         for path in envelopePaths {
             router.ws(RouterPath(path)) { inbound, outbound, context in

@@ -80,11 +80,13 @@ struct RESTExchange: Sendable {
         status(for: error) == .unauthorized ? [.wwwAuthenticate: "Basic realm=\"Switchboard\", charset=\"UTF-8\""] : [:]
     }
 
-    /// 422 validation, 401 not logged in, 403 not allowed, 404 no such method or entry, 409 exists, 429 busy or
+    /// 409 a validation error that is only "already exists", 422 other validation, 401 not logged in, 403 not allowed, 404 no such method or entry, 409 exists, 429 busy or
     /// too many calls, 413 too large, 400 other bad input, 500 anything else.
     static func status(for error: CallError) -> HTTPResponse.Status {
         switch error.kind {
-        case .invalidParams: return .init(code: 422)
+        case .invalidParams:
+            let conflict = !error.validation.isEmpty && error.validation.allSatisfy { $0.errno == Errno.EEXIST }
+            return conflict ? .conflict : .init(code: 422)
         case .notAuthenticated: return .unauthorized
         case .notAuthorized: return .forbidden
         case .methodNotFound: return .notFound
