@@ -107,12 +107,6 @@ import SwitchboardCore
     ]
 
     @Test func everyRowOfTheSpec() async throws {
-        let daemon = try await TestDaemon.start()
-        await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()
-        await (try daemon.client(as: "reader", roles: [Role.readonlyAdmin])).close()
-        var target = daemon.tcp
-        target.path = "/websocket"
-        await FrameScript.runTable(Self.table, connect: { try await WebSocketConnection.connect(to: target) })
-        await daemon.stop()
+        try await FrameScript.runTableOnFreshDaemon(Self.table, path: "/websocket")
     }
 }

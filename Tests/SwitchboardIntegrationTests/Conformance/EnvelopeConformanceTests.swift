@@ -158,12 +158,6 @@ import SwitchboardCore
     ]
 
     @Test(arguments: ["/socket", "/"]) func everyRowOfTheSpec(path: String) async throws {
-        let daemon = try await TestDaemon.start()
-        await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()
-        await (try daemon.client(as: "reader", roles: [Role.readonlyAdmin])).close()
-        var target = daemon.tcp
-        target.path = path
-        await FrameScript.runTable(Self.table, connect: { try await WebSocketConnection.connect(to: target) })
-        await daemon.stop()
+        try await FrameScript.runTableOnFreshDaemon(Self.table, path: path)
     }
 }

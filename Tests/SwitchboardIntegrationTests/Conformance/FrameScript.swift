@@ -100,4 +100,16 @@ enum FrameScript {
             }
         }
     }
+
+    /// Runs a table against a new daemon with an `admin` (FULL_ADMIN) and a `reader` (READONLY_ADMIN), both with
+    /// password `pa55word`, each case on its own connection to `path`.
+    static func runTableOnFreshDaemon(_ table: [FrameCase], path: String) async throws {
+        let daemon = try await TestDaemon.start()
+        await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()
+        await (try daemon.client(as: "reader", roles: [Role.readonlyAdmin])).close()
+        var target = daemon.tcp
+        target.path = path
+        await runTable(table, connect: { try await WebSocketConnection.connect(to: target) })
+        await daemon.stop()
+    }
 }
