@@ -1,3 +1,5 @@
+import Foundation
+import Logging
 import Synchronization
 import Testing
 @testable import SwitchboardCore
@@ -57,6 +59,26 @@ final class RecordingDatastore: Datastore {
         #expect(states == ["WAITING", "RUNNING", "SUCCESS"])
     }
 
+    @Test func aStagedRowIsWrittenWithoutAWaiterAndALaterWriteSupersedesIt() async throws {
+        let store = RecordingDatastore()
+        let journal = JobJournal(datastore: store, table: JobRecord.table)
+        // Alone, a staged row still reaches the datastore.
+        journal.stage(1, ["id": 1, "state": "RUNNING"])
+        for _ in 0..<500 where store.commits.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(store.commits.withLock { $0.flatMap(\.upserts) } == [["id": 1, "state": "RUNNING"]])
+        // Behind a transaction in flight, a staged row and the awaited final row of the same job collapse to the final one.
+        store.gateOpen.withLock { $0 = false }
+        journal.stage(9, ["id": 9, "state": "WAITING"])
+        while store.started.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        journal.stage(2, ["id": 2, "state": "RUNNING"])
+        async let final: Void = journal.write(2, ["id": 2, "state": "SUCCESS"])
+        try await Task.sleep(for: .milliseconds(20))
+        store.gateOpen.withLock { $0 = true }
+        try await final
+        let rowsOfTwo = store.commits.withLock { $0.flatMap(\.upserts) }.filter { $0["id"] == 2 }
+        #expect(rowsOfTwo == [["id": 2, "state": "SUCCESS"]])
+    }
+
     @Test func changesToOneRowInOneBatchCollapse() async throws {
         let store = RecordingDatastore()
         let journal = JobJournal(datastore: store, table: JobRecord.table)
@@ -85,5 +107,30 @@ final class RecordingDatastore: Datastore {
         store.failing.withLock { $0 = false }
         try await journal.write(2, ["id": 2])
         #expect(store.commits.withLock { $0.count } == 1)
+    }
+}
+
+/// The job manager over a datastore that can be made to fail: an outcome is never reported unless stored.
+@Suite struct JobDurabilityTests {
+    @Test func anOutcomeThatCannotBeStoredIsReportedAsAFailure() async throws {
+        let store = RecordingDatastore()
+        let runtime = Runtime(datastore: store, stateDirectory: FileManager.default.temporaryDirectory.path, logger: Logger(label: "test"))
+        try await runtime.jobs.start()
+        let context = CallContext(session: Session.makeInternal(), runtime: runtime, method: "test.job", logger: runtime.logger)
+        for idReturned in [true, false] {
+            let id = try await runtime.jobs.submit(method: "test.job", arguments: [], options: JobOptions(), context: context,
+                                                   idReturned: idReturned) { _, _ in
+                store.failing.withLock { $0 = true }
+                return "done"
+            }
+            let record = try await runtime.jobs.wait(id)
+            #expect(record.state == .failed && record.errno == Errno.EIO, "idReturned \(idReturned): \(record.state)")
+            #expect(record.callError?.errno == Errno.EIO)
+            store.failing.withLock { $0 = false }
+        }
+        // A job whose outcome is stored reports it, and then it is in a commit.
+        let id = try await runtime.jobs.submit(method: "test.job", arguments: [], options: JobOptions(), context: context, idReturned: false) { _, _ in "ok" }
+        #expect(try await runtime.jobs.wait(id).state == .success)
+        #expect(store.commits.withLock { $0.flatMap(\.upserts) }.contains { $0["id"]?.intValue == id && $0["state"] == "SUCCESS" })
     }
 }

@@ -133,6 +133,15 @@ public final class EventBus: Sendable {
 
     // MARK: - Publishing
 
+    /// Whether anyone (a handler or a subscription) would receive an event of this name: publishers whose
+    /// events are costly to build skip them when no one listens.
+    public func isWatched(_ name: String) -> Bool {
+        state.withLock { state in
+            state.handlers.values.contains { Self.matches(mask: $0.mask, name: name) }
+                || state.subscriptions.values.contains { Self.matches(mask: $0.mask, name: name) }
+        }
+    }
+
     public func publish(_ event: Event) {
         let (handlers, subscriptions, type) = state.withLock { state in
             (state.handlers.values.filter { Self.matches(mask: $0.mask, name: event.name) }.map(\.handler),

@@ -57,8 +57,9 @@ extension MethodDescriptor {
         try MethodDescriptor(name, description: description, params: params, returns: returns, roles: roles,
                              flags: flags.union(.job)) { context, args in
             let jobs = context.runtime.jobs
-            let id = try await jobs.submit(method: name, arguments: args, options: options, context: context, body: body)
-            if context.session.options.legacyJobs { return .int(id) }
+            let legacy = context.session.options.legacyJobs
+            let id = try await jobs.submit(method: name, arguments: args, options: options, context: context, idReturned: legacy, body: body)
+            if legacy { return .int(id) }
             let record = try await jobs.wait(id)
             if let error = record.callError { throw error }
             return record.result

@@ -36,6 +36,19 @@ final class JobJournal: Sendable {
         }
     }
 
+    /// Stores the whole row of job `id` with the next transaction, without waiting for it: for states that need
+    /// not be durable before the caller goes on. A later `write` of the same job supersedes it.
+    func stage(_ id: Int64, _ row: JSONObject) {
+        let startWriter = state.withLock { state -> Bool in
+            state.deletes.remove(id)
+            state.upserts[id] = row
+            if state.writing { return false }
+            state.writing = true
+            return true
+        }
+        if startWriter { Task { await self.writeBatches() } }
+    }
+
     /// Deletes the row of job `id`; returns once that is committed.
     func delete(_ id: Int64) async throws {
         try await submit { state in
@@ -61,7 +74,7 @@ final class JobJournal: Sendable {
     private func writeBatches() async {
         while true {
             let batch = state.withLock { state -> (OrderedDictionary<Int64, JSONObject>, OrderedSet<Int64>, [CheckedContinuation<Void, any Error>])? in
-                if state.waiters.isEmpty {
+                if state.waiters.isEmpty && state.upserts.isEmpty && state.deletes.isEmpty {
                     state.writing = false
                     return nil
                 }

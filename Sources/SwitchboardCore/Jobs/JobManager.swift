@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import Logging
 
@@ -31,7 +32,8 @@ public actor JobManager {
 
     struct LiveJob {
         var record: JobRecord
-        var body: Task<JSON, any Error>?
+        /// The task that runs the job's whole life; cancelling it cancels the body.
+        var runner: Task<Void, Never>?
         var turn: CheckedContinuation<Bool, Never>?
         var log: JobLog?
         var abortRequested = false
@@ -50,7 +52,15 @@ public actor JobManager {
     var lockHolders: [String: Int64] = [:]
     var finishWaiters: [Int64: [CheckedContinuation<JobRecord, Never>]] = [:]
     var finishedSincePrune = 0
+    /// Every stored finished job in id order, with what retention needs: so a pass reads no rows.
+    var finished = Deque<FinishedJob>()
     var stopping = false
+
+    struct FinishedJob {
+        var id: Int64
+        var timeFinished: Int64
+        var logsPath: String?
+    }
 
     public init(datastore: any Datastore, events: EventBus, stateDirectory: String, logger: Logger, limits: Limits = Limits()) {
         self.datastore = datastore
@@ -84,6 +94,13 @@ public actor JobManager {
         newest.orderBy = [QueryOptions.Order(field: QueryPath("id"), descending: true, nullsFirst: nil)]
         newest.limit = 1
         nextID = (try await datastore.query(JobRecord.table, filters: [], options: newest))[0]?["id"]?.intValue ?? 0
+        let stored = try await datastore.query(
+            JobRecord.table, filters: [.condition(QueryCondition(field: QueryPath("state"), op: .in, value: ["SUCCESS", "FAILED", "ABORTED"]))],
+            options: QueryOptions())
+        finished = Deque((stored.arrayValue ?? []).compactMap { row -> FinishedJob? in
+            guard let id = row["id"]?.intValue else { return nil }
+            return FinishedJob(id: id, timeFinished: row["time_finished"]?.intValue ?? 0, logsPath: row["logs_path"]?.stringValue)
+        })
         try await prune()
     }
 
@@ -97,7 +114,7 @@ public actor JobManager {
         while live.values.contains(where: { $0.record.state == .running }) && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        for job in live.values where job.record.state == .running { job.body?.cancel() }
+        for job in live.values where job.record.state == .running { job.runner?.cancel() }
         let settle = ContinuousClock.now + .seconds(2)
         while !live.isEmpty && ContinuousClock.now < settle {
             try? await Task.sleep(for: .milliseconds(20))
@@ -107,8 +124,14 @@ public actor JobManager {
     // MARK: - Submitting
 
     /// Accepts a job and returns its id once its row is stored.
+    ///
+    /// - Parameter idReturned: false when the caller waits for the job's end instead of taking its id (new-style
+    ///   jobs): then, unless someone watches job events, the WAITING row rides with the next transaction instead
+    ///   of being waited for. Nobody has been told of the job before its final state, and that one is always
+    ///   stored before it is told; a daemon dying in between loses a job no one knew the id of.
     /// - Throws: EBUSY when the lock admits no queue and is taken; EBUSY when the daemon is stopping.
-    public func submit(method: String, arguments: [JSON], options: JobOptions, context: CallContext, body: @escaping JobHandler) async throws(CallError) -> Int64 {
+    public func submit(method: String, arguments: [JSON], options: JobOptions, context: CallContext, idReturned: Bool = true,
+                       body: @escaping JobHandler) async throws(CallError) -> Int64 {
         if stopping { throw CallError.busy("The daemon is stopping") }
         let lock = options.lock?(arguments)
         let messageID = context.messageID
@@ -136,45 +159,68 @@ public actor JobManager {
         }
         live[id] = LiveJob(record: record, log: log)
         waiting.append(id)
-        do {
-            try await journal.write(id, record.row)
-        } catch {
-            live.removeValue(forKey: id)
-            waiting.removeAll { $0 == id }
-            throw error as? CallError ?? CallError(Errno.EIO, "Cannot store the job: \(error)")
+        if idReturned || events.isWatched(Self.eventName) {
+            do {
+                try await journal.write(id, record.row)
+            } catch {
+                live.removeValue(forKey: id)
+                waiting.removeAll { $0 == id }
+                throw error as? CallError ?? CallError(Errno.EIO, "Cannot store the job: \(error)")
+            }
+        } else if !canStartNow(id, lock: lock) {
+            // (A job starting now skips its WAITING row: its RUNNING row follows at once and supersedes it.)
+            journal.stage(id, record.row)
         }
         announce(.added, id)
         let jobContext = JobContext(id: id, call: context, manager: self)
         let arguments = arguments
-        Task { await self.runJob(id, context: jobContext, arguments: arguments, body: body) }
+        // With nobody ahead of it and a slot and its lock free, the job takes its turn now, without queueing.
+        let startsNow = canStartNow(id, lock: lock)
+        if startsNow {
+            waiting.removeAll()
+            running += 1
+            if let lock { lockHolders[lock] = id }
+        }
+        live[id]?.runner = Task { await self.runJob(id, startsNow: startsNow, lock: lock, context: jobContext, arguments: arguments, body: body) }
         return id
     }
 
-    /// One job's whole life, in order: wait for a turn, run, record the outcome.
-    private func runJob(_ id: Int64, context: JobContext, arguments: [JSON], body: @escaping JobHandler) async {
-        let go = await takeTurn(id)
-        guard go, var job = live[id] else {
+    private func canStartNow(_ id: Int64, lock: String?) -> Bool {
+        waiting == [id] && running < limits.maxRunning && (lock.map { lockHolders[$0] == nil } ?? true)
+    }
+
+    /// One job's whole life, in order: wait for a turn, run, record the outcome. The body runs in this task,
+    /// off the actor; abort cancels this task.
+    private func runJob(_ id: Int64, startsNow: Bool, lock: String?, context: JobContext, arguments: [JSON], body: @escaping JobHandler) async {
+        let go = startsNow ? live[id]?.abortRequested != true : await takeTurn(id)
+        guard go, live[id] != nil else {
+            if startsNow { release(id, lock: lock) }
             await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted before it started"))
             return
         }
-        job.record.state = .running
-        job.record.timeStarted = JobRecord.now()
-        let task = Task { try await body(context, arguments) }
-        job.body = task
-        live[id] = job
-        await persist(id)
+        live[id]?.record.state = .running
+        live[id]?.record.timeStarted = JobRecord.now()
+        // RUNNING is written without waiting for its commit: a daemon that dies now marks the job FAILED
+        // (interrupted) at its next start whether the row says WAITING or RUNNING, so nothing is lost, and a
+        // short job's RUNNING and final rows then share one transaction (they collapse to the final row).
+        if let record = live[id]?.record { journal.stage(id, record.row) }
         announce(.changed, id)
-        if job.abortRequested { task.cancel() }
-        let outcome = await task.result
+        let outcome: Result<JSON, any Error>
+        do {
+            outcome = .success(try await body(context, arguments))
+        } catch {
+            outcome = .failure(error)
+        }
+        let aborted = live[id]?.abortRequested == true
         switch outcome {
         case .success(let value):
-            if live[id]?.abortRequested == true && Task.isCancelled {
+            if aborted && Task.isCancelled {
                 await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted"))
             } else {
                 await finish(id, state: .success, result: value, error: nil)
             }
         case .failure(let error):
-            if error is CancellationError || live[id]?.abortRequested == true {
+            if error is CancellationError || aborted {
                 await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted"))
             } else if let error = error as? CallError {
                 await finish(id, state: .failed, result: .null, error: error)
@@ -182,6 +228,13 @@ public actor JobManager {
                 await finish(id, state: .failed, result: .null, error: CallError(Errno.EFAULT, String(describing: error)))
             }
         }
+    }
+
+    /// Gives back the slot and lock a job took without running (aborted before its body started).
+    private func release(_ id: Int64, lock: String?) {
+        running -= 1
+        if let lock, lockHolders[lock] == id { lockHolders.removeValue(forKey: lock) }
+        schedule()
     }
 
     /// Waits until the job may run: its lock free and a global slot available, first come first served.
@@ -217,7 +270,10 @@ public actor JobManager {
             started.append(id)
             turn.resume(returning: true)
         }
-        waiting.removeAll { started.contains($0) }
+        if !started.isEmpty {
+            let begun = Set(started)
+            waiting.removeAll { begun.contains($0) }
+        }
     }
 
     private func finish(_ id: Int64, state: JobState, result: JSON, error: CallError?) async {
@@ -239,8 +295,16 @@ public actor JobManager {
         if job.record.transient {
             try? await journal.delete(id)
         } else {
-            await persist(id)
+            if !(await persist(id)) {
+                // Never report an outcome that is not on disk: the waiters hear that it could not be stored.
+                live[id]?.record.state = .failed
+                live[id]?.record.result = .null
+                live[id]?.record.error = "The job ended but its state could not be stored"
+                live[id]?.record.errno = Errno.EIO
+                job = live[id] ?? job
+            }
             announce(.changed, id)
+            finished.append(FinishedJob(id: id, timeFinished: job.record.timeFinished ?? 0, logsPath: job.record.logsPath))
         }
         let record = job.record
         live.removeValue(forKey: id)
@@ -260,17 +324,22 @@ public actor JobManager {
         }
     }
 
-    private func persist(_ id: Int64) async {
-        guard let record = live[id]?.record else { return }
+    /// Stores the job's row and waits for the commit; false (logged) when it could not be stored.
+    @discardableResult
+    private func persist(_ id: Int64) async -> Bool {
+        guard let record = live[id]?.record else { return true }
         do {
             try await journal.write(id, record.row)
+            return true
         } catch {
             logger.error("cannot store job state", metadata: ["job": .stringConvertible(id), "error": .string("\(error)")])
+            return false
         }
     }
 
     private func announce(_ kind: EventKind, _ id: Int64) {
-        guard let record = live[id]?.record, !record.transient else { return }
+        // A job's client shape is a 20-member object: not built when no one listens.
+        guard let record = live[id]?.record, !record.transient, events.isWatched(Self.eventName) else { return }
         events.publish(Event(name: Self.eventName, kind: kind, id: .int(id), fields: record.json, owner: record.owner))
     }
 
@@ -322,7 +391,7 @@ public actor JobManager {
             await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted before it started"))
             return
         }
-        job.body?.cancel()
+        job.runner?.cancel()
     }
 
     /// Waits for a job to end and returns it.
@@ -381,22 +450,22 @@ public actor JobManager {
     // MARK: - Retention
 
     /// Deletes finished jobs beyond the count or older than the age, oldest first; the newest job is always
-    /// kept, since its id is where the next id continues.
+    /// kept, since its id is where the next id continues. Works from the in-memory ledger of finished jobs,
+    /// so a pass costs the deletes only.
     func prune() async throws {
-        let finished = try await datastore.query(
-            JobRecord.table, filters: [.condition(QueryCondition(field: QueryPath("state"), op: .in, value: ["SUCCESS", "FAILED", "ABORTED"]))],
-            options: QueryOptions())
-        let rows = (finished.arrayValue ?? []).compactMap { row -> (Int64, Int64, String?)? in
-            guard let id = row["id"]?.intValue else { return nil }
-            return (id, row["time_finished"]?.intValue ?? 0, row["logs_path"]?.stringValue)
-        }.sorted { $0.0 < $1.0 }
         let cutoff = JobRecord.now() - Int64(limits.retentionAge.components.seconds * 1000)
-        let excess = max(0, rows.count - limits.retentionCount)
-        let expired = rows.enumerated().filter { index, row in row.0 != nextID && (index < excess || row.1 < cutoff) }.map(\.element)
+        let excess = max(0, finished.count - limits.retentionCount)
+        var expired: [FinishedJob] = []
+        var kept = Deque<FinishedJob>()
+        kept.reserveCapacity(finished.count - excess)
+        for (index, job) in finished.enumerated() {
+            if job.id != nextID && (index < excess || job.timeFinished < cutoff) { expired.append(job) } else { kept.append(job) }
+        }
         guard !expired.isEmpty else { return }
-        try await datastore.commit(JobRecord.table, upserts: [], deletes: expired.map(\.0))
-        for row in expired {
-            if let path = row.2 { try? FileManager.default.removeItem(atPath: path) }
+        try await datastore.commit(JobRecord.table, upserts: [], deletes: expired.map(\.id))
+        finished = kept
+        for job in expired {
+            if let path = job.logsPath { try? FileManager.default.removeItem(atPath: path) }
         }
     }
 }
