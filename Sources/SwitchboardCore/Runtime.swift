@@ -10,6 +10,8 @@ public final class Runtime: Sendable {
     public let datastore: any Datastore
     public let pipeline: CallPipeline
     public let jobs: JobManager
+    /// Rate limits and login lockouts by client address.
+    public let clientGuard: ClientGuard
     public let logger: Logger
     /// Where plugins may keep files (job logs, keys); created at start.
     public let stateDirectory: String
@@ -22,7 +24,7 @@ public final class Runtime: Sendable {
     public init(
         datastore: any Datastore, stateDirectory: String, logger: Logger, version: String = Runtime.version,
         pipeline: CallPipeline = CallPipeline(), registry: MethodRegistry = MethodRegistry(), events: EventBus = EventBus(),
-        jobLimits: JobManager.Limits = JobManager.Limits()
+        jobLimits: JobManager.Limits = JobManager.Limits(), guardLimits: ClientGuard.Limits = ClientGuard.Limits()
     ) {
         self.datastore = datastore
         self.stateDirectory = stateDirectory
@@ -32,6 +34,7 @@ public final class Runtime: Sendable {
         self.registry = registry
         self.events = events
         self.jobs = JobManager(datastore: datastore, events: events, stateDirectory: stateDirectory, logger: logger, limits: jobLimits)
+        self.clientGuard = ClientGuard(limits: guardLimits, logger: logger)
         self.startedAt = .now
         self.internalSession = Session.makeInternal()
     }

@@ -27,14 +27,28 @@ public struct AuthPlugin: Plugin {
             return UserTable.credentials(row, mechanism: .passwordPlain)
         }
 
+        let clientGuard = context.runtime.clientGuard
+        /// Every login goes through here: a locked-out address is refused before its credentials are looked at,
+        /// a failure is counted and answered only after the failure delay, a success clears the count.
+        @Sendable func attempt(_ ctx: CallContext, username: String, _ check: () async throws -> Credentials?) async throws -> Credentials? {
+            try clientGuard.checkLockout(ctx.session.origin)
+            if let credentials = try await check() {
+                clientGuard.loginSucceeded(ctx.session.origin)
+                return credentials
+            }
+            ctx.logger.notice("login failed", metadata: ["username": .string(username), "origin": .string("\(ctx.session.origin)")])
+            await clientGuard.loginFailed(ctx.session.origin, username: username)
+            return nil
+        }
+
         try context.register(MethodDescriptor(
             "auth.login", description: "Authenticates the session with a username and password; returns whether it succeeded.",
             params: [Parameter("username", schema: ["type": "string"]), Parameter("password", schema: ["type": "string"]),
                      Parameter("otp_token", schema: ["type": ["string", "null"]], default: .null)],
             returns: ["type": "boolean"], flags: [.noAuthRequired]
         ) { ctx, args in
-            guard let credentials = try await checkPassword(args[0].stringValue ?? "", args[1].stringValue ?? "") else {
-                ctx.logger.notice("login failed", metadata: ["username": .string(args[0].stringValue ?? ""), "origin": .string("\(ctx.session.origin)")])
+            let username = args[0].stringValue ?? ""
+            guard let credentials = try await attempt(ctx, username: username, { try await checkPassword(username, args[1].stringValue ?? "") }) else {
                 return false
             }
             ctx.session.credentials = credentials
@@ -45,9 +59,13 @@ public struct AuthPlugin: Plugin {
             "auth.login_with_token", description: "Authenticates the session with a token from auth.generate_token.",
             params: [Parameter("token", schema: ["type": "string"])], returns: ["type": "boolean"], flags: [.noAuthRequired]
         ) { ctx, args in
-            guard case .success(var credentials) = tokens.redeem(args[0].stringValue ?? "", origin: ctx.session.origin) else { return false }
-            credentials.mechanism = .tokenPlain
-            ctx.session.credentials = credentials
+            let redeemed = try await attempt(ctx, username: "(token)") {
+                guard case .success(var credentials) = tokens.redeem(args[0].stringValue ?? "", origin: ctx.session.origin) else { return nil }
+                credentials.mechanism = .tokenPlain
+                return credentials
+            }
+            guard let redeemed else { return false }
+            ctx.session.credentials = redeemed
             return true
         })
 
@@ -66,29 +84,34 @@ public struct AuthPlugin: Plugin {
             returns: ["type": "object"], flags: [.noAuthRequired]
         ) { ctx, args in
             let data = args[0]
+            var expired = false
             let credentials: Credentials?
             switch data["mechanism"]?.stringValue {
             case "PASSWORD_PLAIN":
                 guard let username = data["username"]?.stringValue, let password = data["password"]?.stringValue else {
                     throw CallError.validation("login_data", "PASSWORD_PLAIN needs username and password")
                 }
-                credentials = try await checkPassword(username, password)
+                credentials = try await attempt(ctx, username: username) { try await checkPassword(username, password) }
             case "TOKEN_PLAIN":
                 guard let token = data["token"]?.stringValue else {
                     throw CallError.validation("login_data.token", "Field required")
                 }
-                switch tokens.redeem(token, origin: ctx.session.origin) {
-                case .success(var granted):
-                    granted.mechanism = .tokenPlain
-                    credentials = granted
-                case .failure(.expired):
-                    return ["response_type": "EXPIRED"]
-                case .failure:
-                    credentials = nil
+                credentials = try await attempt(ctx, username: "(token)") {
+                    switch tokens.redeem(token, origin: ctx.session.origin) {
+                    case .success(var granted):
+                        granted.mechanism = .tokenPlain
+                        return granted
+                    case .failure(.expired):
+                        expired = true
+                        return nil
+                    case .failure:
+                        return nil
+                    }
                 }
             default:
                 throw CallError.validation("login_data.mechanism", "Mechanism \(data["mechanism"] ?? .null) is not supported")
             }
+            if expired { return ["response_type": "EXPIRED"] }
             guard let credentials else { return ["response_type": "AUTH_ERR"] }
             ctx.session.credentials = credentials
             return ["response_type": "SUCCESS", "user_info": Self.userInfo(credentials), "authenticator": "LEVEL_1"]

@@ -49,6 +49,8 @@ public struct DaemonConfiguration: Sendable {
     public var maxMessageSize = 1 << 20
     /// The `jobs` section: concurrency, retention and the shutdown grace period.
     public var jobs = JobManager.Limits()
+    /// The `security` section: unauthenticated rate limit, failed-login delay and lockout.
+    public var guardLimits = ClientGuard.Limits()
     /// The `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
     public var plugins: JSON = [:]
 
@@ -95,7 +97,11 @@ public struct DaemonConfiguration: Sendable {
         return configuration
     }
 
-    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "plugins", "etcd", "cli"]
+    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "plugins", "etcd", "cli"]
+    static let securityKeys: Set<String> = [
+        "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
+        "login-failure-window-seconds", "lockout-seconds",
+    ]
     static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds"]
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
     static let dispatcherKeys: Set<String> = [
@@ -161,6 +167,19 @@ public struct DaemonConfiguration: Sendable {
             if let v = jobs["retention-count"] { self.jobs.retentionCount = try Self.integer(v, "jobs.retention-count", 1...10_000_000) }
             if let v = jobs["retention-days"] { self.jobs.retentionAge = .seconds(86_400 * (try Self.integer(v, "jobs.retention-days", 1...36_500))) }
             if let v = jobs["shutdown-grace-seconds"] { self.jobs.shutdownGrace = .seconds(try Self.integer(v, "jobs.shutdown-grace-seconds", 0...3_600)) }
+        }
+        if let section = root["security"] {
+            let security = try Self.object(section, "security", known: Self.securityKeys)
+            if let v = security["unauthenticated-calls"] { guardLimits.unauthenticatedCalls = try Self.integer(v, "security.unauthenticated-calls", 1...1_000_000) }
+            if let v = security["unauthenticated-window-seconds"] {
+                guardLimits.unauthenticatedWindow = .seconds(try Self.integer(v, "security.unauthenticated-window-seconds", 1...86_400))
+            }
+            if let v = security["login-failure-delay-ms"] { guardLimits.loginFailureDelay = .milliseconds(try Self.integer(v, "security.login-failure-delay-ms", 0...60_000)) }
+            if let v = security["login-failures"] { guardLimits.loginFailures = try Self.integer(v, "security.login-failures", 1...1_000_000) }
+            if let v = security["login-failure-window-seconds"] {
+                guardLimits.loginFailureWindow = .seconds(try Self.integer(v, "security.login-failure-window-seconds", 1...86_400))
+            }
+            if let v = security["lockout-seconds"] { guardLimits.lockout = .seconds(try Self.integer(v, "security.lockout-seconds", 0...31_536_000)) }
         }
         if let plugins = root["plugins"] {
             guard case .object(let section) = plugins else { throw ConfigurationError(path: "plugins", reason: "must be an object") }

@@ -54,7 +54,8 @@ public final class Daemon: Sendable {
         defer { if let pidfile = configuration.pidfile { try? FileManager.default.removeItem(atPath: pidfile) } }
 
         let datastore = try SQLiteDatastore(path: configuration.resolvedDatabasePath)
-        let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs)
+        let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
+                              guardLimits: configuration.guardLimits)
         let loader = PluginLoader(runtime: runtime)
         do {
             try await runtime.jobs.start()

@@ -39,6 +39,11 @@ final class TestDaemon: Sendable {
         var configuration = DaemonConfiguration(stateDir: dir)
         configuration.websocketPort = 0
         configuration.plugins = ["user": ["bcrypt_cost": 4]]
+        // Every test client comes from 127.0.0.1: keep failed logins quick and never lock the tests out;
+        // the tests of these limits set them.
+        configuration.guardLimits.loginFailureDelay = .milliseconds(20)
+        configuration.guardLimits.loginFailures = 1_000_000
+        configuration.guardLimits.unauthenticatedCalls = 1_000_000
         configure(&configuration)
         var logger = Logger(label: "test-daemon")
         logger.logLevel = .warning
