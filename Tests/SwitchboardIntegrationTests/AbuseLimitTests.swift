@@ -58,3 +58,66 @@ import SwitchboardCore
         await daemon.stop()
     }
 }
+
+/// Message size limits: 8 KiB before authentication (close 1007), 64 KiB after (close 1009), more for a method
+/// that declares it; the same on every WebSocket dialect.
+@Suite(.serialized) struct MessageSizeLimitTests {
+    static func closeFrame(_ frames: [(opcode: UInt8, payload: [UInt8])]) -> (code: Int, reason: String)? {
+        guard let close = frames.first(where: { $0.opcode == 0x8 }), close.payload.count >= 2 else { return nil }
+        return (Int(close.payload[0]) << 8 | Int(close.payload[1]), String(decoding: close.payload.dropFirst(2), as: UTF8.self))
+    }
+
+    @Test(arguments: [("/api/current", #"{"jsonrpc":"2.0","id":1,"method":"core.ping","params":["PAD"]}"#),
+                      ("/websocket", #"{"msg":"connect","version":"1","support":["1"],"pad":"PAD"}"#),
+                      ("/socket", #"{"namespace":"rpc","name":"identify","id":"1","args":{"pad":"PAD"}}"#)])
+    func anUnauthenticatedPeerThatSendsMoreThan8KiBIsClosedWith1007(path: String, template: String) async throws {
+        let daemon = try await TestDaemon.start()
+        // Just under the limit: answered. (Each raw socket is closed before the daemon stops, which would
+        // otherwise wait out its close grace for a peer that does not answer close frames.)
+        do {
+            let small = try RawWebSocket(port: daemon.port, path: path)
+            try small.sendText(template.replacingOccurrences(of: "PAD", with: String(repeating: "x", count: 8_000)))
+            let answered = small.readFrames(timeout: .milliseconds(500))
+            #expect(answered.frames.contains { $0.opcode == 0x1 } && !answered.closedByPeer, "\(path)")
+        }
+        // Over it: closed, with the code and the reason.
+        do {
+            let big = try RawWebSocket(port: daemon.port, path: path)
+            try big.sendText(template.replacingOccurrences(of: "PAD", with: String(repeating: "x", count: 9_000)))
+            let closed = big.readFrames(timeout: .seconds(3))
+            let close = Self.closeFrame(closed.frames)
+            #expect(close?.code == 1007 && close?.reason.contains("before authentication") == true, "\(path): \(String(describing: close))")
+            #expect(closed.closedByPeer)
+        }
+        // Others are served meanwhile.
+        let other = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await other.call("core.ping") == "pong")
+        await other.close()
+        await daemon.stop()
+    }
+
+    @Test func afterLoginTheLimitIs64KiBUnlessTheMethodDeclaresMore() async throws {
+        let daemon = try await TestDaemon.start()
+        await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()
+        try Self.loggedInChecks(port: daemon.port)
+        await daemon.stop()
+    }
+
+    static func loggedInChecks(port: Int) throws {
+        let raw = try RawWebSocket(port: port)
+        try raw.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["admin","pa55word"]}"#)
+        #expect(raw.readFrames(timeout: .milliseconds(500)).frames.count == 1)
+        // 60 KB to a method with the default limit: served (it was over the unauthenticated limit).
+        try raw.sendText(#"{"jsonrpc":"2.0","id":2,"method":"test.sleep","params":[1],"pad":""# + String(repeating: "x", count: 60_000) + #""}"#)
+        #expect(raw.readFrames(timeout: .milliseconds(500)).frames.first?.opcode == 0x1)
+        // 200 KB to test.echo, which declares 1 MiB: served.
+        try raw.sendText(#"{"jsonrpc":"2.0","id":3,"method":"test.echo","params":[""# + String(repeating: "y", count: 200_000) + #""]}"#)
+        let echoed = raw.readFrames(timeout: .seconds(2))
+        #expect(echoed.frames.first?.opcode == 0x1 && (echoed.frames.first?.payload.count ?? 0) > 200_000)
+        // 70 KB to a method without a declaration: closed with 1009.
+        try raw.sendText(#"{"jsonrpc":"2.0","id":4,"method":"test.sleep","params":[1],"pad":""# + String(repeating: "x", count: 70_000) + #""}"#)
+        let closed = raw.readFrames(timeout: .seconds(3))
+        let close = Self.closeFrame(closed.frames)
+        #expect(close?.code == 1009 && close?.reason.contains("exceeds 65536 bytes") == true, "\(String(describing: close))")
+    }
+}

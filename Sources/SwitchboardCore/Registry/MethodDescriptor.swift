@@ -53,6 +53,9 @@ public struct MethodDescriptor: Sendable {
     /// Any one of these roles admits the caller; empty means FULL_ADMIN only.
     public var roles: [String]
     public var flags: MethodFlags
+    /// A larger request message than the daemon's limit for authenticated sessions that this method accepts
+    /// (up to `dispatcher.max-message-size`), e.g. for uploads; nil for the default limit.
+    public var maxMessageSize: Int?
     public var handler: MethodHandler
     /// Parameter schemas compiled once at registration.
     let compiled: [Schema]

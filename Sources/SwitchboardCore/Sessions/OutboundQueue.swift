@@ -24,6 +24,9 @@ public final class OutboundQueue: Sendable {
     public enum Ending: Sendable, Equatable {
         case finished
         case overflowed
+        /// The daemon closes the connection on purpose (a message over the size limit, ...): what is queued is
+        /// still sent, then a close frame with the code and reason.
+        case closed
     }
 
     /// What the writer is woken for.
@@ -32,6 +35,8 @@ public final class OutboundQueue: Sendable {
         case frames
         /// The queue overflowed; close the connection.
         case overflowed
+        /// Send what is queued, then close with this code and reason.
+        case close(code: UInt16, reason: String)
     }
 
     public typealias Waker = @Sendable (Wake) -> Void
@@ -94,6 +99,19 @@ public final class OutboundQueue: Sendable {
             if state.frames.isEmpty { state.wakePending = false }
             return batch
         }
+    }
+
+    /// Ends the queue and has the writer close the connection with `code` and `reason` once what is queued has
+    /// been sent; later frames are dropped. Nothing happens if the queue has already ended.
+    public func close(code: UInt16, reason: String) {
+        let waker = state.withLock { state -> Waker? in
+            guard state.ending == nil else { return nil }
+            state.ending = .closed
+            let waker = state.waker
+            state.waker = nil
+            return waker
+        }
+        waker?(.close(code: code, reason: reason))
     }
 
     /// Ends the queue: later frames are dropped, queued ones can still be taken. Releases the waker.

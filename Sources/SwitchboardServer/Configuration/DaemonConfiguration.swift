@@ -45,8 +45,11 @@ public struct DaemonConfiguration: Sendable {
     public var ddpHeartbeat: Duration = .seconds(30)
     /// Lifetime of the token the envelope dialect's `rpc/auth` hands out.
     public var envelopeTokenLifetime = 600
-    /// Largest accepted WebSocket message.
+    /// Largest accepted WebSocket message: the cap up to which a method may raise its own limit.
     public var maxMessageSize = 1 << 20
+    /// Largest message before authentication (larger: closed with 1007) and after (1009), as middlewared.
+    public var maxMessageSizeUnauthenticated = 8 << 10
+    public var maxMessageSizeAuthenticated = 64 << 10
     /// The `jobs` section: concurrency, retention and the shutdown grace period.
     public var jobs = JobManager.Limits()
     /// The `security` section: unauthenticated rate limit, failed-login delay and lockout.
@@ -107,7 +110,8 @@ public struct DaemonConfiguration: Sendable {
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
-        "shutdown-close-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds",
+        "shutdown-close-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
+        "max-message-size-authenticated",
     ]
 
     /// Applies a configuration document, refusing unknown keys and bad values by their path.
@@ -160,6 +164,12 @@ public struct DaemonConfiguration: Sendable {
             if let v = section["token-lifetime-seconds"] { envelopeTokenLifetime = try Self.integer(v, "dispatcher.token-lifetime-seconds", 1...2_592_000) }
             if let v = section["shutdown-close-seconds"] { connectionCloseGrace = .seconds(try Self.integer(v, "dispatcher.shutdown-close-seconds", 0...600)) }
             if let v = section["max-message-size"] { maxMessageSize = try Self.integer(v, "dispatcher.max-message-size", 1024...(64 << 20)) }
+            if let v = section["max-message-size-unauthenticated"] {
+                maxMessageSizeUnauthenticated = try Self.integer(v, "dispatcher.max-message-size-unauthenticated", 1024...(64 << 20))
+            }
+            if let v = section["max-message-size-authenticated"] {
+                maxMessageSizeAuthenticated = try Self.integer(v, "dispatcher.max-message-size-authenticated", 1024...(64 << 20))
+            }
         }
         if let section = root["jobs"] {
             let jobs = try Self.object(section, "jobs", known: Self.jobKeys)

@@ -27,7 +27,10 @@ struct DDPWebSocketHandler: Sendable {
                     calls.addTask { await keepAlive(queue: queue, lastHeard: lastHeard, channel: context.requestContext.channel, session: session.id) }
                 }
                 defer { calls.cancelAll() }
-                try await connection.forEachMessage(inbound, queue: queue, decode: { DDPCodec.decode($0) }) { decoded in
+                try await connection.forEachMessage(inbound, session: session, queue: queue, decode: { DDPCodec.decode($0) }, method: {
+                    if case .method(_, let method, _) = $0 { return method }
+                    return nil
+                }) { decoded in
                     lastHeard.touch()
                     // The handshake: `connected` must be the very next frame; anything else first gets `failed`.
                     guard connected else {

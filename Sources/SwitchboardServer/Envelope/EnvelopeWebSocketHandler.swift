@@ -14,7 +14,11 @@ struct EnvelopeWebSocketHandler: Sendable {
         let subscriptions = EnvelopeRequests.Subscriptions()
         try await connection.serve(dialect: "envelope", context: context, outbox: { EnvelopeOutbox(queue: $0) }) { session, queue in
             try await withThrowingDiscardingTaskGroup { calls in
-                try await connection.forEachMessage(inbound, queue: queue, decode: { EnvelopeCodec.decode($0) }) { decoded in
+                try await connection.forEachMessage(inbound, session: session, queue: queue, decode: { EnvelopeCodec.decode($0) }, method: {
+                    guard case .request(_, let namespace, let name, let args) = $0 else { return nil }
+                    if namespace == "rpc", name == "call" { return args["method"]?.stringValue }
+                    return namespace + "." + name
+                }) { decoded in
                     switch decoded {
                     case .invalid(let id, let reason):
                         queue.enqueue(EnvelopeCodec.encode(EnvelopeCodec.error(id: id, error: CallError(Errno.EINVAL, reason))))

@@ -17,11 +17,14 @@ enum Routes {
             let body = (["status": "ready", "version": .string(runtime.version)] as JSON).encodedBytes()
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
-        let connection = DialectConnection(
+        var connection = DialectConnection(
             runtime: runtime,
             limits: CallLimiter.Limits(maxRunning: configuration.maxRunningCalls, maxQueued: configuration.maxQueuedCalls),
             outboundLimits: OutboundQueue.Limits(maxMessages: configuration.maxOutboundMessages, maxBytes: configuration.maxOutboundBytes),
             maxMessageSize: configuration.maxMessageSize)
+        // The lower limits never exceed the cap: a message over the cap is not read at all.
+        connection.unauthenticatedMessageSize = min(configuration.maxMessageSizeUnauthenticated, configuration.maxMessageSize)
+        connection.authenticatedMessageSize = min(configuration.maxMessageSizeAuthenticated, configuration.maxMessageSize)
         let jsonRPC = JSONRPCWebSocketHandler(connection: connection)
         for path in jsonRPCPaths {
             router.ws(RouterPath(path)) { inbound, outbound, context in

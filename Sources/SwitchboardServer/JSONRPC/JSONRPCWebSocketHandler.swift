@@ -12,7 +12,7 @@ struct JSONRPCWebSocketHandler: Sendable {
         let runtime = connection.runtime
         try await connection.serve(dialect: "jsonrpc", context: context, outbox: { JSONRPCOutbox(queue: $0) }) { session, queue in
             try await withThrowingDiscardingTaskGroup { calls in
-                try await connection.forEachMessage(inbound, queue: queue, decode: { JSONRPCCodec.decode($0) }) { decoded in
+                try await connection.forEachMessage(inbound, session: session, queue: queue, decode: { JSONRPCCodec.decode($0) }, method: Self.method) { decoded in
                     switch decoded {
                     case .invalid(let id, let code, let message, let reason):
                         queue.enqueue(JSONRPCCodec.encodeInvalid(id: id, code: code, message: message, reason: reason))
@@ -33,6 +33,14 @@ struct JSONRPCWebSocketHandler: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// The method a decoded frame calls, for the size limit a method may raise.
+    static func method(_ decoded: JSONRPCInbound) -> String? {
+        switch decoded {
+        case .call(_, let method, _), .notification(let method, _): return method
+        case .invalid: return nil
         }
     }
 }

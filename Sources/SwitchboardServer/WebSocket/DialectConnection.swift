@@ -11,7 +11,11 @@ struct DialectConnection: Sendable {
     let runtime: Runtime
     let limits: CallLimiter.Limits
     let outboundLimits: OutboundQueue.Limits
+    /// The hard cap on a message (`dispatcher.max-message-size`): larger ones are never read whole.
     let maxMessageSize: Int
+    /// The size limits below the cap: before and after authentication (a method may declare more).
+    var unauthenticatedMessageSize = 8 << 10
+    var authenticatedMessageSize = 64 << 10
 
     /// Runs `body` with the connection's session and queue, and tears both down when it returns.
     func serve(dialect: String, context: WebSocketRouterContext<SwitchboardRequestContext>,
@@ -38,19 +42,40 @@ struct DialectConnection: Sendable {
 
     /// Each message of the connection decoded straight from its bytes, in order, until the client leaves;
     /// a connection closed for overflow reads nothing more, since its replies could not be delivered.
-    func forEachMessage<Decoded>(_ inbound: WebSocketInboundStream, queue: OutboundQueue,
-                                 decode: (UnsafeRawBufferPointer) -> Decoded,
+    ///
+    /// A message over the session's size limit closes the connection: 1007 before authentication (an
+    /// unauthenticated peer gets 8 KiB, enough to log in), 1009 after, unless the method it calls (`method`
+    /// reads its name) declares a larger `maxMessageSize`.
+    func forEachMessage<Decoded>(_ inbound: WebSocketInboundStream, session: Session, queue: OutboundQueue,
+                                 decode: (UnsafeRawBufferPointer) -> Decoded, method: (Decoded) -> String?,
                                  _ handle: (Decoded) async throws -> Void) async throws {
         for try await message in inbound.messages(maxSize: maxMessageSize) {
-            if queue.ending == .overflowed { break }
+            if let ending = queue.ending, ending != .finished { break }
             let decoded: Decoded
+            let size: Int
             switch message {
             case .text(var text):
+                size = text.utf8.count
                 decoded = text.withUTF8 { decode(UnsafeRawBufferPointer($0)) }
             case .binary(let buffer):
+                size = buffer.readableBytes
                 decoded = buffer.withUnsafeReadableBytes { decode($0) }
+            }
+            if size > unauthenticatedMessageSize, let refusal = refusal(size: size, session: session, method: { method(decoded) }) {
+                queue.close(code: refusal.code, reason: refusal.reason)
+                break
             }
             try await handle(decoded)
         }
+    }
+
+    /// Why a message of `size` bytes is refused, or nil when it is within the session's limit.
+    func refusal(size: Int, session: Session, method: () -> String?) -> (code: UInt16, reason: String)? {
+        guard session.isAuthenticated else {
+            return (1007, "message of \(size) bytes exceeds \(unauthenticatedMessageSize) bytes before authentication")
+        }
+        if size <= authenticatedMessageSize { return nil }
+        if let name = method(), let declared = runtime.registry.method(name)?.maxMessageSize, size <= declared { return nil }
+        return (1009, "message of \(size) bytes exceeds \(authenticatedMessageSize) bytes")
     }
 }

@@ -52,6 +52,7 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
                     switch wake {
                     case .frames: bound.value.drain()
                     case .overflowed: bound.value.overflowed()
+                    case .close(let code, let reason): bound.value.close(code: code, reason: reason)
                     }
                 }
             }
@@ -105,9 +106,26 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
             "session": .string(sessionID), "remote": .string(Self.describe(context.channel.remoteAddress)),
             "limit": .string(limits), "close_code": .string("1008"),
         ])
-        // A close frame's payload: the code, big-endian, then the reason.
-        let code = UInt16(webSocketErrorCode: Self.overflowCloseCode)
-        let payload = [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(Self.overflowReason.utf8)
+        sendClose(context, code: UInt16(webSocketErrorCode: Self.overflowCloseCode), reason: Self.overflowReason)
+    }
+
+    /// Closes on purpose: what is queued goes first, then the close frame.
+    func close(code: UInt16, reason: String) {
+        drain()
+        guard let context, !closing else { return }
+        closing = true
+        logger.notice("closing a connection", metadata: [
+            "session": .string(sessionID), "remote": .string(Self.describe(context.channel.remoteAddress)),
+            "close_code": .stringConvertible(code), "reason": .string(reason),
+        ])
+        sendClose(context, code: code, reason: reason)
+    }
+
+    /// Sends a close frame and closes the channel once it has left, or resets it after `closeGrace` when it
+    /// cannot leave (a peer that reads nothing).
+    private func sendClose(_ context: ChannelHandlerContext, code: UInt16, reason: String) {
+        // A close frame's payload: the code, big-endian, then the reason (at most 123 bytes).
+        let payload = [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(reason.utf8.prefix(123))
         var frame = context.channel.allocator.buffer(capacity: payload.count + 2)
         Self.writeFrame(opcode: 0x8, payload: payload, into: &frame)
         let channel = context.channel

@@ -174,9 +174,12 @@ struct TestPlugin: Plugin {
             return true
         })
         context.register(EventTypeDescriptor("test.fanout", roles: [Role.readonlyAdmin]))
-        try context.register(MethodDescriptor(
+        // Declares a larger message limit than the default 64 KiB, as an upload method would.
+        var echo = try MethodDescriptor(
             "test.echo", params: [Parameter("value", schema: true)], returns: true, roles: [Role.readonlyAdmin], flags: .readonly
-        ) { _, args in args[0] })
+        ) { _, args in args[0] }
+        echo.maxMessageSize = 1 << 20
+        try context.register(echo)
     }
 }
 
