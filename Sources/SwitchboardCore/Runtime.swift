@@ -12,6 +12,8 @@ public final class Runtime: Sendable {
     public let jobs: JobManager
     /// Rate limits and login lockouts by client address.
     public let clientGuard: ClientGuard
+    /// Every open connection's session: caps, the idle sweeper, termination.
+    public let sessions: SessionDirectory
     public let logger: Logger
     /// Where plugins may keep files (job logs, keys); created at start.
     public let stateDirectory: String
@@ -24,7 +26,8 @@ public final class Runtime: Sendable {
     public init(
         datastore: any Datastore, stateDirectory: String, logger: Logger, version: String = Runtime.version,
         pipeline: CallPipeline = CallPipeline(), registry: MethodRegistry = MethodRegistry(), events: EventBus = EventBus(),
-        jobLimits: JobManager.Limits = JobManager.Limits(), guardLimits: ClientGuard.Limits = ClientGuard.Limits()
+        jobLimits: JobManager.Limits = JobManager.Limits(), guardLimits: ClientGuard.Limits = ClientGuard.Limits(),
+        sessionLimits: SessionDirectory.Limits = SessionDirectory.Limits()
     ) {
         self.datastore = datastore
         self.stateDirectory = stateDirectory
@@ -35,6 +38,7 @@ public final class Runtime: Sendable {
         self.events = events
         self.jobs = JobManager(datastore: datastore, events: events, stateDirectory: stateDirectory, logger: logger, limits: jobLimits)
         self.clientGuard = ClientGuard(limits: guardLimits, logger: logger)
+        self.sessions = SessionDirectory(limits: sessionLimits)
         self.startedAt = .now
         self.internalSession = Session.makeInternal()
     }

@@ -40,8 +40,9 @@ final class DaemonProcess {
         // 8 x 32 in flight exceeds the default per-connection queue (10 running + 20 waiting): the load scenarios
         // measure throughput, not refusals, so the bench daemon queues more.
         let config = stateDir + "/bench.conf"
+        // All the bench's connections come from 127.0.0.1, so the per-address cap is raised too.
         // SWITCHBOARD_BENCH_DAEMON_CONFIG replaces that configuration, to compare settings (keep max-queued-calls).
-        let text = ProcessInfo.processInfo.environment["SWITCHBOARD_BENCH_DAEMON_CONFIG"] ?? #"{"dispatcher": {"max-queued-calls": 1000}}"#
+        let text = ProcessInfo.processInfo.environment["SWITCHBOARD_BENCH_DAEMON_CONFIG"] ?? #"{"dispatcher": {"max-queued-calls": 1000}, "security": {"max-connections-per-address": 100000, "max-connections": 100000}}"#
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)

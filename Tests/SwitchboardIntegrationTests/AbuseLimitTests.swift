@@ -59,6 +59,58 @@ import SwitchboardCore
     }
 }
 
+/// Connection caps and the idle unauthenticated timeout.
+@Suite(.serialized) struct ConnectionLimitTests {
+    static func closeCode(_ raw: RawWebSocket, timeout: Duration) -> (code: Int, reason: String, closed: Bool)? {
+        let read = raw.readFrames(timeout: timeout)
+        guard let close = MessageSizeLimitTests.closeFrame(read.frames) else { return nil }
+        return (close.code, close.reason, read.closedByPeer)
+    }
+
+    @Test func connectionsBeyondTheCapsAreClosedWith1013() async throws {
+        let daemon = try await TestDaemon.start {
+            $0.sessionLimits.maxConnectionsPerAddress = 3
+            $0.sessionLimits.maxConnections = 5
+        }
+        do {
+            let open = try (0..<3).map { _ in try RawWebSocket(port: daemon.port) }
+            let refused = try RawWebSocket(port: daemon.port)
+            let close = Self.closeCode(refused, timeout: .seconds(2))
+            #expect(close?.code == 1013 && close?.reason == "Too many connections from 127.0.0.1 (3)", "\(String(describing: close))")
+            // The local socket counts only towards the total: two more fit, the next does not.
+            let first = try await RPCClient.connect(to: daemon.unix)
+            let second = try await RPCClient.connect(to: daemon.unix)
+            #expect(try await second.call("core.ping") == "pong")
+            let third = try await RPCClient.connect(to: daemon.unix)
+            await #expect(throws: (any Error).self) { _ = try await third.call("core.ping") }
+            for client in [first, second, third] { await client.close() }
+            _ = open
+        }
+        // Closed connections free their places.
+        try await Task.sleep(for: .milliseconds(200))
+        let again = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await again.call("core.ping") == "pong")
+        await again.close()
+        await daemon.stop()
+    }
+
+    @Test func aSilentUnauthenticatedConnectionIsClosedAnAuthenticatedOneIsNot() async throws {
+        let daemon = try await TestDaemon.start { $0.sessionLimits.unauthenticatedIdle = .seconds(1) }
+        await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()
+        let loggedIn = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await loggedIn.call("auth.login", ["admin", "pa55word"]) == true)
+        do {
+            let silent = try RawWebSocket(port: daemon.port)
+            let close = Self.closeCode(silent, timeout: .seconds(4))
+            #expect(close?.code == 1008 && close?.reason == "not authenticated within 1 s" && close?.closed == true, "\(String(describing: close))")
+        }
+        // The logged-in client, silent just as long, is still served.
+        #expect(try await loggedIn.call("core.ping") == "pong")
+        await loggedIn.close()
+        await daemon.stop()
+    }
+}
+
 /// Message size limits: 8 KiB before authentication (close 1007), 64 KiB after (close 1009), more for a method
 /// that declares it; the same on every WebSocket dialect.
 @Suite(.serialized) struct MessageSizeLimitTests {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Where a session's connection comes from.
@@ -58,6 +63,8 @@ public final class Session: Sendable {
     }
 
     private let state: Mutex<State>
+    /// When the client last sent anything, in monotonic nanoseconds: written on every message, so an atomic.
+    private let activity = Atomic<Int64>(0)
 
     public init(id: String = Session.makeID(), dialect: String, origin: SessionOrigin, limits: CallLimiter.Limits = .init(),
                 credentials: Credentials? = nil, outbox: (any EventOutbox)? = nil) {
@@ -68,6 +75,20 @@ public final class Session: Sendable {
         self.limiter = CallLimiter(limits: limits)
         self.createdAt = .now
         self.state = Mutex(State(credentials: credentials))
+        self.activity.store(Self.monotonicNow, ordering: .relaxed)
+    }
+
+    /// Notes that the client sent something now.
+    public func touch() { activity.store(Self.monotonicNow, ordering: .relaxed) }
+
+    /// `monotonicNow` of the client's last message (or of the session's creation).
+    public var lastActivity: Int64 { activity.load(ordering: .relaxed) }
+
+    /// Monotonic nanoseconds, cheap enough to take on every message.
+    public static var monotonicNow: Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 
     public var credentials: Credentials? {

@@ -54,6 +54,8 @@ public struct DaemonConfiguration: Sendable {
     public var jobs = JobManager.Limits()
     /// The `security` section: unauthenticated rate limit, failed-login delay and lockout.
     public var guardLimits = ClientGuard.Limits()
+    /// Also the `security` section: connection caps and the unauthenticated idle timeout.
+    public var sessionLimits = SessionDirectory.Limits()
     /// The `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
     public var plugins: JSON = [:]
 
@@ -103,7 +105,8 @@ public struct DaemonConfiguration: Sendable {
     static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "plugins", "etcd", "cli"]
     static let securityKeys: Set<String> = [
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
-        "login-failure-window-seconds", "lockout-seconds",
+        "login-failure-window-seconds", "lockout-seconds", "max-connections", "max-connections-per-address",
+        "unauthenticated-idle-seconds",
     ]
     static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds"]
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
@@ -188,6 +191,13 @@ public struct DaemonConfiguration: Sendable {
             if let v = security["login-failures"] { guardLimits.loginFailures = try Self.integer(v, "security.login-failures", 1...1_000_000) }
             if let v = security["login-failure-window-seconds"] {
                 guardLimits.loginFailureWindow = .seconds(try Self.integer(v, "security.login-failure-window-seconds", 1...86_400))
+            }
+            if let v = security["max-connections"] { sessionLimits.maxConnections = try Self.integer(v, "security.max-connections", 1...10_000_000) }
+            if let v = security["max-connections-per-address"] {
+                sessionLimits.maxConnectionsPerAddress = try Self.integer(v, "security.max-connections-per-address", 1...10_000_000)
+            }
+            if let v = security["unauthenticated-idle-seconds"] {
+                sessionLimits.unauthenticatedIdle = .seconds(try Self.integer(v, "security.unauthenticated-idle-seconds", 0...86_400))
             }
             if let v = security["lockout-seconds"] { guardLimits.lockout = .seconds(try Self.integer(v, "security.lockout-seconds", 0...31_536_000)) }
         }

@@ -1,9 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HummingbirdWebSocket
-import NIOCore
-import Synchronization
 import SwitchboardCore
 import SwitchboardWire
 
@@ -21,17 +16,15 @@ struct DDPWebSocketHandler: Sendable {
         let documents = DDPDocuments()
         try await connection.serve(dialect: "ddp", context: context, outbox: { DDPOutbox(queue: $0, documents: documents) }) { session, queue in
             var connected = false
-            let lastHeard = LastHeard()
             try await withThrowingDiscardingTaskGroup { calls in
                 if heartbeat > .zero {
-                    calls.addTask { await keepAlive(queue: queue, lastHeard: lastHeard, channel: context.requestContext.channel, session: session.id) }
+                    calls.addTask { await keepAlive(queue: queue, session: session) }
                 }
                 defer { calls.cancelAll() }
                 try await connection.forEachMessage(inbound, session: session, queue: queue, decode: { DDPCodec.decode($0) }, method: {
                     if case .method(_, let method, _) = $0 { return method }
                     return nil
                 }) { decoded in
-                    lastHeard.touch()
                     // The handshake: `connected` must be the very next frame; anything else first gets `failed`.
                     guard connected else {
                         if case .connect(let version, let support) = decoded,
@@ -90,7 +83,7 @@ struct DDPWebSocketHandler: Sendable {
 
     /// Meteor's heartbeat: after `heartbeat` of silence a `ping`; after as long again without any message
     /// (a `pong` or anything else) the connection is closed, so a vanished peer does not hold a session.
-    func keepAlive(queue: OutboundQueue, lastHeard: LastHeard, channel: (any Channel)?, session: String) async {
+    func keepAlive(queue: OutboundQueue, session: Session) async {
         let interval = heartbeat.components.seconds * 1_000_000_000 + heartbeat.components.attoseconds / 1_000_000_000
         var pings = 0
         // The last-heard time a ping was sent for: one ping per silence.
@@ -101,11 +94,10 @@ struct DDPWebSocketHandler: Sendable {
             } catch {
                 return
             }
-            let heard = lastHeard.nanoseconds
-            let silent = LastHeard.monotonic - heard
+            let heard = session.lastActivity
+            let silent = Session.monotonicNow - heard
             if silent >= 2 * interval {
-                connection.runtime.logger.notice("DDP client did not answer the heartbeat; closing", metadata: ["session": .string(session)])
-                channel?.close(promise: nil)
+                queue.close(code: 1001, reason: "no answer to the heartbeat")
                 return
             }
             if silent >= interval, pingedFor != heard {
@@ -114,20 +106,5 @@ struct DDPWebSocketHandler: Sendable {
                 queue.enqueue(DDPCodec.encodePing(id: String(pings)))
             }
         }
-    }
-
-}
-
-/// When a connection last sent anything, in monotonic nanoseconds; written on every message, so an atomic.
-final class LastHeard: Sendable {
-    private let value = Atomic<Int64>(LastHeard.monotonic)
-
-    func touch() { value.store(Self.monotonic, ordering: .relaxed) }
-    var nanoseconds: Int64 { value.load(ordering: .relaxed) }
-
-    static var monotonic: Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 }

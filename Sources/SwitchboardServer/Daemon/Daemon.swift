@@ -55,7 +55,7 @@ public final class Daemon: Sendable {
 
         let datastore = try SQLiteDatastore(path: configuration.resolvedDatabasePath)
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
-                              guardLimits: configuration.guardLimits)
+                              guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits)
         let loader = PluginLoader(runtime: runtime)
         do {
             try await runtime.jobs.start()
@@ -117,6 +117,8 @@ public final class Daemon: Sendable {
         let group = ServiceGroup(configuration: groupConfiguration)
         self.group.withLock { $0 = group }
         if stopRequested.withLock({ $0 }) { await group.triggerGracefulShutdown() }
+        let sweeper = Task { await runtime.sessions.runSweeper() }
+        defer { sweeper.cancel() }
         do {
             try await group.run()
         } catch {

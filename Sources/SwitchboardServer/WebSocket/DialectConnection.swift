@@ -30,8 +30,18 @@ struct DialectConnection: Sendable {
         let queue = try await OutboundFrameWriter.install(on: channel, limits: outboundLimits, logger: logger, sessionID: sessionID)
         let session = Session(id: sessionID, dialect: dialect, origin: origin, limits: limits,
                               credentials: PeerCredentials.trustedCredentials(for: origin), outbox: outbox(queue))
+        do {
+            try runtime.sessions.open(session) { code, reason in queue.close(code: code, reason: reason) }
+        } catch {
+            // Over a connection cap: 1013, "try again later".
+            queue.close(code: 1013, reason: error.reason)
+            logger.notice("connection refused", metadata: ["origin": .string("\(origin)"), "reason": .string(error.reason)])
+            runtime.events.unsubscribeAll(session: session)
+            return
+        }
         logger.debug("session opened", metadata: ["session": .string(sessionID), "dialect": .string(dialect), "origin": .string("\(origin)")])
         defer {
+            runtime.sessions.closed(session)
             runtime.events.unsubscribeAll(session: session)
             session.limiter.close()
             queue.finish()
@@ -51,6 +61,7 @@ struct DialectConnection: Sendable {
                                  _ handle: (Decoded) async throws -> Void) async throws {
         for try await message in inbound.messages(maxSize: maxMessageSize) {
             if let ending = queue.ending, ending != .finished { break }
+            session.touch()
             let decoded: Decoded
             let size: Int
             switch message {
