@@ -173,3 +173,37 @@ import SwitchboardCore
         #expect(close?.code == 1009 && close?.reason.contains("exceeds 65536 bytes") == true, "\(String(describing: close))")
     }
 }
+
+/// `auth.sessions` and terminating sessions.
+@Suite(.serialized) struct SessionManagementTests {
+    @Test func sessionsAreListedAndATerminatedOneIsClosedAtOnce() async throws {
+        let daemon = try await TestDaemon.start()
+        let admin = try await daemon.client(as: "admin", roles: [Role.fullAdmin])
+        let other = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await other.call("auth.login", ["admin", "pa55word"]) == true)
+        let reader = try await daemon.client(as: "reader", roles: [Role.readonlyAdmin])
+
+        let sessions = try await admin.call("auth.sessions", [[["credentials_data.username", "=", "admin"]]])
+        let rows = sessions.arrayValue ?? []
+        #expect(rows.count == 2, "\(sessions)")
+        let mine = try #require(rows.first { $0["current"] == true })
+        let theirs = try #require(rows.first { $0["current"] == false })
+        #expect(mine["dialect"] == "jsonrpc" && mine["credentials"] == "PASSWORD_PLAIN")
+        #expect(mine["origin"]?.stringValue?.hasPrefix("127.0.0.1:") == true && mine["created_at"]?["$date"]?.intValue != nil)
+        // Without FULL_ADMIN, only your own user's sessions.
+        let readerView = try await reader.call("auth.sessions").arrayValue ?? []
+        #expect(readerView.count == 1 && readerView.first?["credentials_data"]?["username"] == "reader")
+        #expect(try await reader.request("auth.terminate_session", [theirs["id"] ?? ""])["error"]?["data"]?["error"] == 13)
+
+        // Refusals: the current session, and one that does not exist.
+        #expect(try await admin.request("auth.terminate_session", [mine["id"] ?? ""])["error"]?["data"]?["error"] == 22)
+        #expect(try await admin.request("auth.terminate_session", ["no-such-session"])["error"]?["data"]?["error"] == 2)
+        // The other session is closed at once: its next call fails.
+        #expect(try await admin.call("auth.terminate_session", [theirs["id"] ?? ""]) == true)
+        try await Task.sleep(for: .milliseconds(200))
+        await #expect(throws: (any Error).self) { _ = try await other.call("core.ping") }
+        #expect(try await admin.call("auth.sessions", [[["credentials_data.username", "=", "admin"]]]).arrayValue?.count == 1)
+        for client in [admin, other, reader] { await client.close() }
+        await daemon.stop()
+    }
+}

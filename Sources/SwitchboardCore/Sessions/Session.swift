@@ -56,6 +56,8 @@ public final class Session: Sendable {
     /// Where events for this session go; `nil` for sessions that cannot receive events (internal calls).
     public let outbox: (any EventOutbox)?
     public let createdAt: ContinuousClock.Instant
+    /// Wall-clock creation time, milliseconds since the epoch, for `auth.sessions`.
+    public let createdAtMillis: Int64
 
     struct State {
         var credentials: Credentials?
@@ -74,6 +76,9 @@ public final class Session: Sendable {
         self.origin = origin
         self.limiter = CallLimiter(limits: limits)
         self.createdAt = .now
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        self.createdAtMillis = Int64(wall.tv_sec) * 1000 + Int64(wall.tv_nsec) / 1_000_000
         self.state = Mutex(State(credentials: credentials))
         self.activity.store(Self.monotonicNow, ordering: .relaxed)
     }

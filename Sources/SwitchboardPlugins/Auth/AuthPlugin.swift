@@ -27,6 +27,7 @@ public struct AuthPlugin: Plugin {
             return UserTable.credentials(row, mechanism: .passwordPlain)
         }
 
+        try SessionMethods.register(in: context)
         let clientGuard = context.runtime.clientGuard
         /// Every login goes through here: a locked-out address is refused before its credentials are looked at,
         /// a failure is counted and answered only after the failure delay, a success clears the count.
