@@ -207,3 +207,38 @@ import SwitchboardCore
         await daemon.stop()
     }
 }
+
+/// Per-service roles derived for CRUD and config services: `<PREFIX>_READ` and `<PREFIX>_WRITE`.
+@Suite(.serialized) struct ServiceRoleTests {
+    @Test func readAndWriteRolesOfAServiceAndNoEscalation() async throws {
+        let daemon = try await TestDaemon.start()
+        let admin = try await daemon.client(as: "admin", roles: [Role.fullAdmin])
+        let adminID = try #require(try await admin.call("auth.me")["pw_uid"])
+        let viewer = try await daemon.client(as: "viewer", roles: ["USER_READ"])
+        let manager = try await daemon.client(as: "manager", roles: ["USER_WRITE"])
+
+        // USER_READ: reads and subscribes, writes nothing, and reaches no other service.
+        #expect((try await viewer.call("user.query")).arrayValue?.isEmpty == false)
+        #expect(try await viewer.call("core.subscribe", ["user.query"]).stringValue != nil)
+        #expect(try await viewer.request("user.create", [["username": "x1", "password": "pa55word"]])["error"]?["data"]?["error"] == 13)
+        #expect(try await viewer.request("dispatcher.list")["error"]?["data"]?["error"] == 13)
+
+        // USER_WRITE includes USER_READ, manages plain accounts...
+        #expect((try await manager.call("user.query", [[["username", "=", "viewer"]]])).arrayValue?.count == 1)
+        let created = try await manager.call("user.create", [["username": "newbie", "password": "pa55word"]])
+        let newbie = try #require(created["id"])
+        #expect(try await manager.call("user.update", [newbie, ["full_name": "New Bie"]])["full_name"] == "New Bie")
+        // ...but grants no role it does not hold, and cannot touch an administrator's account.
+        let escalate = try await manager.request("user.create", [["username": "evil", "password": "pa55word", "roles": ["FULL_ADMIN"]]])
+        #expect(escalate["error"]?["data"]?["error"] == 13, "\(escalate)")
+        #expect(try await manager.request("user.update", [newbie, ["roles": ["READONLY_ADMIN"]]])["error"]?["data"]?["error"] == 13)
+        #expect(try await manager.request("user.update", [adminID, ["password": "taken-over"]])["error"]?["data"]?["error"] == 13)
+        #expect(try await manager.request("user.delete", [adminID])["error"]?["data"]?["error"] == 13)
+        #expect(try await manager.call("user.delete", [newbie]) == true)
+        // The administrator's password is unchanged.
+        let again = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await again.call("auth.login", ["admin", "pa55word"]) == true)
+        for client in [admin, viewer, manager, again] { await client.close() }
+        await daemon.stop()
+    }
+}

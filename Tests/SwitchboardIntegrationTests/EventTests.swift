@@ -99,7 +99,7 @@ extension RPCClient {
         let daemon = try await TestDaemon.start()
         let root = try await daemon.rootClient()
         let events = try #require(try await root.call("core.get_events").objectValue)
-        #expect(events["user.query"]?["roles"] == ["READONLY_ADMIN"])
+        #expect(events["user.query"]?["roles"] == ["READONLY_ADMIN", "USER_READ", "USER_WRITE"])
         #expect(events["system.general.config"] != nil)
         await root.close()
         await daemon.stop()

@@ -8,6 +8,17 @@ public enum Role {
     public static let authenticated = "AUTHENTICATED"
 
     public static let builtIn: [String] = [fullAdmin, readonlyAdmin]
+
+    /// The role prefix of a service: `user` -> `USER`, `pool.dataset` -> `POOL_DATASET`.
+    public static func prefix(_ namespace: String) -> String {
+        namespace.uppercased().replacingOccurrences(".", with: "_")
+    }
+
+    /// Reading a CRUD or config service: `<PREFIX>_READ`, which `<PREFIX>_WRITE` includes.
+    public static func read(_ namespace: String) -> [String] { [prefix(namespace) + "_READ", prefix(namespace) + "_WRITE"] }
+
+    /// Changing a CRUD or config service: `<PREFIX>_WRITE`.
+    public static func write(_ namespace: String) -> [String] { [prefix(namespace) + "_WRITE"] }
 }
 
 /// Who a session is, once authenticated.

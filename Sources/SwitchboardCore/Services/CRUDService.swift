@@ -58,8 +58,12 @@ public struct CRUDService: Sendable {
         try await context.datastore.prepare(table)
         context.register(ServiceDescriptor(name: namespace, kind: .crud, description: description))
         context.events.register(EventTypeDescriptor(
-            eventName, description: "\(namespace) entries added, changed and removed.", roles: readRoles, schema: entry))
+            eventName, description: "\(namespace) entries added, changed and removed.", roles: readRoles + Role.read(namespace), schema: entry))
         let service = self
+        // Besides the declared roles, the service's own: <PREFIX>_READ for reads (and <PREFIX>_WRITE, which
+        // includes it), <PREFIX>_WRITE for writes. FULL_ADMIN passes everywhere, READONLY_ADMIN reads everywhere.
+        let readRoles = self.readRoles + Role.read(namespace)
+        let writeRoles = self.writeRoles + Role.write(namespace)
         let runtime = context.runtime
         let idSchema: JSON = ["type": "integer"]
 

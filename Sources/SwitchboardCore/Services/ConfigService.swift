@@ -40,8 +40,12 @@ public struct ConfigService: Sendable {
         try await context.datastore.prepare(table)
         context.register(ServiceDescriptor(name: namespace, kind: .config, description: description))
         context.events.register(EventTypeDescriptor(
-            "\(namespace).config", description: "The \(namespace) configuration changed.", roles: readRoles, schema: entry))
+            "\(namespace).config", description: "The \(namespace) configuration changed.", roles: readRoles + Role.read(namespace), schema: entry))
         let service = self
+        // Besides the declared roles, the service's own: <PREFIX>_READ for reads (and <PREFIX>_WRITE, which
+        // includes it), <PREFIX>_WRITE for writes. FULL_ADMIN passes everywhere, READONLY_ADMIN reads everywhere.
+        let readRoles = self.readRoles + Role.read(namespace)
+        let writeRoles = self.writeRoles + Role.write(namespace)
         let runtime = context.runtime
         try context.register(MethodDescriptor(
             "\(namespace).config", description: "The \(namespace) configuration.", returns: entry,

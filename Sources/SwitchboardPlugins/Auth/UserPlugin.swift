@@ -42,7 +42,8 @@ public struct UserPlugin: Plugin {
             row["password_set"] = .bool(row["password_hash"]?.stringValue?.isEmpty == false)
             return row
         }
-        service.prepareCreate = { _, data in
+        service.prepareCreate = { ctx, data in
+            try Self.checkGrant(ctx, roles: data["roles"], attribute: "user_create.roles")
             var row = data
             row.removeValue(forKey: "password")
             if case .string(let password) = data["password"] {
@@ -52,7 +53,9 @@ public struct UserPlugin: Plugin {
             row["created"] = .int(Int64(Date().timeIntervalSince1970))
             return row
         }
-        service.prepareUpdate = { _, _, changes in
+        service.prepareUpdate = { ctx, old, changes in
+            try Self.checkGrant(ctx, roles: old["roles"], attribute: "id")
+            try Self.checkGrant(ctx, roles: changes["roles"], attribute: "user_update.roles")
             var row = changes
             row.removeValue(forKey: "password")
             if case .string(let password) = changes["password"] {
@@ -61,10 +64,23 @@ public struct UserPlugin: Plugin {
             return row
         }
         service.beforeDelete = { ctx, row in
+            try Self.checkGrant(ctx, roles: row["roles"], attribute: "id")
             if let me = ctx.credentials?.userID, me == row["id"]?.intValue, ctx.credentials?.mechanism != .internal {
                 throw CallError(Errno.EPERM, "You cannot delete the account you are logged in with")
             }
         }
         try await service.register(in: context)
+    }
+
+    /// USER_WRITE lets a delegate manage accounts, not escalate: without FULL_ADMIN, a caller may neither grant
+    /// a role it does not hold nor change or delete an account that holds one (resetting an administrator's
+    /// password would hand over the administrator's rights).
+    static func checkGrant(_ ctx: CallContext, roles: JSON?, attribute: String) throws {
+        guard let credentials = ctx.credentials, !credentials.roles.contains(Role.fullAdmin) else { return }
+        let wanted = (roles?.arrayValue ?? []).compactMap(\.stringValue)
+        let missing = wanted.filter { !credentials.roles.contains($0) }
+        guard missing.isEmpty else {
+            throw CallError(Errno.EACCES, "Only FULL_ADMIN may grant or manage roles it does not hold: \(missing.sorted().joined(separator: ", ")) (\(attribute))")
+        }
     }
 }
