@@ -69,13 +69,11 @@ public struct CRUDService: Sendable {
 
         try context.register(MethodDescriptor(
             "\(namespace).query", description: "Query \(namespace) entries with filters and options.",
-            params: [Parameter("filters", schema: ["type": "array"], default: []),
-                     Parameter("options", schema: ["type": "object"], default: [:])],
+            params: QueryArguments.parameters,
             returns: ["anyOf": [["type": "array", "items": entry], entry, ["type": "integer"]]],
             roles: readRoles, flags: .readonly
         ) { _, args in
-            let filters = try QueryFilter.parseList(args[0], attribute: "filters")
-            let options = try QueryOptions.parse(args[1], attribute: "options")
+            let (filters, options) = try QueryArguments.parse(args)
             return try await service.query(runtime.datastore, filters: filters, options: options)
         })
 

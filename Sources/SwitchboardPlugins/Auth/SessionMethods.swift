@@ -10,12 +10,10 @@ enum SessionMethods {
             "auth.sessions",
             description: "Open sessions, with the query language: id, current, origin, dialect, credentials (the login mechanism), "
                 + "credentials_data (the user), created_at. Without FULL_ADMIN only your own user's.",
-            params: [Parameter("filters", schema: ["type": "array"], default: []),
-                     Parameter("options", schema: ["type": "object"], default: [:])],
+            params: QueryArguments.parameters,
             returns: true, roles: [Role.authenticated], flags: .readonly
         ) { ctx, args in
-            let filters = try QueryFilter.parseList(args[0], attribute: "filters")
-            let options = try QueryOptions.parse(args[1], attribute: "options")
+            let (filters, options) = try QueryArguments.parse(args)
             let admin = ctx.credentials?.roles.contains(Role.fullAdmin) == true
             let rows: [JSON] = directory.sessions
                 .filter { admin || $0.credentials?.username == ctx.credentials?.username }

@@ -83,12 +83,10 @@ public struct CorePlugin: Plugin {
 
         try context.register(MethodDescriptor(
             "core.get_jobs", description: "Jobs, with the query language (e.g. [[\"id\", \"=\", 12]]). Without FULL_ADMIN only your own.",
-            params: [Parameter("filters", schema: ["type": "array"], default: []),
-                     Parameter("options", schema: ["type": "object"], default: [:])],
+            params: QueryArguments.parameters,
             returns: true, roles: [Role.authenticated], flags: .readonly
         ) { ctx, args in
-            let filters = try QueryFilter.parseList(args[0], attribute: "filters")
-            let options = try QueryOptions.parse(args[1], attribute: "options")
+            let (filters, options) = try QueryArguments.parse(args)
             return try await runtime.jobs.query(filters: filters, options: options, credentials: ctx.credentials)
         })
 

@@ -74,7 +74,7 @@ public enum RESTRoutes {
 
     /// A query method: `(filters, options)`, like every CRUD `query` and `core.get_jobs`.
     public static func isFilterable(_ method: MethodDescriptor) -> Bool {
-        method.params.count == 2 && method.params[0].name == "filters" && method.params[1].name == "options"
+        method.params.map(\.name) == QueryArguments.parameters.map(\.name)
     }
 
     /// The route for a request and the `{id}` it carried, or why there is none: ENOENT when no route has the path,
