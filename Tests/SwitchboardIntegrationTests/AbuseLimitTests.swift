@@ -242,3 +242,22 @@ import SwitchboardCore
         await daemon.stop()
     }
 }
+
+/// Token refusals say why.
+@Suite struct TokenRefusalTests {
+    @Test func aTokenFromAnotherAddressIsRefusedWithItsReason() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        let token = try await root.call("auth.generate_token", [600, [:], true, false])
+        let remote = try await RPCClient.connect(to: daemon.tcp)
+        let answer = try await remote.call("auth.login_ex", [["mechanism": "TOKEN_PLAIN", "token": token]])
+        #expect(answer == ["response_type": "AUTH_ERR", "reason": "Token not valid from this address"])
+        #expect(try await remote.call("auth.login_with_token", [token]) == false, "middlewared's signature: a boolean")
+        // The same token without match_origin works from anywhere.
+        let roaming = try await root.call("auth.generate_token", [600, [:], false, false])
+        #expect(try await remote.call("auth.login_ex", [["mechanism": "TOKEN_PLAIN", "token": roaming]])["response_type"] == "SUCCESS")
+        await root.close()
+        await remote.close()
+        await daemon.stop()
+    }
+}

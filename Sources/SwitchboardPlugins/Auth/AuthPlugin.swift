@@ -85,6 +85,8 @@ public struct AuthPlugin: Plugin {
             returns: ["type": "object"], flags: [.noAuthRequired]
         ) { ctx, args in
             let data = args[0]
+            // Why a login failed, told to the client beside middlewared's response_type.
+            var refusal = "Invalid username or password"
             var expired = false
             let credentials: Credentials?
             switch data["mechanism"]?.stringValue {
@@ -102,18 +104,17 @@ public struct AuthPlugin: Plugin {
                     case .success(var granted):
                         granted.mechanism = .tokenPlain
                         return granted
-                    case .failure(.expired):
-                        expired = true
-                        return nil
-                    case .failure:
+                    case .failure(let why):
+                        refusal = why.reason
+                        expired = why == .expired
                         return nil
                     }
                 }
             default:
                 throw CallError.validation("login_data.mechanism", "Mechanism \(data["mechanism"] ?? .null) is not supported")
             }
-            if expired { return ["response_type": "EXPIRED"] }
-            guard let credentials else { return ["response_type": "AUTH_ERR"] }
+            if expired { return ["response_type": "EXPIRED", "reason": .string(refusal)] }
+            guard let credentials else { return ["response_type": "AUTH_ERR", "reason": .string(refusal)] }
             ctx.session.credentials = credentials
             return ["response_type": "SUCCESS", "user_info": Self.userInfo(credentials), "authenticator": "LEVEL_1"]
         })

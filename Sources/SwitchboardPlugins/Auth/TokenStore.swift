@@ -11,12 +11,25 @@ final class TokenStore: Sendable {
         /// The origin the token must be used from, when `match_origin` was asked for.
         var origin: SessionOrigin?
         var attributes: JSON
+        /// A single-use token that was used: kept until it expires, so a second use is told why it fails.
+        var used = false
     }
 
     enum Refusal: Error, Equatable {
         case unknown
         case expired
+        case used
         case wrongOrigin
+
+        /// What a client is told, so it can tell a stale token from a wrong one.
+        var reason: String {
+            switch self {
+            case .unknown: return "Invalid token"
+            case .expired: return "Token expired"
+            case .used: return "Token already used"
+            case .wrongOrigin: return "Token not valid from this address"
+            }
+        }
     }
 
     private let tokens = Mutex<[String: Token]>([:])
@@ -45,13 +58,17 @@ final class TokenStore: Sendable {
     /// The credentials a token grants, consuming it when single-use.
     func redeem(_ value: String, origin: SessionOrigin) -> Result<Credentials, Refusal> {
         tokens.withLock { tokens in
-            guard let token = tokens[value] else { return .failure(.unknown) }
+            guard var token = tokens[value] else { return .failure(.unknown) }
             if token.expires <= .now {
                 tokens.removeValue(forKey: value)
                 return .failure(.expired)
             }
+            if token.used { return .failure(.used) }
             if let required = token.origin, !Self.sameOrigin(required, origin) { return .failure(.wrongOrigin) }
-            if token.singleUse { tokens.removeValue(forKey: value) }
+            if token.singleUse {
+                token.used = true
+                tokens[value] = token
+            }
             return .success(token.credentials)
         }
     }

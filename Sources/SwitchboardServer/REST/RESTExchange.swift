@@ -34,7 +34,8 @@ struct RESTExchange: Sendable {
             loggedIn = try await SessionCalls.perform(runtime, session: session, method: "auth.login",
                                                       params: [.string(username), .string(password)]).get()
         case "bearer", "token":
-            loggedIn = try await SessionCalls.perform(runtime, session: session, method: "auth.login_with_token", params: [.string(value)]).get()
+            try await EnvelopeRequests.loginWithToken(value, runtime: runtime, session: session)
+            return session
         default:
             throw CallError(Errno.ENOTAUTHENTICATED, "Unsupported authorization scheme '\(scheme)'; use Basic or Bearer", kind: .notAuthenticated)
         }

@@ -57,9 +57,7 @@ public struct EnvelopeRequests: Sendable {
             return ("rpc", try await issueToken(session))
         case ("rpc", "auth_token"):
             let token = try Self.string(args, "token")
-            guard try await call("auth.login_with_token", [.string(token)], session: session) == true else {
-                throw CallError(Errno.ENOTAUTHENTICATED, "Invalid or expired token", kind: .notAuthenticated)
-            }
+            try await Self.loginWithToken(token, runtime: runtime, session: session)
             return ("rpc", try await issueToken(session))
         case ("rpc", "auth_clear"):
             if session.isAuthenticated { _ = try await call("auth.logout", [], session: session) }
@@ -165,6 +163,16 @@ public struct EnvelopeRequests: Sendable {
             return names
         default:
             throw CallError.validation("args", "An event name, a mask such as \"task.*\", or a list of them is required")
+        }
+    }
+
+    /// Logs `session` in with a token; a refusal says why (invalid, expired, already used, wrong address).
+    /// Shared by the envelope's `rpc/auth_token` and REST's `Bearer`.
+    public static func loginWithToken(_ token: String, runtime: Runtime, session: Session) async throws(CallError) {
+        let answer = try await SessionCalls.perform(runtime, session: session, method: "auth.login_ex",
+                                                    params: [["mechanism": "TOKEN_PLAIN", "token": .string(token)]]).get()
+        guard answer["response_type"] == "SUCCESS" else {
+            throw CallError(Errno.ENOTAUTHENTICATED, answer["reason"]?.stringValue ?? "Invalid token", kind: .notAuthenticated)
         }
     }
 

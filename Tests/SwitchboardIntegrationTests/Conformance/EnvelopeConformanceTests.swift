@@ -37,7 +37,7 @@ import SwitchboardCore
             .send(#"{"namespace":"rpc","name":"auth","id":"a","args":{"username":"admin","password":"wrong"}}"#),
             .expect(#"{"namespace":"rpc","name":"error","id":"a","args":{"code":207,"message":"Authentication failed"}}"#),
             .send(#"{"namespace":"rpc","name":"auth_token","id":"t","args":{"token":"no-such-token"}}"#),
-            .expect(#"{"namespace":"rpc","name":"error","id":"t","args":{"code":207,"message":"Invalid or expired token"}}"#),
+            .expect(#"{"namespace":"rpc","name":"error","id":"t","args":{"code":207,"message":"Invalid token"}}"#),
         ]),
         FrameCase("auth, auth_clear and auth_token", [
             .send(#"{"namespace":"rpc","name":"auth","id":"a","args":{"username":"admin","password":"pa55word"}}"#),

@@ -43,9 +43,16 @@ struct RESTStep: Sendable {
         ]),
         ("credentials are checked", [
             step("GET", "/api/v2.0/auth/me", as: .basic("admin", "wrong"), 401, #"{"errno":207,"errname":"ENOTAUTHENTICATED","reason":"Authentication failed","extra":null}"#),
-            step("GET", "/api/v2.0/auth/me", as: .bearer("not-a-token"), 401, #"{"errno":207,"errname":"ENOTAUTHENTICATED","reason":"Authentication failed","extra":null}"#),
+            step("GET", "/api/v2.0/auth/me", as: .bearer("not-a-token"), 401, #"{"errno":207,"errname":"ENOTAUTHENTICATED","reason":"Invalid token","extra":null}"#),
             step("POST", "/api/v2.0/auth/generate_token", body: "[600]", 200, #""<string:token>""#),
             step("GET", "/api/v2.0/auth/me", as: .bearer("$token"), 200, #"{"<more>":true,"pw_name":"admin"}"#),
+            // Tokens refused tell why: one used up, one expired, one from another address (the local socket's).
+            step("POST", "/api/v2.0/auth/generate_token", body: #"{"ttl":600,"single_use":true}"#, 200, #""<string:once>""#),
+            step("GET", "/api/v2.0/auth/me", as: .bearer("$once"), 200, #"{"<more>":true,"pw_name":"admin"}"#),
+            step("GET", "/api/v2.0/auth/me", as: .bearer("$once"), 401, #"{"errno":207,"errname":"ENOTAUTHENTICATED","reason":"Token already used","extra":null}"#),
+            step("POST", "/api/v2.0/auth/generate_token", body: #"{"ttl":1}"#, 200, #""<string:short>""#),
+            step("POST", "/api/v2.0/test/sleep", body: "1100", 200, "true"),
+            step("GET", "/api/v2.0/auth/me", as: .bearer("$short"), 401, #"{"errno":207,"errname":"ENOTAUTHENTICATED","reason":"Token expired","extra":null}"#),
         ]),
         ("CRUD: query with filters and options, create, get, update, delete", [
             step("GET", "/api/v2.0/user?username=admin", 200, #"[{"<more>":true,"id":"<int>","username":"admin"}]"#),
