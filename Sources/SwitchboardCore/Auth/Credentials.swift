@@ -9,6 +9,9 @@ public enum Role {
 
     public static let builtIn: [String] = [fullAdmin, readonlyAdmin]
 
+    /// The roles that admit a caller as declared: an empty declaration means FULL_ADMIN only.
+    public static func effective(_ declared: [String]) -> [String] { declared.isEmpty ? [fullAdmin] : declared }
+
     /// The role prefix of a service: `user` -> `USER`, `pool.dataset` -> `POOL_DATASET`.
     public static func prefix(_ namespace: String) -> String {
         namespace.uppercased().replacingOccurrences(".", with: "_")

@@ -133,8 +133,7 @@ public final class EventBus: Sendable {
 
     // MARK: - Publishing
 
-    /// Whether anyone (a handler or a subscription) would receive an event of this name: publishers whose
-    /// events are costly to build skip them when no one listens.
+    /// Whether anyone (a handler or a subscription) would receive an event of this name.
     public func isWatched(_ name: String) -> Bool {
         state.withLock { state in
             state.handlers.values.contains { Self.matches(mask: $0.mask, name: name) }
@@ -143,11 +142,19 @@ public final class EventBus: Sendable {
     }
 
     public func publish(_ event: Event) {
+        publish(event.name) { event }
+    }
+
+    /// Publishes an event that is built only if someone (a handler or a subscription) would receive it: for
+    /// publishers whose events are costly to build.
+    public func publish(_ name: String, _ make: () -> Event) {
         let (handlers, subscriptions, type) = state.withLock { state in
-            (state.handlers.values.filter { Self.matches(mask: $0.mask, name: event.name) }.map(\.handler),
-             state.subscriptions.values.filter { Self.matches(mask: $0.mask, name: event.name) }.map(\.session),
-             state.types[event.name])
+            (state.handlers.values.filter { Self.matches(mask: $0.mask, name: name) }.map(\.handler),
+             state.subscriptions.values.filter { Self.matches(mask: $0.mask, name: name) }.map(\.session),
+             state.types[name])
         }
+        guard !handlers.isEmpty || !subscriptions.isEmpty else { return }
+        let event = make()
         for handler in handlers { handler(event) }
         guard !subscriptions.isEmpty else { return }
         let frames = EncodedFrames()

@@ -338,9 +338,9 @@ public actor JobManager {
     }
 
     private func announce(_ kind: EventKind, _ id: Int64) {
-        // A job's client shape is a 20-member object: not built when no one listens.
-        guard let record = live[id]?.record, !record.transient, events.isWatched(Self.eventName) else { return }
-        events.publish(Event(name: Self.eventName, kind: kind, id: .int(id), fields: record.json, owner: record.owner))
+        guard let record = live[id]?.record, !record.transient else { return }
+        // A job's client shape is a 20-member object: built only when someone listens.
+        events.publish(Self.eventName) { Event(name: Self.eventName, kind: kind, id: .int(id), fields: record.json, owner: record.owner) }
     }
 
     // MARK: - Progress and logs

@@ -28,27 +28,17 @@ public protocol CallStage: Sendable {
     func handle(_ call: Call, next: Next) async throws -> JSON
 }
 
-/// Counts the calls of unauthenticated sessions per method and client address, and refuses those beyond the
-/// limit with EBUSY (`ClientGuard`); authenticated and local sessions pass untouched.
-public struct RateLimitStage: CallStage {
+/// For a session that is not authenticated: counts the call against the rate limit per method and client
+/// address (EBUSY beyond it, `ClientGuard`; local sessions are exempt), then refuses it unless the method
+/// needs no authentication (ENOTAUTHENTICATED). An authenticated session's call costs one check.
+public struct AuthenticateStage: CallStage {
     public init() {}
 
     public func handle(_ call: Call, next: Next) async throws -> JSON {
         let session = call.context.session
         if !session.isAuthenticated {
             try call.context.runtime.clientGuard.admitUnauthenticated(method: call.method.name, origin: session.origin)
-        }
-        return try await next(call)
-    }
-}
-
-/// Refuses a call that needs an authenticated session when the session is not (ENOTAUTHENTICATED).
-public struct AuthenticateStage: CallStage {
-    public init() {}
-
-    public func handle(_ call: Call, next: Next) async throws -> JSON {
-        if !call.method.flags.contains(.noAuthRequired) && !call.context.session.isAuthenticated {
-            throw CallError.notAuthenticated
+            if !call.method.flags.contains(.noAuthRequired) { throw CallError.notAuthenticated }
         }
         return try await next(call)
     }

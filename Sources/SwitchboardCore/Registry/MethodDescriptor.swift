@@ -94,7 +94,7 @@ public struct MethodDescriptor: Sendable {
             "description": .string(description),
             "accepts": .array(accepts),
             "returns": returns,
-            "roles": JSON(strings: roles.isEmpty ? [Role.fullAdmin] : roles),
+            "roles": JSON(strings: Role.effective(roles)),
             "job": .bool(flags.contains(.job)),
             "private": .bool(flags.contains(.private)),
             "no_auth_required": .bool(flags.contains(.noAuthRequired)),

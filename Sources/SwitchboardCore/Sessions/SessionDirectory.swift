@@ -84,7 +84,7 @@ public final class SessionDirectory: Sendable {
     @discardableResult
     public func sweep(now: Int64 = Session.monotonicNow) -> Int {
         guard limits.unauthenticatedIdle > .zero else { return 0 }
-        let idle = limits.unauthenticatedIdle.components.seconds * 1_000_000_000 + limits.unauthenticatedIdle.components.attoseconds / 1_000_000_000
+        let idle = limits.unauthenticatedIdle.nanoseconds
         let stale = state.withLock { state in
             state.entries.values.filter { !$0.session.isAuthenticated && now - $0.session.lastActivity >= idle }
         }

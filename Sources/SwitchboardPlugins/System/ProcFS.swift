@@ -6,11 +6,6 @@ enum ProcFS {
         try? String(contentsOfFile: path, encoding: .utf8)
     }
 
-    static var hostname: String {
-        read("/proc/sys/kernel/hostname")?.trimmingCharacters(in: .whitespacesAndNewlines)
-            ?? ProcessInfo.processInfo.hostName
-    }
-
     /// Seconds since boot.
     static var uptime: Double? {
         read("/proc/uptime")?.split(separator: " ").first.flatMap { Double($0) }

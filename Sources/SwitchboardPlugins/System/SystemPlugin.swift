@@ -30,7 +30,7 @@ public struct SystemPlugin: Plugin {
             let daemonUptime = runtime.startedAt.duration(to: .now)
             return [
                 "version": .string("Switchboard-\(runtime.version)"),
-                "hostname": .string(ProcFS.hostname),
+                "hostname": .string(Runtime.hostname),
                 "uptime_seconds": .double(uptime),
                 "uptime": .string(Self.formatUptime(uptime)),
                 "boottime": ProcFS.bootTime.map { ["$date": .int($0 * 1000)] } ?? .null,

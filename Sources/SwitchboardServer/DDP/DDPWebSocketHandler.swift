@@ -84,7 +84,7 @@ struct DDPWebSocketHandler: Sendable {
     /// Meteor's heartbeat: after `heartbeat` of silence a `ping`; after as long again without any message
     /// (a `pong` or anything else) the connection is closed, so a vanished peer does not hold a session.
     func keepAlive(queue: OutboundQueue, session: Session) async {
-        let interval = heartbeat.components.seconds * 1_000_000_000 + heartbeat.components.attoseconds / 1_000_000_000
+        let interval = heartbeat.nanoseconds
         var pings = 0
         // The last-heard time a ping was sent for: one ping per silence.
         var pingedFor: Int64 = -1

@@ -13,7 +13,7 @@ struct EnvelopeOutbox: EventOutbox {
     /// The stream behind a subscription ended: the client hears it as an `events/unsubscribed` message.
     func unsubscribed(name: String, error: CallError?) {
         var args: JSONObject = ["name": .string(name)]
-        if let error { args["error"] = EnvelopeCodec.error(id: "", error: error)["args"] ?? .null }
+        if let error { args["error"] = EnvelopeCodec.errorArgs(error) }
         queue.enqueue(EnvelopeCodec.encode(["namespace": "events", "name": "unsubscribed", "id": "", "args": .object(args)]))
     }
 }

@@ -33,6 +33,14 @@ enum PeerCredentials {
         return .tcp(address: address?.ipAddress ?? "unknown", port: address?.port ?? 0)
     }
 
+    /// A session for a new connection (or REST request) on `channel`: its peer, and the local-socket trust.
+    static func session(on channel: (any Channel)?, id: String = Session.makeID(), dialect: String, limits: CallLimiter.Limits,
+                        outbox: (any EventOutbox)? = nil) async -> Session {
+        var origin = SessionOrigin.tcp(address: "unknown", port: 0)
+        if let channel { origin = await Self.origin(of: channel) }
+        return Session(id: id, dialect: dialect, origin: origin, limits: limits, credentials: trustedCredentials(for: origin), outbox: outbox)
+    }
+
     /// Root, and the daemon's own user, are trusted on the local socket without a password: that is how the
     /// first user is created on a fresh machine, and no default password exists anywhere.
     static func trustedCredentials(for origin: SessionOrigin) -> Credentials? {

@@ -14,16 +14,9 @@ struct RESTExchange: Sendable {
     /// A session for this request, logged in from its `Authorization` header when it has one.
     /// - Throws: `CallError` ENOTAUTHENTICATED when the header is there but does not log in.
     func session(for request: Request, context: SwitchboardRequestContext) async throws(CallError) -> Session {
-        let origin: SessionOrigin
-        if let channel = context.channel {
-            origin = await PeerCredentials.origin(of: channel)
-        } else {
-            origin = .tcp(address: "unknown", port: 0)
-        }
-        let session = Session(dialect: "rest", origin: origin, limits: limits, credentials: PeerCredentials.trustedCredentials(for: origin))
+        let session = await PeerCredentials.session(on: context.channel, dialect: "rest", limits: limits)
         guard let header = request.headers[.authorization] else { return session }
         let (scheme, value) = Self.split(header)
-        let loggedIn: JSON
         switch scheme.lowercased() {
         case "basic":
             guard let decoded = Data(base64Encoded: value).flatMap({ String(data: $0, encoding: .utf8) }),
@@ -31,15 +24,14 @@ struct RESTExchange: Sendable {
             else { throw CallError(Errno.ENOTAUTHENTICATED, "Malformed Basic credentials", kind: .notAuthenticated) }
             let username = String(decoded[..<colon])
             let password = String(decoded[decoded.index(after: colon)...])
-            loggedIn = try await SessionCalls.perform(runtime, session: session, method: "auth.login",
-                                                      params: [.string(username), .string(password)]).get()
+            let loggedIn = try await SessionCalls.perform(runtime, session: session, method: "auth.login",
+                                                          params: [.string(username), .string(password)]).get()
+            guard loggedIn == true else { throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated) }
         case "bearer", "token":
             try await EnvelopeRequests.loginWithToken(value, runtime: runtime, session: session)
-            return session
         default:
             throw CallError(Errno.ENOTAUTHENTICATED, "Unsupported authorization scheme '\(scheme)'; use Basic or Bearer", kind: .notAuthenticated)
         }
-        guard loggedIn == true else { throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated) }
         return session
     }
 

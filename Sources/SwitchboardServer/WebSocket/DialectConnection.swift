@@ -24,19 +24,17 @@ struct DialectConnection: Sendable {
         let requestContext = context.requestContext
         defer { requestContext.releaseWebSocketHandler() }
         guard let channel = requestContext.channel else { return }
-        let origin = await PeerCredentials.origin(of: channel)
         let sessionID = Session.makeID()
         let logger = runtime.logger
         let queue = try await OutboundFrameWriter.install(on: channel, limits: outboundLimits, logger: logger, sessionID: sessionID)
-        let session = Session(id: sessionID, dialect: dialect, origin: origin, limits: limits,
-                              credentials: PeerCredentials.trustedCredentials(for: origin), outbox: outbox(queue))
+        let session = await PeerCredentials.session(on: channel, id: sessionID, dialect: dialect, limits: limits, outbox: outbox(queue))
+        let origin = session.origin
         do {
             try runtime.sessions.open(session) { code, reason in queue.close(code: code, reason: reason) }
         } catch {
             // Over a connection cap: 1013, "try again later".
             queue.close(code: 1013, reason: error.reason)
             logger.notice("connection refused", metadata: ["origin": .string("\(origin)"), "reason": .string(error.reason)])
-            runtime.events.unsubscribeAll(session: session)
             return
         }
         logger.debug("session opened", metadata: ["session": .string(sessionID), "dialect": .string(dialect), "origin": .string("\(origin)")])

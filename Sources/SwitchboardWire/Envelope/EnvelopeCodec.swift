@@ -42,9 +42,14 @@ public enum EnvelopeCodec {
     /// `{"namespace":"rpc","name":"error","id":..,"args":{"code":errno,"message":..,"extra":..}}`; validation
     /// errors carry their `[attribute, message, errno]` triples in `extra`.
     public static func error(id: JSON, error: CallError) -> JSON {
+        ["namespace": "rpc", "name": "error", "id": id, "args": errorArgs(error)]
+    }
+
+    /// The error's `args`: `{"code":errno,"message":..,"extra":..}` (extra only when there is one).
+    public static func errorArgs(_ error: CallError) -> JSON {
         var args: JSONObject = ["code": .int(Int64(error.errno)), "message": .string(error.reason)]
         if !error.extra.isNull { args["extra"] = error.extra }
-        return ["namespace": "rpc", "name": "error", "id": id, "args": .object(args)]
+        return .object(args)
     }
 
     /// An event as delivered to subscribers: `{"namespace":"events","name":<event>,"id":"","args":{..}}`, with

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
 import SwitchboardCore
 
@@ -63,7 +58,7 @@ public struct EnvelopeRequests: Sendable {
             if session.isAuthenticated { _ = try await call("auth.logout", [], session: session) }
             return ("rpc", "SUCCESS")
         case ("rpc", "identify"):
-            return ("rpc", ["type": "server", "hostname": .string(Self.hostname)])
+            return ("rpc", ["type": "server", "hostname": .string(Runtime.hostname)])
         case ("events", "subscribe"):
             guard let subscriptions else { throw Self.eventsNeedWebSocket }
             return ("events", ["subscribe": .array(try await subscribe(try Self.names(args), session: session, subscriptions))])
@@ -177,10 +172,4 @@ public struct EnvelopeRequests: Sendable {
     }
 
     static let eventsNeedWebSocket = CallError(Errno.ENOTSUP, "Events are delivered over a WebSocket connection (/socket), not over REST")
-
-    static var hostname: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }

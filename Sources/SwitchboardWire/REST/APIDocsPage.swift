@@ -81,7 +81,7 @@ public enum APIDocsPage {
     }
 
     static func roles(_ roles: [String]) -> String {
-        (roles.isEmpty ? [Role.fullAdmin] : roles).joined(separator: ", ")
+        Role.effective(roles).joined(separator: ", ")
     }
 
     /// Compact JSON with a line per top-level member, readable without a script on the page.

@@ -100,8 +100,7 @@ public enum OpenAPIDocument {
 
     static func describe(_ method: MethodDescriptor) -> String {
         var text = method.description
-        let roles = method.roles.isEmpty ? [Role.fullAdmin] : method.roles
-        if !method.flags.contains(.noAuthRequired) { text += "\n\nRoles: " + roles.joined(separator: ", ") + "." }
+        if !method.flags.contains(.noAuthRequired) { text += "\n\nRoles: " + Role.effective(method.roles).joined(separator: ", ") + "." }
         if method.flags.contains(.job) { text += "\n\nRuns as a job." }
         return text
     }
