@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import SwitchboardCore
 
@@ -11,20 +12,42 @@ public struct ConnectionTarget: Sendable, Equatable, CustomStringConvertible {
         case unix(path: String)
     }
 
-    public var address: Address
-    public var path: String
+    /// TLS for a `wss://` target: which certificates to trust.
+    public struct TLSOptions: Sendable, Equatable {
+        /// A PEM file of trusted certificates (a self-signed daemon's own certificate, say); nil: the system's.
+        public var trustRootsFile: String?
+        /// Off only for testing against a certificate that cannot be checked.
+        public var verifyCertificate = true
 
-    public init(_ address: Address, path: String = "/api/current") {
-        self.address = address
-        self.path = path
+        public init(trustRootsFile: String? = nil, verifyCertificate: Bool = true) {
+            self.trustRootsFile = trustRootsFile
+            self.verifyCertificate = verifyCertificate
+        }
     }
 
-    /// Parses `ws://host:port/path`, `http://...`, or a socket path (anything starting with `/` or `.`).
+    public var address: Address
+    public var path: String
+    /// nil: plain `ws://`.
+    public var tls: TLSOptions?
+
+    public init(_ address: Address, path: String = "/api/current", tls: TLSOptions? = nil) {
+        self.address = address
+        self.path = path
+        self.tls = tls
+    }
+
+    /// Parses `ws://host:port/path`, `wss://...` (TLS), `http://...`, `https://...`, or a socket path
+    /// (anything starting with `/` or `.`).
     public static func parse(_ text: String, defaultPath: String = "/api/current") -> ConnectionTarget? {
         if text.hasPrefix("/") || text.hasPrefix(".") {
             return ConnectionTarget(.unix(path: text), path: defaultPath)
         }
         var rest = Substring(text)
+        var tls: TLSOptions?
+        for scheme in ["wss://", "https://"] where rest.hasPrefix(scheme) {
+            rest = rest.dropFirst(scheme.count)
+            tls = TLSOptions()
+        }
         for scheme in ["ws://", "http://"] where rest.hasPrefix(scheme) { rest = rest.dropFirst(scheme.count) }
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let hostPort = rest[..<slash]
@@ -43,12 +66,12 @@ public struct ConnectionTarget: Sendable, Equatable, CustomStringConvertible {
             host = hostPort
         }
         guard !host.isEmpty else { return nil }
-        return ConnectionTarget(.tcp(host: String(host), port: port), path: path)
+        return ConnectionTarget(.tcp(host: String(host), port: port), path: path, tls: tls)
     }
 
     public var description: String {
         switch address {
-        case .tcp(let host, let port): return "ws://\(host):\(port)\(path)"
+        case .tcp(let host, let port): return "\(tls == nil ? "ws" : "wss")://\(host):\(port)\(path)"
         case .unix(let socket): return "unix:\(socket)\(path)"
         }
     }
@@ -104,8 +127,14 @@ public final class WebSocketConnection: Sendable {
         case .unix: host = "localhost"
         }
         let path = target.path
+        let tlsContext = try target.tls.map { try Self.makeTLSContext($0) }
+        // SNI carries names, never addresses; an address is checked against the certificate's IP entries.
+        let sniHost: String? = host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
         let initializer: @Sendable (any Channel) -> EventLoopFuture<EventLoopFuture<UpgradeResult>> = { channel in
             channel.eventLoop.makeCompletedFuture {
+                if let tlsContext {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: sniHost))
+                }
                 let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeResult>(maxFrameSize: maxFrameSize) { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
@@ -168,6 +197,17 @@ public final class WebSocketConnection: Sendable {
         var iterator = outboundStream.makeAsyncIterator()
         guard let outbound = await iterator.next() else { throw ClientError.closed }
         return WebSocketConnection(channel: channel, outbound: outbound, frames: frames)
+    }
+
+    static func makeTLSContext(_ options: ConnectionTarget.TLSOptions) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let file = options.trustRootsFile { configuration.trustRoots = .file(file) }
+        if !options.verifyCertificate { configuration.certificateVerification = .none }
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw ClientError.connectionFailed("TLS: \(error)")
+        }
     }
 
     /// Sends one text frame (masked, as clients must).

@@ -14,6 +14,8 @@ public final class Runtime: Sendable {
     public let clientGuard: ClientGuard
     /// Every open connection's session: caps, the idle sweeper, termination.
     public let sessions: SessionDirectory
+    /// The audit trail of logins and of calls that may change something.
+    public let audit: AuditLog
     public let logger: Logger
     /// Where plugins may keep files (job logs, keys); created at start.
     public let stateDirectory: String
@@ -27,7 +29,7 @@ public final class Runtime: Sendable {
         datastore: any Datastore, stateDirectory: String, logger: Logger, version: String = Runtime.version,
         pipeline: CallPipeline = CallPipeline(), registry: MethodRegistry = MethodRegistry(), events: EventBus = EventBus(),
         jobLimits: JobManager.Limits = JobManager.Limits(), guardLimits: ClientGuard.Limits = ClientGuard.Limits(),
-        sessionLimits: SessionDirectory.Limits = SessionDirectory.Limits()
+        sessionLimits: SessionDirectory.Limits = SessionDirectory.Limits(), auditLimits: AuditLog.Limits = AuditLog.Limits()
     ) {
         self.datastore = datastore
         self.stateDirectory = stateDirectory
@@ -39,6 +41,7 @@ public final class Runtime: Sendable {
         self.jobs = JobManager(datastore: datastore, events: events, stateDirectory: stateDirectory, logger: logger, limits: jobLimits)
         self.clientGuard = ClientGuard(limits: guardLimits, logger: logger)
         self.sessions = SessionDirectory(limits: sessionLimits)
+        self.audit = AuditLog(datastore: datastore, limits: auditLimits, logger: logger)
         self.startedAt = .now
         self.internalSession = Session.makeInternal()
     }

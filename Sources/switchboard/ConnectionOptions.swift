@@ -6,7 +6,7 @@ import SwitchboardServer
 
 /// How a command reaches the daemon and logs in; shared by `call`, `subscribe` and `jobs`.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "ws://HOST:PORT[/path] or a local socket path (default: the local socket of the default configuration).")
+    @Option(name: .shortAndLong, help: "ws://HOST:PORT[/path], wss://... (TLS) or a local socket path (default: the local socket of the default configuration).")
     var url: String?
 
     @Option(name: [.customShort("U"), .long], help: "Log in with this username.")
@@ -18,16 +18,28 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "Log in with a token from auth.generate_token.")
     var token: String?
 
+    @Option(name: .long, help: "Log in with an API key (<id>-<secret>, from api_key.create); SWITCHBOARD_API_KEY also works.")
+    var apiKey: String?
+
+    @Option(name: .long, help: "With wss://: a PEM file of certificates to trust (e.g. the daemon's self-signed certificate).")
+    var cacert: String?
+
+    @Flag(name: .long, help: "With wss://: do not check the daemon's certificate (testing only).")
+    var insecure = false
+
     func validate() throws {
         if (username == nil) != (password == nil) { throw ValidationError("--username and --password go together") }
-        if username != nil && token != nil { throw ValidationError("use either --username/--password or --token") }
+        if [username != nil, token != nil, apiKey != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("use one of --username/--password, --token or --api-key")
+        }
     }
 
     /// Connects and logs in; exits 2 when the daemon cannot be reached, 1 when the login is refused.
     func connect() async -> RPCClient {
         let target: ConnectionTarget
         if let url {
-            guard let parsed = ConnectionTarget.parse(url) else { exitWith(2, "invalid URL or socket path: \(url)") }
+            guard var parsed = ConnectionTarget.parse(url) else { exitWith(2, "invalid URL or socket path: \(url)") }
+            if parsed.tls != nil { parsed.tls = .init(trustRootsFile: cacert, verifyCertificate: !insecure) }
             target = parsed
         } else {
             let configuration = (try? DaemonConfiguration.load(path: nil)) ?? DaemonConfiguration()
@@ -45,11 +57,19 @@ struct ConnectionOptions: ParsableArguments {
                 guard try await client.call("auth.login", [.string(username), .string(password)]) == true else {
                     exitWith(1, "authentication failed")
                 }
+            } else if let key = apiKey ?? ProcessInfo.processInfo.environment["SWITCHBOARD_API_KEY"], !key.isEmpty {
+                guard try await client.call("auth.login_with_api_key", [.string(key)]) == true else {
+                    exitWith(1, "authentication failed: invalid, revoked or expired API key")
+                }
             } else if let token {
                 guard try await client.call("auth.login_with_token", [.string(token)]) == true else {
                     exitWith(1, "authentication failed: invalid or expired token")
                 }
             }
+        } catch let error as ClientError {
+            // A refused login (an API key sent unencrypted, a locked-out address) is a failed call: 1.
+            if case .call = error { exitWith(1, "authentication failed: \(error)") }
+            exitWith(2, "\(error)")
         } catch {
             exitWith(2, "\(error)")
         }

@@ -1,4 +1,4 @@
-/// authenticate (with the unauthenticated rate limit) -> authorize -> validate -> (stages plugins add) -> run, composed once.
+/// audit -> authenticate (with the unauthenticated rate limit) -> authorize -> validate -> (stages plugins add) -> run, composed once.
 public struct CallPipeline: Sendable {
     public let stages: [any CallStage]
     let entry: CallStage.Next
@@ -13,7 +13,7 @@ public struct CallPipeline: Sendable {
         self.entry = next
     }
 
-    public static let standardStages: [any CallStage] = [AuthenticateStage(), AuthorizeStage(), ValidateStage()]
+    public static let standardStages: [any CallStage] = [AuditStage(), AuthenticateStage(), AuthorizeStage(), ValidateStage()]
 
     /// Runs the call; any error that is not a `CallError` becomes an internal one (EFAULT) here.
     public func run(_ call: Call) async throws(CallError) -> JSON {

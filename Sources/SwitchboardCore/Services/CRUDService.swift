@@ -14,6 +14,8 @@ public struct CRUDService: Sendable {
     public typealias PrepareCreate = @Sendable (CallContext, JSONObject) async throws -> JSONObject
     public typealias PrepareUpdate = @Sendable (CallContext, _ old: JSONObject, _ changes: JSONObject) async throws -> JSONObject
     public typealias BeforeDelete = @Sendable (CallContext, JSONObject) async throws -> Void
+    /// After a write is stored and announced: the request's data and the client row, to the reply.
+    public typealias Complete = @Sendable (CallContext, _ id: Int64, _ request: JSONObject, _ row: JSON) async throws -> JSON
 
     public var namespace: String
     public var description: String
@@ -34,6 +36,10 @@ public struct CRUDService: Sendable {
     /// Client changes to stored columns for `update`.
     public var prepareUpdate: PrepareUpdate = { _, _, changes in changes }
     public var beforeDelete: BeforeDelete = { _, _ in }
+    /// What `create` and `update` answer, from the stored row: a service adds what is never stored or
+    /// announced there, such as a secret shown once (API keys).
+    public var completeCreate: Complete = { _, _, _, row in row }
+    public var completeUpdate: Complete = { _, _, _, row in row }
 
     public init(namespace: String, description: String = "", table: TableDefinition, entry: JSON, create: JSON, update: JSON? = nil) {
         self.namespace = namespace
@@ -94,7 +100,7 @@ public struct CRUDService: Sendable {
             let id = try await service.insert(runtime.datastore, stored, attribute: "\(service.argumentPrefix)_create")
             let row = try await service.instance(runtime.datastore, id: id)
             runtime.events.publish(Event(name: service.eventName, kind: .added, id: .int(id), fields: row))
-            return row
+            return try await service.completeCreate(ctx, id, data, row)
         })
 
         try context.register(MethodDescriptor(
@@ -104,7 +110,8 @@ public struct CRUDService: Sendable {
         ) { ctx, args in
             let id = args[0].intValue ?? 0
             guard let old = try await runtime.datastore.get(service.table, id: id) else { throw service.notFound(id) }
-            let changes = try await service.prepareUpdate(ctx, old, args[1].objectValue ?? [:])
+            let request = args[1].objectValue ?? [:]
+            let changes = try await service.prepareUpdate(ctx, old, request)
             do {
                 guard try await runtime.datastore.update(service.table, id: id, changes) else { throw service.notFound(id) }
             } catch let error as CallError where error.errno == Errno.EEXIST {
@@ -112,7 +119,7 @@ public struct CRUDService: Sendable {
             }
             let row = try await service.instance(runtime.datastore, id: id)
             runtime.events.publish(Event(name: service.eventName, kind: .changed, id: .int(id), fields: row))
-            return row
+            return try await service.completeUpdate(ctx, id, request, row)
         })
 
         try context.register(MethodDescriptor(

@@ -20,6 +20,9 @@ public final class ClientGuard: Sendable {
         /// Addresses and method-address pairs tracked at most; the oldest are forgotten beyond it, so a flood of
         /// source addresses cannot grow the daemon without bound.
         public var maxTracked: Int = 100_000
+        /// Whether a plain (non-TLS) loopback connection may carry secrets meant only for secure transports
+        /// (API keys). Turn it off when a reverse proxy on the host relays remote clients over loopback.
+        public var plainLoopbackIsSecure = true
 
         public init() {}
     }
@@ -46,6 +49,12 @@ public final class ClientGuard: Sendable {
     public init(limits: Limits = Limits(), logger: Logger) {
         self.limits = limits
         self.logger = logger
+    }
+
+    /// Whether `session`'s transport keeps a secret from the network: TLS, the local socket, or (unless turned
+    /// off) loopback TCP.
+    public func isSecureTransport(_ session: Session) -> Bool {
+        session.encrypted || session.origin.isLocal || (limits.plainLoopbackIsSecure && session.origin.isLoopback)
     }
 
     /// The address a limit is kept for, or nil for an exempt (local) client.

@@ -27,6 +27,13 @@ public enum SessionOrigin: Sendable, Equatable, CustomStringConvertible {
         case .tcp: return false
         }
     }
+
+    /// A TCP peer on this machine (127.0.0.0/8, ::1, or either mapped into IPv6): its traffic never leaves
+    /// the host, unless a reverse proxy on the host relays remote clients (see `security.plain-loopback-is-secure`).
+    public var isLoopback: Bool {
+        guard case .tcp(let address, _) = self else { return false }
+        return address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
+    }
 }
 
 /// Per-session switches set by `core.set_options`.
@@ -52,6 +59,8 @@ public final class Session: Sendable {
     public let id: String
     public let dialect: String
     public let origin: SessionOrigin
+    /// Whether the connection is TLS (wss://, https://).
+    public let encrypted: Bool
     public let limiter: CallLimiter
     /// Where events for this session go; `nil` for sessions that cannot receive events (internal calls).
     public let outbox: (any EventOutbox)?
@@ -68,17 +77,16 @@ public final class Session: Sendable {
     /// When the client last sent anything, in monotonic nanoseconds: written on every message, so an atomic.
     private let activity = Atomic<Int64>(0)
 
-    public init(id: String = Session.makeID(), dialect: String, origin: SessionOrigin, limits: CallLimiter.Limits = .init(),
-                credentials: Credentials? = nil, outbox: (any EventOutbox)? = nil) {
+    public init(id: String = Session.makeID(), dialect: String, origin: SessionOrigin, encrypted: Bool = false,
+                limits: CallLimiter.Limits = .init(), credentials: Credentials? = nil, outbox: (any EventOutbox)? = nil) {
         self.id = id
+        self.encrypted = encrypted
         self.outbox = outbox
         self.dialect = dialect
         self.origin = origin
         self.limiter = CallLimiter(limits: limits)
         self.createdAt = .now
-        var wall = timespec()
-        clock_gettime(CLOCK_REALTIME, &wall)
-        self.createdAtMillis = Int64(wall.tv_sec) * 1000 + Int64(wall.tv_nsec) / 1_000_000
+        self.createdAtMillis = Self.wallClockMillis
         self.state = Mutex(State(credentials: credentials))
         self.activity.store(Self.monotonicNow, ordering: .relaxed)
     }
@@ -88,6 +96,13 @@ public final class Session: Sendable {
 
     /// `monotonicNow` of the client's last message (or of the session's creation).
     public var lastActivity: Int64 { activity.load(ordering: .relaxed) }
+
+    /// Wall-clock milliseconds since the epoch: what `{"$date": ms}` fields carry.
+    public static var wallClockMillis: Int64 {
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        return Int64(wall.tv_sec) * 1000 + Int64(wall.tv_nsec) / 1_000_000
+    }
 
     /// Monotonic nanoseconds, cheap enough to take on every message.
     public static var monotonicNow: Int64 {

@@ -4,7 +4,7 @@ import SwitchboardCore
 /// `auth.*`: logging a session in and out with passwords and tokens, with middlewared's signatures.
 public struct AuthPlugin: Plugin {
     public let name = "auth"
-    public let dependencies = ["core", "user"]
+    public let dependencies = ["core", "user", "api_key"]
 
     public init() {}
 
@@ -56,6 +56,45 @@ public struct AuthPlugin: Plugin {
             return true
         })
 
+        /// Checks an API key. A key sent in the clear from a remote address is refused with its reason (and
+        /// logged, since it may have been seen on the way), not counted as a guess and not revoked.
+        @Sendable func checkAPIKey(_ ctx: CallContext, _ key: String, refusal: inout APIKeys.Refusal?) async throws -> Credentials? {
+            guard clientGuard.isSecureTransport(ctx.session) else {
+                let id = APIKeys.parse(key).map { String($0.id) } ?? "?"
+                ctx.logger.warning("API key sent over an unencrypted remote connection; refused, and it may have been exposed",
+                                   metadata: ["api_key": .string(id), "origin": .string("\(ctx.session.origin)")])
+                refusal = .insecureTransport
+                return nil
+            }
+            var why: APIKeys.Refusal?
+            let credentials = try await attempt(ctx, username: "(api key)") {
+                switch try await APIKeys.verify(key, datastore: datastore, now: Session.wallClockMillis) {
+                case .success(let (credentials, id)):
+                    _ = try? await datastore.update(APIKeys.definition, id: id, ["last_used_ms": .int(Session.wallClockMillis)])
+                    return credentials
+                case .failure(let reason):
+                    why = reason
+                    return nil
+                }
+            }
+            refusal = why
+            return credentials
+        }
+
+        try context.register(MethodDescriptor(
+            "auth.login_with_api_key",
+            description: "Authenticates the session with an API key (<id>-<secret>); refused over an unencrypted remote connection.",
+            params: [Parameter("api_key", schema: ["type": "string"])], returns: ["type": "boolean"], flags: [.noAuthRequired]
+        ) { ctx, args in
+            var refusal: APIKeys.Refusal?
+            guard let credentials = try await checkAPIKey(ctx, args[0].stringValue ?? "", refusal: &refusal) else {
+                if refusal == .insecureTransport { throw CallError(Errno.EACCES, APIKeys.Refusal.insecureTransport.reason) }
+                return false
+            }
+            ctx.session.credentials = credentials
+            return true
+        })
+
         try context.register(MethodDescriptor(
             "auth.login_with_token", description: "Authenticates the session with a token from auth.generate_token.",
             params: [Parameter("token", schema: ["type": "string"])], returns: ["type": "boolean"], flags: [.noAuthRequired]
@@ -72,7 +111,7 @@ public struct AuthPlugin: Plugin {
 
         try context.register(MethodDescriptor(
             "auth.login_ex",
-            description: "Authenticates with a mechanism object: PASSWORD_PLAIN {username, password} or TOKEN_PLAIN {token}.",
+            description: "Authenticates with a mechanism object: PASSWORD_PLAIN {username, password}, TOKEN_PLAIN {token} or API_KEY_PLAIN {username, api_key}.",
             params: [Parameter("login_data", schema: [
                 "type": "object",
                 "properties": [
@@ -110,6 +149,20 @@ public struct AuthPlugin: Plugin {
                         return nil
                     }
                 }
+            case "API_KEY_PLAIN":
+                guard let key = data["api_key"]?.stringValue else {
+                    throw CallError.validation("login_data.api_key", "Field required")
+                }
+                var why: APIKeys.Refusal?
+                var granted = try await checkAPIKey(ctx, key, refusal: &why)
+                // middlewared's API_KEY_PLAIN names the user too: a key of someone else is not this user's.
+                if let named = data["username"]?.stringValue, let user = granted?.username, named != user {
+                    granted = nil
+                    why = .invalid
+                }
+                if let why { refusal = why.reason }
+                expired = why == .expired
+                credentials = granted
             default:
                 throw CallError.validation("login_data.mechanism", "Mechanism \(data["mechanism"] ?? .null) is not supported")
             }

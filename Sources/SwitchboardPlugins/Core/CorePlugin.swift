@@ -172,7 +172,7 @@ public struct CorePlugin: Plugin {
                 "properties": ["legacy_jobs": ["type": "boolean"], "private_methods": ["type": "boolean"], "py_exceptions": ["type": "boolean"]],
                 "additionalProperties": false,
             ])],
-            returns: ["type": "object"], flags: [.noAuthRequired]
+            returns: ["type": "object"], flags: [.noAuthRequired, .readonly]
         ) { ctx, args in
             var options = ctx.session.options
             if let value = args[0]["legacy_jobs"]?.boolValue { options.legacyJobs = value }

@@ -22,7 +22,11 @@ public struct DaemonConfiguration: Sendable {
     public var pidfile: String?
     public var websocketPort = 5000
     public var frontendPort = 8180
+    /// Serve the TCP port over TLS only (wss://, https://); the local socket stays plain.
     public var tls = false
+    /// PEM certificate chain (leaf first) and PEM private key for `tls`.
+    public var tlsCertificate: String?
+    public var tlsPrivateKey: String?
     /// `stderr` or `syslog` (written to stderr, for journald/syslog to collect).
     public var logging = "stderr"
     public var logLevel = "info"
@@ -56,6 +60,8 @@ public struct DaemonConfiguration: Sendable {
     public var guardLimits = ClientGuard.Limits()
     /// Also the `security` section: connection caps and the unauthenticated idle timeout.
     public var sessionLimits = SessionDirectory.Limits()
+    /// The `audit` section: on or off, retention by age and by count.
+    public var audit = AuditLog.Limits()
     /// The `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
     public var plugins: JSON = [:]
 
@@ -102,11 +108,12 @@ public struct DaemonConfiguration: Sendable {
         return configuration
     }
 
-    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "plugins", "etcd", "cli"]
+    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "audit", "plugins", "etcd", "cli"]
+    static let auditKeys: Set<String> = ["enabled", "retention-days", "max-records"]
     static let securityKeys: Set<String> = [
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
         "login-failure-window-seconds", "lockout-seconds", "max-connections", "max-connections-per-address",
-        "unauthenticated-idle-seconds",
+        "unauthenticated-idle-seconds", "plain-loopback-is-secure",
     ]
     static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds"]
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
@@ -114,7 +121,7 @@ public struct DaemonConfiguration: Sendable {
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
         "shutdown-close-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
-        "max-message-size-authenticated",
+        "max-message-size-authenticated", "tls-certificate", "tls-private-key",
     ]
 
     /// Applies a configuration document, refusing unknown keys and bad values by their path.
@@ -141,8 +148,17 @@ public struct DaemonConfiguration: Sendable {
             if let v = section["frontend-port"] { frontendPort = try Self.port(v, "dispatcher.frontend-port") }
             if let v = section["tls"] {
                 guard case .bool(let b) = v else { throw ConfigurationError(path: "dispatcher.tls", reason: "must be true or false") }
-                guard !b else { throw ConfigurationError(path: "dispatcher.tls", reason: "TLS is not available in this build yet") }
                 tls = b
+            }
+            if let v = section["tls-certificate"] { tlsCertificate = try Self.string(v, "dispatcher.tls-certificate") }
+            if let v = section["tls-private-key"] { tlsPrivateKey = try Self.string(v, "dispatcher.tls-private-key") }
+            if tls {
+                guard tlsCertificate != nil else {
+                    throw ConfigurationError(path: "dispatcher.tls-certificate", reason: "is required when dispatcher.tls is true (a PEM file)")
+                }
+                guard tlsPrivateKey != nil else {
+                    throw ConfigurationError(path: "dispatcher.tls-private-key", reason: "is required when dispatcher.tls is true (a PEM file)")
+                }
             }
             if let v = section["logging"] {
                 let value = try Self.string(v, "dispatcher.logging")
@@ -199,7 +215,20 @@ public struct DaemonConfiguration: Sendable {
             if let v = security["unauthenticated-idle-seconds"] {
                 sessionLimits.unauthenticatedIdle = .seconds(try Self.integer(v, "security.unauthenticated-idle-seconds", 0...86_400))
             }
+            if let v = security["plain-loopback-is-secure"] {
+                guard case .bool(let b) = v else { throw ConfigurationError(path: "security.plain-loopback-is-secure", reason: "must be true or false") }
+                guardLimits.plainLoopbackIsSecure = b
+            }
             if let v = security["lockout-seconds"] { guardLimits.lockout = .seconds(try Self.integer(v, "security.lockout-seconds", 0...31_536_000)) }
+        }
+        if let section = root["audit"] {
+            let audit = try Self.object(section, "audit", known: Self.auditKeys)
+            if let v = audit["enabled"] {
+                guard case .bool(let b) = v else { throw ConfigurationError(path: "audit.enabled", reason: "must be true or false") }
+                self.audit.enabled = b
+            }
+            if let v = audit["retention-days"] { self.audit.retention = .seconds(86_400 * (try Self.integer(v, "audit.retention-days", 1...36_500))) }
+            if let v = audit["max-records"] { self.audit.maxRecords = try Self.integer(v, "audit.max-records", 1_000...100_000_000) }
         }
         if let plugins = root["plugins"] {
             guard case .object(let section) = plugins else { throw ConfigurationError(path: "plugins", reason: "must be an object") }

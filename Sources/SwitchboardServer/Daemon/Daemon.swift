@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -53,11 +55,15 @@ public final class Daemon: Sendable {
         }
         defer { if let pidfile = configuration.pidfile { try? FileManager.default.removeItem(atPath: pidfile) } }
 
+        // Read before anything is opened: a bad certificate is a configuration error, not a half-started daemon.
+        let tls = configuration.tls ? try TLSSettings.serverConfiguration(configuration) : nil
         let datastore = try SQLiteDatastore(path: configuration.resolvedDatabasePath)
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
-                              guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits)
+                              guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
+                              auditLimits: configuration.audit)
         let loader = PluginLoader(runtime: runtime)
         do {
+            try await runtime.audit.start()
             try await runtime.jobs.start()
             try await loader.load(plugins, configuration: configuration.plugins)
         } catch {
@@ -66,7 +72,8 @@ public final class Daemon: Sendable {
         }
 
         let router = Routes.build(runtime: runtime, configuration: configuration)
-        let webSocket = WebSocketServerConfiguration(maxFrameSize: configuration.maxMessageSize, autoPing: .disabled)
+        // RFC 6455: a text message that is not UTF-8 fails the connection (1007); it is never repaired and parsed.
+        let webSocket = WebSocketServerConfiguration(maxFrameSize: configuration.maxMessageSize, autoPing: .disabled, validateUTF8: true)
         let listeners = Mutex<(count: Int, port: Int)>((0, 0))
         let expected = configuration.resolvedSocketPath == nil ? 1 : 2
         let announce: @Sendable (Int?) -> Void = { port in
@@ -79,16 +86,19 @@ public final class Daemon: Sendable {
             let elapsed = start.duration(to: clock.now)
             let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             logger.info("ready in \(Int(ms.rounded())) ms", metadata: [
-                "listen": .string("\(configuration.listen):\(done.1)"), "socket": .string(configuration.resolvedSocketPath ?? "none"),
+                "listen": .string("\(configuration.tls ? "https" : "http")://\(configuration.listen):\(done.1)"), "socket": .string(configuration.resolvedSocketPath ?? "none"),
                 "datastore": .string(configuration.resolvedDatabasePath),
             ])
             onReady(ReadyInfo(port: done.1, socketPath: configuration.resolvedSocketPath, startupMilliseconds: ms))
         }
 
         var services: [any Service] = []
+        let plainServer = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: router, configuration: webSocket)
+        // With TLS the one TCP port serves wss:// and https:// only: a plain client fails its handshake.
+        let tcpServer = try tls.map { try HTTPServerBuilder.tls(plainServer, tlsConfiguration: $0) } ?? plainServer
         services.append(Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: webSocket),
+            server: tcpServer,
             configuration: .init(address: .hostname(configuration.listen, port: configuration.websocketPort), serverName: "Switchboard"),
             onServerRunning: { channel in announce(channel.localAddress?.port ?? configuration.websocketPort) },
             logger: logger))
@@ -119,14 +129,15 @@ public final class Daemon: Sendable {
         if stopRequested.withLock({ $0 }) { await group.triggerGracefulShutdown() }
         let sweeper = Task { await runtime.sessions.runSweeper() }
         defer { sweeper.cancel() }
+        let auditWriter = Task { await runtime.audit.run() }
         do {
             try await group.run()
         } catch {
             logger.error("listener failed: \(error)")
-            await shutdown(runtime: runtime, loader: loader, datastore: datastore)
+            await shutdown(runtime: runtime, loader: loader, datastore: datastore, auditWriter: auditWriter)
             throw error
         }
-        await shutdown(runtime: runtime, loader: loader, datastore: datastore)
+        await shutdown(runtime: runtime, loader: loader, datastore: datastore, auditWriter: auditWriter)
     }
 
     /// Stops as SIGTERM does: listeners close, then plugins and the datastore.
@@ -135,10 +146,13 @@ public final class Daemon: Sendable {
         if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
     }
 
-    private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: SQLiteDatastore) async {
+    private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: SQLiteDatastore, auditWriter: Task<Void, Never>) async {
         logger.info("shutting down")
         await runtime.jobs.shutdown()
         await loader.unloadAll()
+        // Every audit record queued so far is written before the datastore closes.
+        runtime.audit.finish()
+        await auditWriter.value
         try? await datastore.close()
         if let socketPath = configuration.resolvedSocketPath { try? FileManager.default.removeItem(atPath: socketPath) }
         logger.info("stopped")

@@ -34,11 +34,15 @@ enum PeerCredentials {
     }
 
     /// A session for a new connection (or REST request) on `channel`: its peer, and the local-socket trust.
+    /// `encryptedTCP`: the TCP listener speaks TLS only, so every TCP peer of it is encrypted.
     static func session(on channel: (any Channel)?, id: String = Session.makeID(), dialect: String, limits: CallLimiter.Limits,
-                        outbox: (any EventOutbox)? = nil) async -> Session {
+                        encryptedTCP: Bool, outbox: (any EventOutbox)? = nil) async -> Session {
         var origin = SessionOrigin.tcp(address: "unknown", port: 0)
         if let channel { origin = await Self.origin(of: channel) }
-        return Session(id: id, dialect: dialect, origin: origin, limits: limits, credentials: trustedCredentials(for: origin), outbox: outbox)
+        let encrypted: Bool
+        if case .tcp = origin { encrypted = encryptedTCP } else { encrypted = false }
+        return Session(id: id, dialect: dialect, origin: origin, encrypted: encrypted, limits: limits,
+                       credentials: trustedCredentials(for: origin), outbox: outbox)
     }
 
     /// Root, and the daemon's own user, are trusted on the local socket without a password: that is how the

@@ -25,6 +25,7 @@ enum Routes {
         // The lower limits never exceed the cap: a message over the cap is not read at all.
         connection.unauthenticatedMessageSize = min(configuration.maxMessageSizeUnauthenticated, configuration.maxMessageSize)
         connection.authenticatedMessageSize = min(configuration.maxMessageSizeAuthenticated, configuration.maxMessageSize)
+        connection.encryptedTCP = configuration.tls
         let jsonRPC = JSONRPCWebSocketHandler(connection: connection)
         for path in jsonRPCPaths {
             router.ws(RouterPath(path)) { inbound, outbound, context in
@@ -42,7 +43,8 @@ enum Routes {
                 try await envelope.handle(inbound: inbound, outbound: outbound, context: context)
             }
         }
-        let exchange = RESTExchange(runtime: runtime, limits: connection.limits, maxBodySize: configuration.maxMessageSize)
+        var exchange = RESTExchange(runtime: runtime, limits: connection.limits, maxBodySize: configuration.maxMessageSize)
+        exchange.encryptedTCP = configuration.tls
         let v2 = APIv2REST(exchange: exchange)
         router.get(RouterPath(APIv2REST.prefix + "/openapi.json")) { request, context in v2.openAPI(request, context: context) }
         router.get("/api/docs") { request, context in v2.docs(request, context: context) }

@@ -10,11 +10,13 @@ struct RESTExchange: Sendable {
     let runtime: Runtime
     let limits: CallLimiter.Limits
     let maxBodySize: Int
+    /// The TCP listener is TLS-only (`dispatcher.tls`).
+    var encryptedTCP = false
 
     /// A session for this request, logged in from its `Authorization` header when it has one.
     /// - Throws: `CallError` ENOTAUTHENTICATED when the header is there but does not log in.
     func session(for request: Request, context: SwitchboardRequestContext) async throws(CallError) -> Session {
-        let session = await PeerCredentials.session(on: context.channel, dialect: "rest", limits: limits)
+        let session = await PeerCredentials.session(on: context.channel, dialect: "rest", limits: limits, encryptedTCP: encryptedTCP)
         guard let header = request.headers[.authorization] else { return session }
         let (scheme, value) = Self.split(header)
         switch scheme.lowercased() {
@@ -28,7 +30,7 @@ struct RESTExchange: Sendable {
                                                           params: [.string(username), .string(password)]).get()
             guard loggedIn == true else { throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated) }
         case "bearer", "token":
-            try await EnvelopeRequests.loginWithToken(value, runtime: runtime, session: session)
+            try await EnvelopeRequests.loginWithBearer(value, runtime: runtime, session: session)
         default:
             throw CallError(Errno.ENOTAUTHENTICATED, "Unsupported authorization scheme '\(scheme)'; use Basic or Bearer", kind: .notAuthenticated)
         }

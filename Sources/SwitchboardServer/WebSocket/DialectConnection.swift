@@ -16,6 +16,8 @@ struct DialectConnection: Sendable {
     /// The size limits below the cap: before and after authentication (a method may declare more).
     var unauthenticatedMessageSize = 8 << 10
     var authenticatedMessageSize = 64 << 10
+    /// The TCP listener is TLS-only (`dispatcher.tls`).
+    var encryptedTCP = false
 
     /// Runs `body` with the connection's session and queue, and tears both down when it returns.
     func serve(dialect: String, context: WebSocketRouterContext<SwitchboardRequestContext>,
@@ -27,7 +29,8 @@ struct DialectConnection: Sendable {
         let sessionID = Session.makeID()
         let logger = runtime.logger
         let queue = try await OutboundFrameWriter.install(on: channel, limits: outboundLimits, logger: logger, sessionID: sessionID)
-        let session = await PeerCredentials.session(on: channel, id: sessionID, dialect: dialect, limits: limits, outbox: outbox(queue))
+        let session = await PeerCredentials.session(on: channel, id: sessionID, dialect: dialect, limits: limits,
+                                                    encryptedTCP: encryptedTCP, outbox: outbox(queue))
         let origin = session.origin
         do {
             try runtime.sessions.open(session) { code, reason in queue.close(code: code, reason: reason) }

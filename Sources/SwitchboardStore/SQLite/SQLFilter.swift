@@ -6,6 +6,16 @@ import SwitchboardCore
 /// Only conditions on plain columns whose value has the column's type are pushed, and never case-folded
 /// ones (SQLite folds ASCII only); the engine re-applies every filter, so what is not pushed is still exact.
 enum SQLFilter {
+    /// Whether a filter that `translate` pushes selects exactly the engine's rows (not a superset), so that
+    /// SQL may also page. Prefix and suffix matches use LIKE, which folds ASCII case: a superset.
+    static func isExact(_ filter: QueryFilter) -> Bool {
+        guard case .condition(let condition) = filter else { return false }
+        switch condition.op {
+        case .startsWith, .endsWith: return false
+        default: return true
+        }
+    }
+
     static func translate(_ filter: QueryFilter, table: SwitchboardCore.TableDefinition) -> (String, [(any DatabaseValueConvertible)?])? {
         guard case .condition(let condition) = filter, !condition.caseInsensitive, let name = condition.field.simpleName
         else { return nil }

@@ -79,16 +79,49 @@ public final class SQLiteDatastore: Datastore {
             clauses.append(clause)
             arguments.append(contentsOf: values)
         }
-        var sql = "SELECT \(Self.columnList(table)) FROM \(quote(table.name))"
-        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
-        sql += " ORDER BY \(quote(table.primaryKey))"
-        let finalSQL = sql
+        let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
         let statementArguments = StatementArguments(arguments)
+        if let paged = Self.pagedInSQL(table, filters: filters, translated: clauses.count, options: options) {
+            // SQL decides the whole answer: an audit trail or job table of a million rows is never read whole.
+            if options.count {
+                let countSQL = "SELECT COUNT(*) FROM \(quote(table.name))" + whereSQL
+                let total = try await read { db in try Int64.fetchOne(db, sql: countSQL, arguments: statementArguments) ?? 0 }
+                // As the engine counts: what is left of the matches after offset, at most limit.
+                let afterOffset = max(0, total - Int64(options.offset))
+                return .int(options.limit > 0 ? min(afterOffset, Int64(options.limit)) : afterOffset)
+            }
+            let pageSQL = "SELECT \(Self.columnList(table)) FROM \(quote(table.name))" + whereSQL
+                + " ORDER BY \(quote(table.primaryKey))\(paged.descending ? " DESC" : "") LIMIT \(paged.limit) OFFSET \(options.offset)"
+            let rows = try await read { db in
+                try Row.fetchAll(db, sql: pageSQL, arguments: statementArguments).map { Self.decode($0, table) }
+            }
+            var rest = options
+            rest.orderBy = []
+            rest.offset = 0
+            rest.limit = 0
+            return try QueryEngine.run(rows.map { .object($0) }, filters: [], options: rest)
+        }
+        let finalSQL = "SELECT \(Self.columnList(table)) FROM \(quote(table.name))" + whereSQL + " ORDER BY \(quote(table.primaryKey))"
         let rows = try await read { db in
             try Row.fetchAll(db, sql: finalSQL, arguments: statementArguments).map { Self.decode($0, table) }
         }
         // What SQL did not decide, and ordering, paging and shaping, follow the query engine's rules exactly.
         return try QueryEngine.run(rows.map { .object($0) }, filters: filters, options: options)
+    }
+
+    /// Whether SQL alone gives the query's exact answer with its paging: every filter pushed exactly, and an
+    /// order on the primary key alone (or none); then the page size (`limit`, 1 for `get`) and direction.
+    static func pagedInSQL(_ table: SwitchboardCore.TableDefinition, filters: [QueryFilter], translated: Int,
+                           options: QueryOptions) -> (limit: Int, descending: Bool)? {
+        guard translated == filters.count, filters.allSatisfy(SQLFilter.isExact) else { return nil }
+        guard options.count || options.get || options.limit > 0 || options.offset > 0 else { return nil }
+        var descending = false
+        if let order = options.orderBy.first {
+            guard options.orderBy.count == 1, order.field.simpleName == table.primaryKey else { return nil }
+            descending = order.descending
+        }
+        let limit = options.get ? 1 : (options.limit > 0 ? options.limit : -1)
+        return (limit, descending)
     }
 
     public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {

@@ -171,5 +171,23 @@ public struct EnvelopeRequests: Sendable {
         }
     }
 
+    /// Logs `session` in with an API key; a refusal says why (invalid, revoked, expired, or sent unencrypted).
+    public static func loginWithAPIKey(_ key: String, runtime: Runtime, session: Session) async throws(CallError) {
+        let answer = try await SessionCalls.perform(runtime, session: session, method: "auth.login_ex",
+                                                    params: [["mechanism": "API_KEY_PLAIN", "api_key": .string(key)]]).get()
+        guard answer["response_type"] == "SUCCESS" else {
+            throw CallError(Errno.ENOTAUTHENTICATED, answer["reason"]?.stringValue ?? "Invalid API key", kind: .notAuthenticated)
+        }
+    }
+
+    /// A bearer credential is an API key when it reads `<digits>-<secret>` (tokens hold no dash), else a token.
+    public static func loginWithBearer(_ value: String, runtime: Runtime, session: Session) async throws(CallError) {
+        if let dash = value.firstIndex(of: "-"), dash != value.startIndex, value[..<dash].allSatisfy(\.isASCII), Int64(value[..<dash]) != nil {
+            try await loginWithAPIKey(value, runtime: runtime, session: session)
+        } else {
+            try await loginWithToken(value, runtime: runtime, session: session)
+        }
+    }
+
     static let eventsNeedWebSocket = CallError(Errno.ENOTSUP, "Events are delivered over a WebSocket connection (/socket), not over REST")
 }

@@ -131,8 +131,8 @@ import SwitchboardCore
         FrameCase("a job runs to SUCCESS with its progress as events", login + [
             .send(#"{"namespace":"events","name":"subscribe","id":"s","args":"core.get_jobs"}"#),
             .expect(#"{"namespace":"events","name":"response","id":"s","args":{"subscribe":["core.get_jobs"]}}"#),
-            .send(#"{"namespace":"rpc","name":"call","id":"job","args":{"method":"test.job","args":[3,5]}}"#),
-            .expectAnyOrder([
+            .send(#"{"namespace":"rpc","name":"call","id":"job","args":{"method":"test.job","args":[3,30]}}"#),
+            .collect([
                 #"{"namespace":"rpc","name":"response","id":"job","args":"<int:job>"}"#,
                 #"{"namespace":"events","name":"core.get_jobs","id":"","args":{"msg":"added","collection":"core.get_jobs","id":"<int>","fields":{"<more>":true,"method":"test.job","state":"<string>"}}}"#,
             ]),

@@ -14,6 +14,9 @@ enum FrameStep: Sendable {
     case expectAnyOrder([String])
     /// Frames are read until one matches (at most 200 frames): for progress events whose count may vary.
     case skipUntil(String)
+    /// Frames are read until each pattern has matched one, in any order, others skipped (at most 200): a job's
+    /// reply races its first progress events, which the job's own task publishes.
+    case collect([String])
 }
 
 /// A named list of steps, as a table row.
@@ -54,6 +57,17 @@ enum FrameScript {
                         throw ScriptFailure(description: "\(at): \(frame.encodedString()) matches none of \(remaining.map { $0.encodedString() })")
                     }
                     remaining.remove(at: hit)
+                }
+            case .collect(let patterns):
+                var remaining = try patterns.map { try parse(captures.substitute($0), at) }
+                for _ in 0..<200 where !remaining.isEmpty {
+                    let frame = try await next(ws, at)
+                    if let hit = remaining.firstIndex(where: { FramePattern.mismatch($0, frame, captures: captures) == nil }) {
+                        remaining.remove(at: hit)
+                    }
+                }
+                if !remaining.isEmpty {
+                    throw ScriptFailure(description: "\(at): no frames matched \(remaining.map { $0.encodedString() }) within 200 frames")
                 }
             case .skipUntil(let pattern):
                 let wanted = try parse(captures.substitute(pattern), at)

@@ -75,8 +75,8 @@ import SwitchboardCore
         FrameCase("a job runs to SUCCESS with its progress as events", login("admin") + [
             .send(#"{"jsonrpc":"2.0","id":1,"method":"core.subscribe","params":["core.get_jobs"]}"#),
             .expect(#"{"jsonrpc":"2.0","id":1,"result":"<string>"}"#),
-            .send(#"{"jsonrpc":"2.0","id":2,"method":"test.job","params":[3,5]}"#),
-            .expectAnyOrder([
+            .send(#"{"jsonrpc":"2.0","id":2,"method":"test.job","params":[3,30]}"#),
+            .collect([
                 #"{"jsonrpc":"2.0","id":2,"result":"<int:job>"}"#,
                 #"{"jsonrpc":"2.0","method":"collection_update","params":{"msg":"added","collection":"core.get_jobs","id":"<int>","fields":{"<more>":true,"method":"test.job","state":"<string>"}}}"#,
             ]),

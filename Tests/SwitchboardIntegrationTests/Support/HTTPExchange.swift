@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import SwitchboardCore
 
 /// One HTTP request to the test daemon and its answer, for the REST dialects.
@@ -16,15 +17,25 @@ struct HTTPAnswer: Sendable {
 /// A minimal HTTP/1.1 client on SwiftNIO: one connection per request, the answer read to its end.
 /// (Foundation's URLSession on Linux lost a completion now and then in these tests, leaving them hanging.)
 enum HTTPExchange {
-    static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil) async throws -> HTTPAnswer {
+    /// `https://` URLs are spoken over TLS, trusting the certificates in `trustRoots` (a PEM file).
+    static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil,
+                     trustRoots: String? = nil) async throws -> HTTPAnswer {
         guard let parsed = URLComponents(string: url), let host = parsed.host, let port = parsed.port else {
             throw ScriptFailure(description: "bad URL \(url)")
         }
         let target = parsed.percentEncodedPath + (parsed.percentEncodedQuery.map { "?" + $0 } ?? "")
+        var tls: NIOSSLContext?
+        if parsed.scheme == "https" {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let trustRoots { configuration.trustRoots = .file(trustRoots) }
+            tls = try NIOSSLContext(configuration: configuration)
+        }
+        let tlsContext = tls
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: nil)) }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }

@@ -7,13 +7,16 @@ import Glibc
 /// A WebSocket client on a bare POSIX socket, for tests that need a peer which stops reading.
 final class RawWebSocket {
     let fd: Int32
+    /// Bytes read by `receiveAvailable` that do not yet make a whole frame.
+    private var pending: [UInt8] = []
 
-    init(port: Int, path: String = "/api/current") throws {
+    /// `receiveBuffer`: a small one (the default) makes the daemon's queue what fills up; nil keeps the system's.
+    init(port: Int, path: String = "/api/current", receiveBuffer: Int32? = 4096) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        // A small receive buffer, so the daemon's queue is what fills up; set before
-        // connecting so the window is negotiated for it (shrunk afterwards, the connection stalls).
-        var size: Int32 = 4096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        // Set before connecting so the window is negotiated for it (shrunk afterwards, the connection stalls).
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -45,8 +48,12 @@ final class RawWebSocket {
 
     /// Sends one masked text frame.
     func sendText(_ text: String) throws {
-        let payload = Array(text.utf8)
-        var frame: [UInt8] = [0x81]
+        try sendFrame(opcode: 0x1, Array(text.utf8))
+    }
+
+    /// Sends one masked frame with any opcode and payload (invalid UTF-8 in a text frame included).
+    func sendFrame(opcode: UInt8, _ payload: [UInt8]) throws {
+        var frame: [UInt8] = [0x80 | opcode]
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
         } else if payload.count < 65_536 {
@@ -61,6 +68,38 @@ final class RawWebSocket {
         frame += mask
         frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
         try write(frame)
+    }
+
+    /// The whole frames that have arrived, without waiting; `closed` when the peer has closed the connection.
+    func receiveAvailable() -> (frames: [(opcode: UInt8, payload: [UInt8])], closed: Bool) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var closed = false
+        while true {
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n > 0 { pending += buffer[0..<n]; continue }
+            if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { closed = true }
+            break
+        }
+        var frames: [(opcode: UInt8, payload: [UInt8])] = []
+        var offset = 0
+        while pending.count - offset >= 2 {
+            var length = Int(pending[offset + 1] & 0x7F)
+            var header = 2
+            if length == 126 {
+                guard pending.count - offset >= 4 else { break }
+                length = Int(pending[offset + 2]) << 8 | Int(pending[offset + 3])
+                header = 4
+            } else if length == 127 {
+                guard pending.count - offset >= 10 else { break }
+                length = (2..<10).reduce(0) { $0 << 8 | Int(pending[offset + $1]) }
+                header = 10
+            }
+            guard pending.count - offset >= header + length else { break }
+            frames.append((pending[offset] & 0x0F, Array(pending[(offset + header)..<(offset + header + length)])))
+            offset += header + length
+        }
+        pending.removeFirst(offset)
+        return (frames, closed)
     }
 
     /// Reads whatever is there until the peer closes; true when it did close within `timeout`.

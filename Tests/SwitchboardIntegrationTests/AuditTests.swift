@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import Testing
+import SwitchboardClient
+import SwitchboardCore
+import SwitchboardStore
+
+@Suite(.serialized) struct AuditTests {
+    @Test func loginsTokensAndWritesAreRecordedWithSecretsMasked() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        _ = try await root.call("user.create", [["username": "alice", "password": "hunter2-secret", "roles": ["READONLY_ADMIN"]]])
+
+        let client = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await client.call("auth.login", ["alice", "wrong-password"]) == false)
+        #expect(try await client.call("auth.login", ["alice", "hunter2-secret"]) == true)
+        _ = try await client.call("system.info")            // a read: not recorded
+        _ = try await client.call("user.query")             // a read: not recorded
+        let refused = try await client.request("user.delete", [1])
+        #expect(refused["error"]?["data"]?["error"] == 13)
+        let token = try #require(try await client.call("auth.generate_token").stringValue)
+        #expect(try await client.call("auth.logout") == true)
+        await client.close()
+        let withToken = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await withToken.call("auth.login_with_token", [.string(token)]) == true)
+        await withToken.close()
+
+        let records = try await root.call("audit.query", [[], ["order_by": ["id"]]])
+        let rows = try #require(records.arrayValue)
+        let summary = rows.map { "\($0["event"]?.stringValue ?? "") \($0["method"]?.stringValue ?? "") \($0["success"] == true)" }
+        #expect(summary == [
+            "METHOD_CALL user.create true",
+            "AUTHENTICATION auth.login false",
+            "AUTHENTICATION auth.login true",
+            "METHOD_CALL user.delete false",
+            "TOKEN auth.generate_token true",
+            "LOGOUT auth.logout true",
+            "AUTHENTICATION auth.login_with_token true",
+        ], "\(summary)")
+        // Who, from where, how it ended.
+        #expect(rows[0]["username"] == "root")
+        #expect(rows[0]["address"]?.stringValue?.hasPrefix("unix:") == true)
+        #expect(rows[1]["username"] == "alice", "a failed login records the name it tried")
+        #expect(rows[1]["address"]?.stringValue?.hasPrefix("127.0.0.1:") == true)
+        #expect(rows[1]["dialect"] == "jsonrpc")
+        #expect(rows[3]["errno"] == 13)
+        #expect(rows[3]["error"] == "Not authorized")
+        #expect(rows[6]["username"] == "alice")
+        #expect(rows[2]["timestamp"]?["$date"] == rows[2]["time_ms"])
+        // No secret is stored anywhere in the trail.
+        #expect(rows[0]["arguments"]?[0]?["password"] == "********")
+        #expect(rows[1]["arguments"]?[1] == "********")
+        #expect(rows[6]["arguments"]?[0] == "********")
+        let text = records.encodedString()
+        #expect(!text.contains("hunter2"))
+        #expect(!text.contains("wrong-password"))
+        #expect(!text.contains(token))
+
+        // The query language, answered in SQL for paging on stored columns.
+        #expect(try await root.call("audit.query", [[["event", "=", "AUTHENTICATION"]], ["count": true]]) == 3)
+        let failures = try await root.call("audit.query", [[["success", "=", false]], ["order_by": ["-id"], "limit": 1]])
+        #expect(failures[0]?["method"] == "user.delete")
+        #expect(try await root.call("audit.query", [[], ["offset": 5, "count": true]]) == 2)
+        let newest = try await root.call("audit.query", [[], ["order_by": ["-id"], "get": true, "select": ["method"]]])
+        #expect(newest == ["method": "auth.login_with_token"])
+        // A filter on the derived timestamp still works (in memory).
+        let since = try await root.call("audit.query", [[["timestamp.$date", ">=", rows[6]["time_ms"]!]], ["select": ["id"]]])
+        #expect(since.arrayValue?.contains(["id": rows[6]["id"]!]) == true)
+
+        // READONLY_ADMIN may read the trail; a user without roles may not.
+        let reader = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await reader.call("auth.login", ["alice", "hunter2-secret"]) == true)
+        #expect(try await reader.call("audit.query", [[], ["count": true]]).intValue ?? 0 >= 8)
+        await reader.close()
+        let nobody = try await daemon.client(as: "nobody", roles: [])
+        #expect(try await nobody.request("audit.query")["error"]?["data"]?["error"] == 13)
+        await nobody.close()
+        await root.close()
+        await daemon.stop()
+    }
+
+    @Test func restAndEnvelopeCallsAreRecordedToo() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        _ = try await root.call("user.create", [["username": "alice", "password": "pw", "roles": ["FULL_ADMIN"]]])
+        let base = "http://127.0.0.1:\(daemon.port)"
+        let answer = try await HTTPExchange.send("PUT", base + "/api/v2.0/system/general", headers: HTTPExchange.basic("alice", "pw"),
+                                                 body: #"{"motd": "hello"}"#)
+        #expect(answer.status == 200)
+        let ws = try await WebSocketConnection.connect(to: ConnectionTarget(.tcp(host: "127.0.0.1", port: daemon.port), path: "/socket"))
+        try await ws.send(#"{"namespace":"rpc","name":"auth","id":"1","args":{"username":"alice","password":"nope"}}"#)
+        _ = try await ws.nextJSON()
+        await ws.close()
+        let rows = try await root.call("audit.query", [[["method", "in", ["system.general.update", "auth.login"]]], ["order_by": ["id"]]])
+        let methods = rows.arrayValue?.map { "\($0["dialect"]?.stringValue ?? "") \($0["method"]?.stringValue ?? "") \($0["success"] == true)" }
+        #expect(methods == ["rest auth.login true", "rest system.general.update true", "envelope auth.login false"], "\(methods ?? [])")
+        await root.close()
+        await daemon.stop()
+    }
+
+    /// Records beyond the count limit, and older than the age limit, are deleted oldest first.
+    @Test func retentionByCountAndAge() async throws {
+        let stateDir = TestDaemon.makeStateDir()
+        // An old record left by an earlier run: deleted when the daemon starts.
+        let store = try SQLiteDatastore(path: stateDir + "/switchboard.db")
+        try await store.prepare(AuditLog.table)
+        let fortyDaysAgo = Session.wallClockMillis - 40 * 86_400_000
+        _ = try await store.insert(AuditLog.table, ["event": "METHOD_CALL", "time_ms": .int(fortyDaysAgo), "username": "old"])
+        try await store.close()
+
+        let daemon = try await TestDaemon.start(stateDir: stateDir) { $0.audit.maxRecords = 5 }
+        let root = try await daemon.rootClient()
+        #expect(try await root.call("audit.query", [[["username", "=", "old"]], ["count": true]]) == 0)
+        for n in 0..<12 {
+            _ = try await root.call("system.general.update", [["motd": .string("m\(n)")]])
+        }
+        let kept = try await root.call("audit.query", [[], ["order_by": ["id"]]]).arrayValue ?? []
+        #expect(kept.count == 5)
+        #expect(kept.last?["arguments"]?[0]?["motd"] == "m11")
+        #expect(kept.first?["arguments"]?[0]?["motd"] == "m7")
+        await root.close()
+        await daemon.stop()
+
+        // Ids keep counting after a restart: a record is never confused with a deleted one.
+        let again = try await TestDaemon.start(stateDir: stateDir) { $0.audit.maxRecords = 5 }
+        let root2 = try await again.rootClient()
+        _ = try await root2.call("system.general.update", [["motd": "after"]])
+        let newest = try await root2.call("audit.query", [[], ["order_by": ["-id"], "get": true]])
+        #expect(newest["id"]?.intValue ?? 0 > kept.last?["id"]?.intValue ?? 0)
+        await root2.close()
+        await again.stop()
+    }
+
+    @Test func turnedOffItRecordsNothingAndSaysSo() async throws {
+        let daemon = try await TestDaemon.start { $0.audit.enabled = false }
+        let root = try await daemon.rootClient()
+        _ = try await root.call("system.general.update", [["motd": "x"]])
+        let reply = try await root.request("audit.query")
+        #expect(reply["error"]?["data"]?["error"] == 95)
+        await root.close()
+        await daemon.stop()
+    }
+
+    @Test func redactionMasksSecretsAtAnyDepthAndCutsLargeArguments() {
+        let redacted = AuditRedaction.redact(
+            ["alice", "pw", ["nested": ["Password": "x", "list": [["token": "t", "ok": 1]]], "name": "n"]],
+            parameterNames: ["username", "password", "data"])
+        #expect(redacted == ["alice", "********", ["nested": ["Password": "********", "list": [["token": "********", "ok": 1]]], "name": "n"]])
+        let large = AuditRedaction.redact([.string(String(repeating: "x", count: 10_000))], parameterNames: ["blob"])
+        #expect(large["truncated"] == true)
+        #expect(AuditRedaction.redact([.null], parameterNames: ["password"]) == [.null])
+    }
+}
