@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "switchboard-bench", targets: ["switchboard-bench"]),
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
+        .library(name: "SwitchboardFuzzing", targets: ["SwitchboardFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -53,6 +54,13 @@ let package = Package(
         .target(
             name: "SwitchboardWire",
             dependencies: ["SwitchboardCore"],
+            swiftSettings: swiftSettings
+        ),
+        // What the fuzzers (Fuzz/, a package of its own built with -sanitize=fuzzer) and the regression
+        // tests run: one function per fuzz target.
+        .target(
+            name: "SwitchboardFuzzing",
+            dependencies: ["SwitchboardCore", "SwitchboardWire"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -122,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore"],
+            dependencies: ["SwitchboardCore", "SwitchboardFuzzing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

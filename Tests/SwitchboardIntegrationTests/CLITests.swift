@@ -150,3 +150,28 @@ import SwitchboardCore
         await daemon.stop()
     }
 }
+
+/// The CLI with an API key and over TLS.
+@Suite(.serialized) struct CLISecureTests {
+    @Test func apiKeyAndWSS() async throws {
+        let certificate = try SelfSignedCertificate.make()
+        let daemon = try await TLSTests.start(certificate)
+        let created = try await APIKeyTests.makeKey(daemon, owner: "ops", roles: ["READONLY_ADMIN"])
+        let key = try #require(created["key"]?.stringValue)
+        let url = "wss://127.0.0.1:\(daemon.port)"
+        let me = try await Binary.run(["call", "-u", url, "--cacert", certificate.certificate, "--api-key", key, "auth.me"])
+        #expect(me.status == 0, "\(me.stderr)")
+        #expect(try JSON.parse(me.stdout)["pw_name"] == "ops")
+        let badKey = try await Binary.run(["call", "-u", url, "--cacert", certificate.certificate, "--api-key", "1-nope", "auth.me"])
+        #expect(badKey.status == 1)
+        #expect(badKey.stderr.contains("authentication failed"))
+        // Without the certificate to trust, the connection is refused: exit 2.
+        let untrusted = try await Binary.run(["call", "-u", url, "--api-key", key, "auth.me"])
+        #expect(untrusted.status == 2)
+        let insecure = try await Binary.run(["call", "-u", url, "--insecure", "--api-key", key, "auth.me"])
+        #expect(insecure.status == 0, "\(insecure.stderr)")
+        let both = try await Binary.run(["call", "-u", url, "--api-key", key, "--token", "t", "auth.me"])
+        #expect(both.status == 2)
+        await daemon.stop()
+    }
+}

@@ -49,7 +49,7 @@ public struct AuditStage: CallStage {
         // Redaction and encoding happen in the writer: the reply is not held up by them.
         var record = AuditRecord(
             event: event(call.method.name), timeMillis: Session.wallClockMillis, session: session.id, username: username,
-            address: session.origin.description, dialect: session.dialect, method: call.method.name,
+            address: session.address, dialect: session.dialect, method: call.method.name,
             arguments: .array(call.params), success: success, errno: errno, error: error)
         record.parameterNames = call.method.params.map(\.name)
         return record

@@ -59,6 +59,8 @@ public final class Session: Sendable {
     public let id: String
     public let dialect: String
     public let origin: SessionOrigin
+    /// `origin` as text, made once: the audit trail records it with every write.
+    public let address: String
     /// Whether the connection is TLS (wss://, https://).
     public let encrypted: Bool
     public let limiter: CallLimiter
@@ -81,6 +83,7 @@ public final class Session: Sendable {
                 limits: CallLimiter.Limits = .init(), credentials: Credentials? = nil, outbox: (any EventOutbox)? = nil) {
         self.id = id
         self.encrypted = encrypted
+        self.address = origin.description
         self.outbox = outbox
         self.dialect = dialect
         self.origin = origin

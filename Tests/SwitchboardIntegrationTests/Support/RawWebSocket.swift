@@ -80,24 +80,7 @@ final class RawWebSocket {
             if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { closed = true }
             break
         }
-        var frames: [(opcode: UInt8, payload: [UInt8])] = []
-        var offset = 0
-        while pending.count - offset >= 2 {
-            var length = Int(pending[offset + 1] & 0x7F)
-            var header = 2
-            if length == 126 {
-                guard pending.count - offset >= 4 else { break }
-                length = Int(pending[offset + 2]) << 8 | Int(pending[offset + 3])
-                header = 4
-            } else if length == 127 {
-                guard pending.count - offset >= 10 else { break }
-                length = (2..<10).reduce(0) { $0 << 8 | Int(pending[offset + $1]) }
-                header = 10
-            }
-            guard pending.count - offset >= header + length else { break }
-            frames.append((pending[offset] & 0x0F, Array(pending[(offset + header)..<(offset + header + length)])))
-            offset += header + length
-        }
+        let (frames, offset) = Self.frames(in: pending)
         pending.removeFirst(offset)
         return (frames, closed)
     }
@@ -134,10 +117,15 @@ final class RawWebSocket {
             }
             data += buffer[0..<n]
         }
+        let frames = Self.frames(in: data).frames
+        return (frames, closedByPeer)
+    }
+
+    /// The whole unmasked frames at the start of `data`, and how many bytes they take.
+    static func frames(in data: [UInt8]) -> (frames: [(opcode: UInt8, payload: [UInt8])], consumed: Int) {
         var frames: [(opcode: UInt8, payload: [UInt8])] = []
         var offset = 0
         while data.count - offset >= 2 {
-            let opcode = data[offset] & 0x0F
             var length = Int(data[offset + 1] & 0x7F)
             var header = 2
             if length == 126 {
@@ -150,10 +138,10 @@ final class RawWebSocket {
                 header = 10
             }
             guard data.count - offset >= header + length else { break }
-            frames.append((opcode, Array(data[(offset + header)..<(offset + header + length)])))
+            frames.append((data[offset] & 0x0F, Array(data[(offset + header)..<(offset + header + length)])))
             offset += header + length
         }
-        return (frames, closedByPeer)
+        return (frames, offset)
     }
 
     deinit { close(fd) }

@@ -1,0 +1,107 @@
+import SwitchboardCore
+import SwitchboardWire
+
+/// The inputs the fuzzers drive, one function per target: each takes arbitrary bytes, must never crash,
+/// and checks the invariants of its component (a violation is reported by `FuzzTarget.failure`, which the
+/// fuzz executables turn into a crash so libFuzzer keeps the input).
+///
+/// The same functions replay the committed corpus and every regression input in the unit tests, so a
+/// crash found once stays fixed (`Tests/SwitchboardCoreTests/FuzzRegressionTests.swift`).
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    case json
+    case schema
+    case query
+    case jsonrpc
+    case ddp
+    case envelope
+
+    /// Runs one input; returns a description of a broken invariant, or nil.
+    public func run(_ bytes: UnsafeRawBufferPointer) -> String? {
+        switch self {
+        case .json: return Self.json(bytes)
+        case .schema: return Self.schema(bytes)
+        case .query: return Self.query(bytes)
+        case .jsonrpc: return Self.jsonRPC(bytes)
+        case .ddp: return Self.ddp(bytes)
+        case .envelope: return Self.envelope(bytes)
+        }
+    }
+
+    public func run(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBytes { run($0) }
+    }
+
+    /// A parsed document encodes to text that parses to the same document, and encoding is stable.
+    static func json(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard let value = try? JSON.parse(buffer: bytes) else { return nil }
+        let encoded = value.encodedBytes()
+        guard let again = try? JSON.parse(bytes: encoded) else {
+            return "encoded JSON does not parse: \(String(decoding: encoded, as: UTF8.self).prefix(200))"
+        }
+        guard again == value else { return "round trip changed the value: \(String(decoding: encoded, as: UTF8.self).prefix(200))" }
+        guard again.encodedBytes() == encoded else { return "encoding is not stable" }
+        return nil
+    }
+
+    /// `[schema, instance]`: compiling and validating never crash or loop; `isValid` agrees with `validate`.
+    static func schema(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard let input = try? JSON.parse(buffer: bytes), case .array(let parts) = input, parts.count == 2,
+              let schema = try? Schema(parts[0])
+        else { return nil }
+        let issues = schema.validate(parts[1], path: "value")
+        if schema.isValid(parts[1]) != issues.isEmpty { return "isValid and validate disagree" }
+        for issue in issues where !issue.attribute.hasPrefix("value") {
+            return "issue path \(issue.attribute) does not start at the argument"
+        }
+        return nil
+    }
+
+    /// `[rows, filters, options]`: parsing and running a query never crash; results keep their promises.
+    static func query(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard let input = try? JSON.parse(buffer: bytes), case .array(let parts) = input, parts.count == 3,
+              case .array(let rows) = parts[0],
+              let (filters, options) = try? QueryArguments.parse([parts[1], parts[2]])
+        else { return nil }
+        guard let result = try? QueryEngine.run(rows, filters: filters, options: options) else { return nil }
+        if options.count {
+            guard case .int(let n) = result, n >= 0, n <= rows.count else { return "count \(result) out of range" }
+        } else if !options.get {
+            guard case .array(let out) = result else { return "a query answered \(result.typeName), not a list" }
+            if out.count > rows.count { return "more rows out than in" }
+            if options.limit > 0 && out.count > options.limit { return "limit not kept" }
+        }
+        return nil
+    }
+
+    /// Decoding any frame gives a message or a refusal; a refusal's reply encodes to valid JSON.
+    static func jsonRPC(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let decoded = JSONRPCCodec.decode(bytes)
+        if case .invalid(let id, let code, let message, let reason) = decoded {
+            let reply = JSONRPCCodec.encodeInvalid(id: id, code: code, message: message, reason: reason)
+            if (try? JSON.parse(bytes: reply)) == nil { return "the refusal is not JSON" }
+        }
+        return nil
+    }
+
+    static func ddp(_ bytes: UnsafeRawBufferPointer) -> String? {
+        switch DDPCodec.decode(bytes) {
+        case .invalid(_, let reason):
+            if (try? JSON.parse(bytes: DDPCodec.encodeMalformed(reason: reason))) == nil { return "the refusal is not JSON" }
+        case .method(let id, _, _):
+            if (try? JSON.parse(bytes: DDPCodec.encodeResult(id: id, result: .null))) == nil { return "a reply to id \(id) is not JSON" }
+        default:
+            break
+        }
+        return nil
+    }
+
+    static func envelope(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let reply: JSON
+        switch EnvelopeCodec.decode(bytes) {
+        case .invalid(let id, let reason): reply = EnvelopeCodec.error(id: id, error: CallError(Errno.EINVAL, reason))
+        case .request(let id, let namespace, _, _): reply = EnvelopeCodec.response(id: id, namespace: namespace, args: .null)
+        }
+        if (try? JSON.parse(bytes: EnvelopeCodec.encode(reply))) == nil { return "the reply is not JSON" }
+        return nil
+    }
+}
