@@ -34,11 +34,6 @@ import SwitchboardCore
         }
     }
 
-    static func snapshot(_ root: RPCClient) async throws -> JSON {
-        ["users": try await root.call("user.query", [[], ["order_by": ["id"]]]), "general": try await root.call("system.general.config"),
-         "jobs": try await root.call("core.get_jobs", [[], ["count": true]]), "keys": try await root.call("api_key.query")]
-    }
-
     /// Sends `count` garbage frames on one connection of `path`, reading replies as they come, then one
     /// real request that must be answered. Returns the replies read.
     static func flood(port: Int, path: String, count: Int, handshake: String?, probe: String, expect: (JSON) -> Bool) throws -> Int {
@@ -82,7 +77,7 @@ import SwitchboardCore
         let daemon = try await TestDaemon.start()
         let root = try await daemon.rootClient()
         _ = try await root.call("user.create", [["username": "alice", "password": "pw", "roles": ["FULL_ADMIN"]]])
-        let before = try await Self.snapshot(root)
+        let before = try await DialectSweepTests.snapshot(root)
         // Another client is served throughout.
         let bystander = try await RPCClient.connect(to: daemon.tcp)
         let served = Task {
@@ -117,7 +112,7 @@ import SwitchboardCore
         #expect(envelope > 8_000, "envelope answered \(envelope) of 10,000")
         #expect(pongs > 5, "the other client was served \(pongs) times")
         #expect(growth < 64 << 20, "resident memory grew by \(growth >> 20) MiB over 30,000 garbage frames")
-        #expect(try await Self.snapshot(root) == before, "garbage changed the datastore")
+        #expect(try await DialectSweepTests.snapshot(root) == before, "garbage changed the datastore")
         #expect(try await bystander.call("core.ping") == "pong")
         await bystander.close()
         await root.close()

@@ -48,9 +48,6 @@ enum APIKeys {
         return (id, secret)
     }
 
-    /// Whether a bearer credential looks like an API key rather than a token (tokens have no dash).
-    static func looksLikeKey(_ text: String) -> Bool { parse(text) != nil }
-
     /// Why a key is refused, told to the client.
     enum Refusal: Error, Equatable {
         case invalid
