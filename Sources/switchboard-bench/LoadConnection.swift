@@ -186,12 +186,14 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
         switch mode {
         case .requests(_, let method, let params, _):
             outstanding -= 1
-            if let id = Self.scanID(frame.data) {
+            // An error reply (a refusal comes back fast) counts as an error only, never toward the rate or latency.
+            if frame.data.withUnsafeReadableBytes({ Self.end(of: Self.errorPattern, in: $0) }) != nil {
+                local.errors += 1
+            } else if let id = Self.scanID(frame.data) {
                 let sent = sendTimes[Int(id) & 0xFFFF]
                 _ = local.latency.record(max(1, (nanos() &- sent) / 1000))
                 local.completed += 1
             }
-            if frame.data.withUnsafeReadableBytes({ Self.end(of: Self.errorPattern, in: $0) }) != nil { local.errors += 1 }
             if !run.stopped { sendRequest(context, method: method, params: params) }
         case .subscriber:
             guard let sent = Self.scanTimestamp(frame.data) else { return }

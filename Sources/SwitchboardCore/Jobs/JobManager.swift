@@ -277,7 +277,9 @@ public actor JobManager {
     }
 
     private func finish(_ id: Int64, state: JobState, result: JSON, error: CallError?) async {
-        guard var job = live[id] else { return }
+        // A job stays live until its final row commits; a second ending in that window (an abort racing the
+        // runner) changes nothing.
+        guard var job = live[id], !job.record.state.isFinished else { return }
         let wasRunning = job.record.state == .running
         job.record.state = state
         job.record.result = result
@@ -292,6 +294,15 @@ public actor JobManager {
         job.log?.close()
         if let path = job.record.logsPath { job.record.logsExcerpt = JobLog.excerpt(path: path) }
         live[id] = job
+        // The body is done, so its slot and lock go to the next job now, not after the final row commits:
+        // holding them across the commit made `maxRunning` a bound on commits in flight (32 jobs per
+        // transaction at most) rather than on bodies running. The outcome is still told only once stored.
+        waiting.removeAll { $0 == id }
+        if wasRunning {
+            running -= 1
+            if let lock = job.record.lock, lockHolders[lock] == id { lockHolders.removeValue(forKey: lock) }
+        }
+        schedule()
         if job.record.transient {
             try? await journal.delete(id)
         } else {
@@ -308,13 +319,7 @@ public actor JobManager {
         }
         let record = job.record
         live.removeValue(forKey: id)
-        waiting.removeAll { $0 == id }
-        if wasRunning {
-            running -= 1
-            if let lock = record.lock, lockHolders[lock] == id { lockHolders.removeValue(forKey: lock) }
-        }
         for waiter in finishWaiters.removeValue(forKey: id) ?? [] { waiter.resume(returning: record) }
-        schedule()
         finishedSincePrune += 1
         // A pass reads every finished row, so it runs once per quarter of the retention count: the table may
         // hold up to 25 % more finished jobs than the count between passes.
@@ -376,6 +381,8 @@ public actor JobManager {
             return
         }
         try Self.checkVisible(job.record, credentials)
+        // Ended, its final row being stored: nothing left to abort.
+        if job.record.state.isFinished { return }
         if job.record.state == .running && !job.record.abortable {
             throw CallError(Errno.EINVAL, "Job \(id) is not abortable")
         }
