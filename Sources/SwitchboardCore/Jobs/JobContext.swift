@@ -25,17 +25,17 @@ public final class JobContext: Sendable {
 
     /// Reports progress; subscribers see a `changed` event only when something actually changed.
     public func setProgress(_ percent: Int?, _ description: String? = nil, extra: JSON = .null) async {
-        await manager.setProgress(id, percent: percent.map { Int64(max(0, min(100, $0))) }, description: description, extra: extra)
+        manager.setProgress(id, percent: percent.map { Int64(max(0, min(100, $0))) }, description: description, extra: extra)
     }
 
     /// Appends a line to the job's log file.
     public func log(_ line: String) async {
-        await manager.appendLog(id, Array((line.hasSuffix("\n") ? line : line + "\n").utf8))
+        manager.appendLog(id, Array((line.hasSuffix("\n") ? line : line + "\n").utf8))
     }
 
     /// Appends raw bytes (a child process's output) to the job's log file.
     public func log(bytes: [UInt8]) async {
-        await manager.appendLog(id, bytes)
+        manager.appendLog(id, bytes)
     }
 
     /// Calls a method with the submitter's credentials.

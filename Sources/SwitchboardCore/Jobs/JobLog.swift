@@ -7,9 +7,13 @@ final class JobLog: Sendable {
 
     init(directory: String, id: Int64) {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        path = (directory as NSString).appendingPathComponent("\(id).log")
+        path = Self.path(directory: directory, id: id)
         FileManager.default.createFile(atPath: path, contents: nil)
         handle = FileHandle(forWritingAtPath: path)
+    }
+
+    static func path(directory: String, id: Int64) -> String {
+        (directory as NSString).appendingPathComponent("\(id).log")
     }
 
     func write(_ bytes: [UInt8]) {

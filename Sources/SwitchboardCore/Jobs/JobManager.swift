@@ -1,13 +1,17 @@
 import DequeModule
 import Foundation
 import Logging
+import Synchronization
 
 /// Runs jobs: durable state, locks and queues, progress, logs, abort, waiting, retention.
 ///
 /// Every state change is written to the datastore before it is announced, and a job id is returned to its
-/// caller only once its row exists, so no accepted job is lost. Each job's transitions happen in order in its
-/// own runner task; the actor only keeps the bookkeeping (who holds which lock, who waits) consistent.
-public actor JobManager {
+/// caller only once its row exists, so no accepted job is lost. Each job's transitions (and its events) happen
+/// in order in its own runner task, abort included: an abort only flags the job and, for a running one,
+/// cancels its body. The bookkeeping (who holds which lock, who waits for a turn) lives behind one mutex that is
+/// never held across an `await`, so submitting, starting and finishing different jobs run on whatever threads
+/// their callers are on: as an actor, every job hopped onto it three times, which cost more than the job.
+public final class JobManager: Sendable {
     public struct Limits: Sendable, Equatable {
         /// Jobs running at once across the daemon; more wait.
         public var maxRunning: Int
@@ -39,28 +43,76 @@ public actor JobManager {
         var abortRequested = false
     }
 
+    struct FinishedJob {
+        var id: Int64
+        var timeFinished: Int64
+        var logsPath: String?
+    }
+
+    typealias Turn = CheckedContinuation<Bool, Never>
+
+    struct State {
+        var nextID: Int64 = 0
+        var live: [Int64: LiveJob] = [:]
+        /// Jobs waiting for a turn, in submission order.
+        var waiting: [Int64] = []
+        var running = 0
+        var lockHolders: [String: Int64] = [:]
+        var finishWaiters: [Int64: [CheckedContinuation<JobRecord?, Never>]] = [:]
+        var finishedSincePrune = 0
+        var pruning = false
+        /// Every stored finished job in id order, with what retention needs: so a pass reads no rows.
+        var finished = Deque<FinishedJob>()
+        var stopping = false
+
+        func canStartNow(_ id: Int64, lock: String?, maxRunning: Int) -> Bool {
+            waiting == [id] && running < maxRunning && (lock.map { lockHolders[$0] == nil } ?? true)
+        }
+
+        /// Gives a turn to every waiting job that may start now, in submission order; a job waiting for a lock
+        /// keeps later jobs of the same lock behind it. Returns the turns to resume once the lock is let go.
+        mutating func schedule(maxRunning: Int) -> [Turn] {
+            guard !waiting.isEmpty, running < maxRunning else { return [] }
+            var blockedLocks = Set<String>()
+            var turns: [Turn] = []
+            var started = Set<Int64>()
+            for id in waiting {
+                guard running < maxRunning else { break }
+                guard let job = live[id] else { continue }
+                let lock = job.record.lock
+                if let lock, blockedLocks.contains(lock) || lockHolders[lock] != nil {
+                    blockedLocks.insert(lock)
+                    continue
+                }
+                guard let turn = job.turn else {
+                    // Its runner has not reached the queue yet: hold its place.
+                    if let lock { blockedLocks.insert(lock) }
+                    continue
+                }
+                running += 1
+                if let lock { lockHolders[lock] = id }
+                live[id]?.turn = nil
+                started.insert(id)
+                turns.append(turn)
+            }
+            if !started.isEmpty { waiting.removeAll { started.contains($0) } }
+            return turns
+        }
+
+        /// Gives back the slot and lock of a job that held them.
+        mutating func release(_ id: Int64, lock: String?) {
+            running -= 1
+            if let lock, lockHolders[lock] == id { lockHolders.removeValue(forKey: lock) }
+        }
+    }
+
     let datastore: any Datastore
     let journal: JobJournal
     let events: EventBus
     let logDirectory: String
     let logger: Logger
     public let limits: Limits
-    var nextID: Int64 = 0
-    var live: [Int64: LiveJob] = [:]
-    var waiting: [Int64] = []
-    var running = 0
-    var lockHolders: [String: Int64] = [:]
-    var finishWaiters: [Int64: [CheckedContinuation<JobRecord, Never>]] = [:]
-    var finishedSincePrune = 0
-    /// Every stored finished job in id order, with what retention needs: so a pass reads no rows.
-    var finished = Deque<FinishedJob>()
-    var stopping = false
-
-    struct FinishedJob {
-        var id: Int64
-        var timeFinished: Int64
-        var logsPath: String?
-    }
+    private let state = Mutex(State())
 
     public init(datastore: any Datastore, events: EventBus, stateDirectory: String, logger: Logger, limits: Limits = Limits()) {
         self.datastore = datastore
@@ -69,6 +121,10 @@ public actor JobManager {
         self.logDirectory = (stateDirectory as NSString).appendingPathComponent("jobs")
         self.logger = logger
         self.limits = limits
+    }
+
+    private static func resume(_ turns: [Turn]) {
+        for turn in turns { turn.resume(returning: true) }
     }
 
     // MARK: - Start and stop
@@ -93,30 +149,43 @@ public actor JobManager {
         var newest = QueryOptions()
         newest.orderBy = [QueryOptions.Order(field: QueryPath("id"), descending: true, nullsFirst: nil)]
         newest.limit = 1
-        nextID = (try await datastore.query(JobRecord.table, filters: [], options: newest))[0]?["id"]?.intValue ?? 0
+        let nextID = (try await datastore.query(JobRecord.table, filters: [], options: newest))[0]?["id"]?.intValue ?? 0
         let stored = try await datastore.query(
             JobRecord.table, filters: [.condition(QueryCondition(field: QueryPath("state"), op: .in, value: ["SUCCESS", "FAILED", "ABORTED"]))],
             options: QueryOptions())
-        finished = Deque((stored.arrayValue ?? []).compactMap { row -> FinishedJob? in
+        let finished = Deque((stored.arrayValue ?? []).compactMap { row -> FinishedJob? in
             guard let id = row["id"]?.intValue else { return nil }
             return FinishedJob(id: id, timeFinished: row["time_finished"]?.intValue ?? 0, logsPath: row["logs_path"]?.stringValue)
         })
+        state.withLock { state in
+            state.nextID = nextID
+            state.finished = finished
+        }
         try await prune()
     }
 
     /// Lets running jobs finish within the grace period, then aborts the rest and records them as interrupted.
     public func shutdown() async {
-        stopping = true
-        for id in waiting { live[id]?.abortRequested = true }
-        for id in waiting { live[id]?.turn?.resume(returning: false); live[id]?.turn = nil }
-        waiting.removeAll()
+        let turns = state.withLock { state -> [Turn] in
+            state.stopping = true
+            var turns: [Turn] = []
+            for id in state.waiting {
+                state.live[id]?.abortRequested = true
+                if let turn = state.live[id]?.turn { turns.append(turn) }
+                state.live[id]?.turn = nil
+            }
+            state.waiting.removeAll()
+            return turns
+        }
+        for turn in turns { turn.resume(returning: false) }
         let deadline = ContinuousClock.now + limits.shutdownGrace
-        while live.values.contains(where: { $0.record.state == .running }) && ContinuousClock.now < deadline {
+        while state.withLock({ $0.live.values.contains { $0.record.state == .running } }) && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        for job in live.values where job.record.state == .running { job.runner?.cancel() }
+        let runners = state.withLock { $0.live.values.filter { $0.record.state == .running }.compactMap(\.runner) }
+        for runner in runners { runner.cancel() }
         let settle = ContinuousClock.now + .seconds(2)
-        while !live.isEmpty && ContinuousClock.now < settle {
+        while !state.withLock({ $0.live.isEmpty }) && ContinuousClock.now < settle {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -132,86 +201,109 @@ public actor JobManager {
     /// - Throws: EBUSY when the lock admits no queue and is taken; EBUSY when the daemon is stopping.
     public func submit(method: String, arguments: [JSON], options: JobOptions, context: CallContext, idReturned: Bool = true,
                        body: @escaping JobHandler) async throws(CallError) -> Int64 {
-        if stopping { throw CallError.busy("The daemon is stopping") }
         let lock = options.lock?(arguments)
         let messageID = context.messageID
-        if let lock, let queueSize = options.lockQueueSize {
-            let holder = lockHolders[lock]
-            let queued = waiting.filter { live[$0]?.record.lock == lock }
-            if queueSize == 0, holder != nil || !queued.isEmpty {
-                throw CallError.busy("This job is already being performed")
+        let description = options.description?(arguments)
+        let owner = context.credentials?.username ?? ""
+        let logDirectory = logDirectory
+        let admission = try state.withLock { state throws(CallError) -> (id: Int64, record: JobRecord, existing: Bool) in
+            if state.stopping { throw CallError.busy("The daemon is stopping") }
+            if let lock, let queueSize = options.lockQueueSize {
+                let holder = state.lockHolders[lock]
+                let queued = state.waiting.filter { state.live[$0]?.record.lock == lock }
+                if queueSize == 0, holder != nil || !queued.isEmpty {
+                    throw CallError.busy("This job is already being performed")
+                }
+                if queueSize > 0, queued.count >= queueSize, let existing = queued.last, let record = state.live[existing]?.record {
+                    if !messageID.isNull { state.live[existing]?.record.messageIDs.append(messageID) }
+                    return (existing, record, true)
+                }
             }
-            if queueSize > 0, queued.count >= queueSize, let existing = queued.last {
-                if !messageID.isNull { live[existing]?.record.messageIDs.append(messageID) }
-                return existing
-            }
+            state.nextID += 1
+            let id = state.nextID
+            var record = JobRecord(
+                id: id, method: method, arguments: arguments, messageIDs: messageID.isNull ? [] : [messageID],
+                owner: owner, description: description, abortable: options.abortable, transient: options.transient, lock: lock)
+            // The log file is opened outside the lock; its path is known now.
+            if options.logs { record.logsPath = JobLog.path(directory: logDirectory, id: id) }
+            state.live[id] = LiveJob(record: record)
+            state.waiting.append(id)
+            return (id, record, false)
         }
-        nextID += 1
-        let id = nextID
-        var record = JobRecord(
-            id: id, method: method, arguments: arguments, messageIDs: messageID.isNull ? [] : [messageID],
-            owner: context.credentials?.username ?? "", description: options.description?(arguments),
-            abortable: options.abortable, transient: options.transient, lock: lock)
-        var log: JobLog?
+        let id = admission.id
+        if admission.existing { return id }
+        let record = admission.record
         if options.logs {
-            log = JobLog(directory: logDirectory, id: id)
-            record.logsPath = log?.path
+            let log = JobLog(directory: logDirectory, id: id)
+            state.withLock { $0.live[id]?.log = log }
         }
-        live[id] = LiveJob(record: record, log: log)
-        waiting.append(id)
         if idReturned || events.isWatched(Self.eventName) {
             do {
                 try await journal.write(id, record.row)
             } catch {
-                live.removeValue(forKey: id)
-                waiting.removeAll { $0 == id }
+                let turns = state.withLock { state -> [Turn] in
+                    state.live.removeValue(forKey: id)
+                    state.waiting.removeAll { $0 == id }
+                    return state.schedule(maxRunning: limits.maxRunning)
+                }
+                Self.resume(turns)
                 throw error as? CallError ?? CallError(Errno.EIO, "Cannot store the job: \(error)")
             }
-        } else if !canStartNow(id, lock: lock) {
+        } else if !state.withLock({ $0.canStartNow(id, lock: lock, maxRunning: limits.maxRunning) }) {
             // (A job starting now skips its WAITING row: its RUNNING row follows at once and supersedes it.)
             journal.stage(id, record.row)
         }
-        announce(.added, id)
+        announce(.added, record)
         let jobContext = JobContext(id: id, call: context, manager: self)
-        let arguments = arguments
         // With nobody ahead of it and a slot and its lock free, the job takes its turn now, without queueing.
-        let startsNow = canStartNow(id, lock: lock)
-        if startsNow {
-            waiting.removeAll()
-            running += 1
-            if let lock { lockHolders[lock] = id }
+        let startsNow = state.withLock { state -> Bool in
+            guard state.canStartNow(id, lock: lock, maxRunning: limits.maxRunning) else { return false }
+            state.waiting.removeAll()
+            state.running += 1
+            if let lock { state.lockHolders[lock] = id }
+            return true
         }
-        live[id]?.runner = Task { await self.runJob(id, startsNow: startsNow, lock: lock, context: jobContext, arguments: arguments, body: body) }
+        let runner = Task { await self.runJob(id, startsNow: startsNow, lock: lock, context: jobContext, arguments: arguments, body: body) }
+        let abortedMeanwhile = state.withLock { state -> Bool in
+            state.live[id]?.runner = runner
+            return state.live[id]?.abortRequested == true
+        }
+        // An abort that came before the runner was stored had nothing to cancel.
+        if abortedMeanwhile { runner.cancel() }
         return id
     }
 
-    private func canStartNow(_ id: Int64, lock: String?) -> Bool {
-        waiting == [id] && running < limits.maxRunning && (lock.map { lockHolders[$0] == nil } ?? true)
-    }
-
-    /// One job's whole life, in order: wait for a turn, run, record the outcome. The body runs in this task,
-    /// off the actor; abort cancels this task.
+    /// One job's whole life, in order: wait for a turn, run, record the outcome. The body runs in this task;
+    /// abort cancels this task.
     private func runJob(_ id: Int64, startsNow: Bool, lock: String?, context: JobContext, arguments: [JSON], body: @escaping JobHandler) async {
-        let go = startsNow ? live[id]?.abortRequested != true : await takeTurn(id)
-        guard go, live[id] != nil else {
-            if startsNow { release(id, lock: lock) }
+        let granted = startsNow ? true : await takeTurn(id)
+        // The turn and the move to RUNNING are one step, so an abort sees the job either WAITING or RUNNING.
+        let started = state.withLock { state -> JobRecord? in
+            guard granted, state.live[id]?.abortRequested == false else {
+                if granted { state.release(id, lock: lock) }
+                return nil
+            }
+            state.live[id]?.record.state = .running
+            state.live[id]?.record.timeStarted = JobRecord.now()
+            return state.live[id]?.record
+        }
+        guard let record = started else {
+            if granted { Self.resume(state.withLock { $0.schedule(maxRunning: limits.maxRunning) }) }
             await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted before it started"))
             return
         }
-        live[id]?.record.state = .running
-        live[id]?.record.timeStarted = JobRecord.now()
         // RUNNING is written without waiting for its commit: a daemon that dies now marks the job FAILED
         // (interrupted) at its next start whether the row says WAITING or RUNNING, so nothing is lost, and a
         // short job's RUNNING and final rows then share one transaction (they collapse to the final row).
-        if let record = live[id]?.record { journal.stage(id, record.row) }
-        announce(.changed, id)
+        journal.stage(id, record.row)
+        announce(.changed, record)
         let outcome: Result<JSON, any Error>
         do {
             outcome = .success(try await body(context, arguments))
         } catch {
             outcome = .failure(error)
         }
-        let aborted = live[id]?.abortRequested == true
+        let aborted = state.withLock { $0.live[id]?.abortRequested == true }
         switch outcome {
         case .success(let value):
             if aborted && Task.isCancelled {
@@ -230,193 +322,204 @@ public actor JobManager {
         }
     }
 
-    /// Gives back the slot and lock a job took without running (aborted before its body started).
-    private func release(_ id: Int64, lock: String?) {
-        running -= 1
-        if let lock, lockHolders[lock] == id { lockHolders.removeValue(forKey: lock) }
-        schedule()
-    }
-
     /// Waits until the job may run: its lock free and a global slot available, first come first served.
+    /// False when it was aborted first.
     private func takeTurn(_ id: Int64) async -> Bool {
-        if live[id]?.abortRequested != false { return false }
-        return await withCheckedContinuation { continuation in
-            live[id]?.turn = continuation
-            schedule()
+        await withCheckedContinuation { (continuation: Turn) in
+            let turns = state.withLock { state -> [Turn]? in
+                guard state.live[id]?.abortRequested == false else { return nil }
+                state.live[id]?.turn = continuation
+                return state.schedule(maxRunning: limits.maxRunning)
+            }
+            if let turns { Self.resume(turns) } else { continuation.resume(returning: false) }
         }
     }
 
-    /// Starts every waiting job that may start now, in submission order; a job waiting for a lock keeps
-    /// later jobs of the same lock behind it.
-    private func schedule() {
-        var blockedLocks = Set<String>()
-        var started: [Int64] = []
-        for id in waiting {
-            guard running < limits.maxRunning else { break }
-            guard let job = live[id] else { continue }
-            let lock = job.record.lock
-            if let lock, blockedLocks.contains(lock) || lockHolders[lock] != nil {
-                blockedLocks.insert(lock)
-                continue
-            }
-            guard let turn = job.turn else {
-                // Its runner has not reached the queue yet: hold its place.
-                if let lock { blockedLocks.insert(lock) }
-                continue
-            }
-            running += 1
-            if let lock { lockHolders[lock] = id }
-            live[id]?.turn = nil
-            started.append(id)
-            turn.resume(returning: true)
-        }
-        if !started.isEmpty {
-            let begun = Set(started)
-            waiting.removeAll { begun.contains($0) }
-        }
-    }
-
-    private func finish(_ id: Int64, state: JobState, result: JSON, error: CallError?) async {
-        // A job stays live until its final row commits; a second ending in that window (an abort racing the
-        // runner) changes nothing.
-        guard var job = live[id], !job.record.state.isFinished else { return }
-        let wasRunning = job.record.state == .running
-        job.record.state = state
-        job.record.result = result
-        job.record.timeFinished = JobRecord.now()
-        if state == .success { job.record.percent = 100 }
-        if let error {
-            job.record.error = error.reason
-            job.record.errno = error.errno
-            job.record.errorExtra = error.extra
-            job.record.exception = "CallError: [\(error.errname)] \(error.reason)"
-        }
-        job.log?.close()
-        if let path = job.record.logsPath { job.record.logsExcerpt = JobLog.excerpt(path: path) }
-        live[id] = job
+    /// Records a job's end: stored first, then told (event and waiters). Runs in the job's runner task.
+    private func finish(_ id: Int64, state final: JobState, result: JSON, error: CallError?) async {
         // The body is done, so its slot and lock go to the next job now, not after the final row commits:
-        // holding them across the commit made `maxRunning` a bound on commits in flight (32 jobs per
-        // transaction at most) rather than on bodies running. The outcome is still told only once stored.
-        waiting.removeAll { $0 == id }
-        if wasRunning {
-            running -= 1
-            if let lock = job.record.lock, lockHolders[lock] == id { lockHolders.removeValue(forKey: lock) }
+        // holding them across the commit made `maxRunning` a bound on commits in flight rather than on bodies
+        // running. A job stays live until its final row commits; a second ending in that window changes nothing.
+        let ended = state.withLock { state -> (job: LiveJob, turns: [Turn])? in
+            guard var job = state.live[id], !job.record.state.isFinished else { return nil }
+            let wasRunning = job.record.state == .running
+            job.record.state = final
+            job.record.result = result
+            job.record.timeFinished = JobRecord.now()
+            if final == .success { job.record.percent = 100 }
+            if let error {
+                job.record.error = error.reason
+                job.record.errno = error.errno
+                job.record.errorExtra = error.extra
+                job.record.exception = "CallError: [\(error.errname)] \(error.reason)"
+            }
+            state.live[id] = job
+            state.waiting.removeAll { $0 == id }
+            if wasRunning { state.release(id, lock: job.record.lock) }
+            return (job, state.schedule(maxRunning: limits.maxRunning))
         }
-        schedule()
-        if job.record.transient {
+        guard let ended else { return }
+        Self.resume(ended.turns)
+        var record = ended.job.record
+        ended.job.log?.close()
+        if let path = record.logsPath {
+            record.logsExcerpt = JobLog.excerpt(path: path)
+            let excerpt = record.logsExcerpt
+            state.withLock { $0.live[id]?.record.logsExcerpt = excerpt }
+        }
+        if record.transient {
             try? await journal.delete(id)
         } else {
-            if !(await persist(id)) {
+            do {
+                try await journal.write(id, record.row)
+            } catch {
                 // Never report an outcome that is not on disk: the waiters hear that it could not be stored.
-                live[id]?.record.state = .failed
-                live[id]?.record.result = .null
-                live[id]?.record.error = "The job ended but its state could not be stored"
-                live[id]?.record.errno = Errno.EIO
-                job = live[id] ?? job
+                logger.error("cannot store job state", metadata: ["job": .stringConvertible(id), "error": .string("\(error)")])
+                record.state = .failed
+                record.result = .null
+                record.error = "The job ended but its state could not be stored"
+                record.errno = Errno.EIO
             }
-            announce(.changed, id)
-            finished.append(FinishedJob(id: id, timeFinished: job.record.timeFinished ?? 0, logsPath: job.record.logsPath))
+            announce(.changed, record)
         }
-        let record = job.record
-        live.removeValue(forKey: id)
-        for waiter in finishWaiters.removeValue(forKey: id) ?? [] { waiter.resume(returning: record) }
-        finishedSincePrune += 1
-        // A pass reads every finished row, so it runs once per quarter of the retention count: the table may
-        // hold up to 25 % more finished jobs than the count between passes.
-        if finishedSincePrune >= max(100, limits.retentionCount / 4) {
-            finishedSincePrune = 0
+        let retention = max(100, limits.retentionCount / 4)
+        let (waiters, pruneDue) = state.withLock { state -> ([CheckedContinuation<JobRecord?, Never>], Bool) in
+            if !record.transient {
+                state.finished.append(FinishedJob(id: id, timeFinished: record.timeFinished ?? 0, logsPath: record.logsPath))
+            }
+            state.live.removeValue(forKey: id)
+            state.finishedSincePrune += 1
+            // A pass runs once per quarter of the retention count: the table may hold up to 25 % more
+            // finished jobs than the count between passes.
+            var due = false
+            if state.finishedSincePrune >= retention && !state.pruning {
+                state.finishedSincePrune = 0
+                state.pruning = true
+                due = true
+            }
+            return (state.finishWaiters.removeValue(forKey: id) ?? [], due)
+        }
+        for waiter in waiters { waiter.resume(returning: record) }
+        if pruneDue {
             try? await prune()
+            state.withLock { $0.pruning = false }
         }
     }
 
-    /// Stores the job's row and waits for the commit; false (logged) when it could not be stored.
-    @discardableResult
-    private func persist(_ id: Int64) async -> Bool {
-        guard let record = live[id]?.record else { return true }
-        do {
-            try await journal.write(id, record.row)
-            return true
-        } catch {
-            logger.error("cannot store job state", metadata: ["job": .stringConvertible(id), "error": .string("\(error)")])
-            return false
-        }
-    }
-
-    private func announce(_ kind: EventKind, _ id: Int64) {
-        guard let record = live[id]?.record, !record.transient else { return }
+    private func announce(_ kind: EventKind, _ record: JobRecord) {
+        guard !record.transient else { return }
         // A job's client shape is a 20-member object: built only when someone listens.
-        events.publish(Self.eventName) { Event(name: Self.eventName, kind: kind, id: .int(id), fields: record.json, owner: record.owner) }
+        events.publish(Self.eventName) { Event(name: Self.eventName, kind: kind, id: .int(record.id), fields: record.json, owner: record.owner) }
     }
 
     // MARK: - Progress and logs
 
     func setProgress(_ id: Int64, percent: Int64?, description: String?, extra: JSON) {
-        guard var job = live[id], job.record.state == .running else { return }
-        let changed = job.record.percent != percent || job.record.progressDescription != description || job.record.progressExtra != extra
-        guard changed else { return }
-        job.record.percent = percent
-        job.record.progressDescription = description
-        job.record.progressExtra = extra
-        live[id] = job
-        announce(.changed, id)
+        let changed = state.withLock { state -> JobRecord? in
+            guard let job = state.live[id], job.record.state == .running else { return nil }
+            guard job.record.percent != percent || job.record.progressDescription != description || job.record.progressExtra != extra else { return nil }
+            state.live[id]?.record.percent = percent
+            state.live[id]?.record.progressDescription = description
+            state.live[id]?.record.progressExtra = extra
+            return state.live[id]?.record
+        }
+        if let changed { announce(.changed, changed) }
     }
 
     func appendLog(_ id: Int64, _ bytes: [UInt8]) {
-        guard var job = live[id] else { return }
-        if job.log == nil {
-            job.log = JobLog(directory: logDirectory, id: id)
-            job.record.logsPath = job.log?.path
-            live[id] = job
+        enum Found { case none, log(JobLog), missing }
+        let found = state.withLock { state -> Found in
+            guard let job = state.live[id], !job.record.state.isFinished else { return .none }
+            return job.log.map(Found.log) ?? .missing
         }
-        job.log?.write(bytes)
+        switch found {
+        case .none:
+            return
+        case .log(let log):
+            log.write(bytes)
+        case .missing:
+            // The first line opens the file (outside the lock); a concurrent first line may have won the race.
+            let opened = JobLog(directory: logDirectory, id: id)
+            let log = state.withLock { state -> JobLog? in
+                guard let job = state.live[id], !job.record.state.isFinished else { return nil }
+                if let log = job.log { return log }
+                state.live[id]?.log = opened
+                state.live[id]?.record.logsPath = opened.path
+                return opened
+            }
+            if log !== opened { opened.close() }
+            log?.write(bytes)
+        }
     }
 
     // MARK: - Clients
 
-    /// Aborts a job: a waiting one ends ABORTED at once, a running one is cancelled (a process job's children
-    /// get SIGTERM, then SIGKILL). A finished job is left as it is.
+    /// Aborts a job: a waiting one ends ABORTED, stored before this returns; a running one is cancelled (a
+    /// process job's children get SIGTERM, then SIGKILL). A finished job is left as it is. The runner records
+    /// the end either way, so a job's events keep their order.
     public func abort(_ id: Int64, credentials: Credentials?) async throws(CallError) {
-        guard var job = live[id] else {
-            _ = try await record(id, credentials: credentials)
-            return
-        }
-        try Self.checkVisible(job.record, credentials)
-        // Ended, its final row being stored: nothing left to abort.
-        if job.record.state.isFinished { return }
-        if job.record.state == .running && !job.record.abortable {
-            throw CallError(Errno.EINVAL, "Job \(id) is not abortable")
-        }
-        job.abortRequested = true
-        live[id] = job
-        if job.record.state == .waiting {
-            // Straight to ABORTED, stored before this returns; its runner finds the job gone and stops.
-            if let turn = job.turn {
-                live[id]?.turn = nil
-                turn.resume(returning: false)
+        enum Action { case gone, none, cancel(Task<Void, Never>?), wait(Turn?) }
+        let action = try state.withLock { state throws(CallError) -> Action in
+            guard let job = state.live[id] else { return .gone }
+            try Self.checkVisible(job.record, credentials)
+            // Ended, its final row being stored: nothing left to abort.
+            if job.record.state.isFinished { return .none }
+            if job.record.state == .running && !job.record.abortable {
+                throw CallError(Errno.EINVAL, "Job \(id) is not abortable")
             }
-            waiting.removeAll { $0 == id }
-            await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted before it started"))
-            return
+            state.live[id]?.abortRequested = true
+            if job.record.state == .running { return .cancel(job.runner) }
+            state.live[id]?.turn = nil
+            state.waiting.removeAll { $0 == id }
+            return .wait(job.turn)
         }
-        job.runner?.cancel()
+        switch action {
+        case .gone:
+            _ = try await record(id, credentials: credentials)
+        case .none:
+            return
+        case .cancel(let runner):
+            runner?.cancel()
+        case .wait(let turn):
+            // Its runner wakes with no turn (or finds the flag when it asks for one) and stores ABORTED.
+            turn?.resume(returning: false)
+            _ = try await waitLive(id, credentials: nil)
+        }
     }
 
     /// Waits for a job to end and returns it.
     public func wait(_ id: Int64, credentials: Credentials? = nil) async throws(CallError) -> JobRecord {
-        if let job = live[id] {
-            try Self.checkVisible(job.record, credentials)
-            return await withCheckedContinuation { continuation in
-                finishWaiters[id, default: []].append(continuation)
-            }
-        }
+        if let record = try await waitLive(id, credentials: credentials) { return record }
         return try await record(id, credentials: credentials)
+    }
+
+    /// The job's final record once it ends, or nil when it is not live (so it is stored, or never was).
+    private func waitLive(_ id: Int64, credentials: Credentials?) async throws(CallError) -> JobRecord? {
+        let visible: Result<Bool, CallError> = state.withLock { state in
+            guard let job = state.live[id] else { return .success(false) }
+            do throws(CallError) {
+                try Self.checkVisible(job.record, credentials)
+            } catch {
+                return .failure(error)
+            }
+            return .success(true)
+        }
+        guard try visible.get() else { return nil }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<JobRecord?, Never>) in
+            let registered = state.withLock { state -> Bool in
+                guard state.live[id] != nil else { return false }
+                state.finishWaiters[id, default: []].append(continuation)
+                return true
+            }
+            if !registered { continuation.resume(returning: nil) }
+        }
     }
 
     /// One job from the datastore, or the live one.
     public func record(_ id: Int64, credentials: Credentials?) async throws(CallError) -> JobRecord {
-        if let job = live[id] {
-            try Self.checkVisible(job.record, credentials)
-            return job.record
+        if let live = state.withLock({ $0.live[id]?.record }) {
+            try Self.checkVisible(live, credentials)
+            return live
         }
         let row: JSONObject?
         do {
@@ -437,10 +540,11 @@ public actor JobManager {
             ownerFilter = [.equal("owner", .string(credentials.username))]
         }
         let stored = try await datastore.query(JobRecord.table, filters: ownerFilter, options: QueryOptions())
+        let current = state.withLock { $0.live.mapValues(\.record) }
         var rows: [JSON] = []
         for row in stored.arrayValue ?? [] {
             guard let object = row.objectValue, var record = JobRecord(row: object) else { continue }
-            if let current = live[record.id] { record = current.record }
+            if let live = current[record.id] { record = live }
             rows.append(record.json)
         }
         return try QueryEngine.run(rows, filters: filters, options: options)
@@ -452,7 +556,7 @@ public actor JobManager {
         throw CallError(Errno.ENOENT, "Job \(record.id) does not exist")
     }
 
-    public var runningCount: Int { running }
+    public var runningCount: Int { state.withLock { $0.running } }
 
     // MARK: - Retention
 
@@ -461,16 +565,19 @@ public actor JobManager {
     /// so a pass costs the deletes only.
     func prune() async throws {
         let cutoff = JobRecord.now() - Int64(limits.retentionAge.components.seconds * 1000)
-        let excess = max(0, finished.count - limits.retentionCount)
-        var expired: [FinishedJob] = []
-        var kept = Deque<FinishedJob>()
-        kept.reserveCapacity(finished.count - excess)
-        for (index, job) in finished.enumerated() {
-            if job.id != nextID && (index < excess || job.timeFinished < cutoff) { expired.append(job) } else { kept.append(job) }
+        let expired = state.withLock { state -> [FinishedJob] in
+            let excess = max(0, state.finished.count - limits.retentionCount)
+            var expired: [FinishedJob] = []
+            for (index, job) in state.finished.enumerated() where job.id != state.nextID && (index < excess || job.timeFinished < cutoff) {
+                expired.append(job)
+            }
+            return expired
         }
         guard !expired.isEmpty else { return }
         try await datastore.commit(JobRecord.table, upserts: [], deletes: expired.map(\.id))
-        finished = kept
+        // Jobs that finished during the commit were appended meanwhile; only the deleted ones leave.
+        let gone = Set(expired.map(\.id))
+        state.withLock { $0.finished.removeAll { gone.contains($0.id) } }
         for job in expired {
             if let path = job.logsPath { try? FileManager.default.removeItem(atPath: path) }
         }
