@@ -19,7 +19,8 @@ final class RecordingDatastore: Datastore {
     func insert(_ table: TableDefinition, _ row: JSONObject) async throws -> Int64 { 0 }
     func update(_ table: TableDefinition, id: Int64, _ changes: JSONObject) async throws -> Bool { false }
     func delete(_ table: TableDefinition, id: Int64) async throws -> Bool { false }
-    func commit(_ table: TableDefinition, upserts: [JSONObject], deletes: [Int64]) async throws {
+    func commit(_ table: TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64]) async throws {
+        let upserts = upserts + rows.map(table.object)
         // Long enough that callers pile up behind the transaction being written.
         started.withLock { $0 += 1 }
         try await Task.sleep(for: .milliseconds(5))
@@ -97,6 +98,27 @@ final class RecordingDatastore: Datastore {
         let last = try #require(commits.last)
         #expect(last.upserts.filter { $0["id"]?.intValue == 7 }.count == 1, "one row per job per transaction")
         #expect(last.deletes == [8])
+    }
+
+    @Test func aJobsPositionalRowMatchesTheTableAndReadsBack() throws {
+        var record = JobRecord(id: 42, method: "pool.scrub", arguments: ["tank", 3], messageIDs: [7], owner: "alice",
+                               description: "scrub tank", abortable: true, transient: false, lock: "scrub")
+        record.state = .failed
+        record.percent = 40
+        record.progressDescription = "halfway"
+        record.progressExtra = ["disk": "ada0"]
+        record.error = "disk gone"
+        record.errno = Errno.EIO
+        record.errorExtra = ["at": 12]
+        record.exception = "CallError: [EIO] disk gone"
+        record.logsPath = "/var/db/switchboard/jobs/42.log"
+        record.logsExcerpt = "line"
+        record.timeFinished = record.timeStarted + 5
+        #expect(record.columns.count == JobRecord.table.columns.count + 1)
+        let row = JobRecord.table.object(record.columns)
+        let back = try #require(JobRecord(row: row))
+        #expect(back.json == record.json)
+        #expect(row["lock"] == "scrub" && row["owner"] == "alice" && row["errno"] == .int(Int64(Errno.EIO)))
     }
 
     @Test func aFailedCommitFailsEveryCallerInItAndTheNextBatchStillRuns() async throws {

@@ -35,7 +35,7 @@ final class NullDatastore: Datastore {
     func insert(_ table: TableDefinition, _ row: JSONObject) async throws -> Int64 { 1 }
     func update(_ table: TableDefinition, id: Int64, _ changes: JSONObject) async throws -> Bool { false }
     func delete(_ table: TableDefinition, id: Int64) async throws -> Bool { false }
-    func commit(_ table: TableDefinition, upserts: [JSONObject], deletes: [Int64]) async throws {}
+    func commit(_ table: TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64]) async throws {}
     func close() async throws {}
 }
 

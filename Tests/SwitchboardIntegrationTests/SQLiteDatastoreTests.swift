@@ -32,6 +32,28 @@ import SwitchboardStore
         try await store.close()
     }
 
+    @Test func positionalRowsShareTheTransactionWithNamedOnes() async throws {
+        let (store, folder) = try open()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await store.prepare(Self.table)
+        try await store.commit(Self.table, upserts: [["id": 1, "name": "a", "size": 1]], rows: [[2, "b", 2, ["t"]], [3, "c", .null, .null]], deletes: [])
+        // A positional row replaces the whole row, nulls included.
+        try await store.commit(Self.table, upserts: [], rows: [[1, "a2", .null, [1, 2]]], deletes: [3])
+        let rows = try await store.query(Self.table, filters: [], options: QueryOptions())
+        #expect(rows.arrayValue?.compactMap { $0["id"]?.intValue } == [1, 2])
+        #expect(rows[0]?["name"] == "a2" && rows[0]?["size"] == .null && rows[0]?["tags"] == [1, 2])
+        #expect(rows[1]?["tags"] == ["t"])
+        // A row of the wrong length, or without an integer key, is refused and nothing of its batch is stored.
+        for bad: [JSON] in [[4, "d", 4], [4, "d", 4, .null, "extra"], ["4", "d", 4, .null]] {
+            await #expect(throws: CallError.self) {
+                try await store.commit(Self.table, upserts: [["id": 9, "name": "z"]], rows: [bad], deletes: [1])
+            }
+        }
+        let after = try await store.query(Self.table, filters: [], options: QueryOptions())
+        #expect(after.arrayValue?.compactMap { $0["id"]?.intValue } == [1, 2])
+        try await store.close()
+    }
+
     @Test func aFailingCommitStoresNothing() async throws {
         let (store, folder) = try open()
         defer { try? FileManager.default.removeItem(atPath: folder) }

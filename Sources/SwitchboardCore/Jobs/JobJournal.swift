@@ -8,9 +8,19 @@ import Synchronization
 /// changes now share them. Durability is unchanged: a caller still announces a state only after it is
 /// stored. Changes to one job in one batch collapse to its newest row (rows are whole), and the batches are
 /// written one at a time, in order, so a newer row never lands before an older one.
+///
+/// Rows are kept as they were handed in and turned into values only when their batch is written, so a row
+/// that a newer one supersedes in the same batch (a short job's RUNNING row) costs nothing.
 final class JobJournal: Sendable {
+    enum Row: Sendable {
+        /// Named columns (a partial row is allowed).
+        case object(JSONObject)
+        /// A whole job, written by position.
+        case record(JobRecord)
+    }
+
     struct State {
-        var upserts = OrderedDictionary<Int64, JSONObject>()
+        var upserts = OrderedDictionary<Int64, Row>()
         var deletes = OrderedSet<Int64>()
         var waiters: [CheckedContinuation<Void, any Error>] = []
         var writing = false
@@ -30,15 +40,32 @@ final class JobJournal: Sendable {
 
     /// Stores the whole row of job `id`; returns once it is committed.
     func write(_ id: Int64, _ row: JSONObject) async throws {
+        try await write(id, .object(row))
+    }
+
+    /// Stores the job's row; returns once it is committed.
+    func write(_ record: JobRecord) async throws {
+        try await write(record.id, .record(record))
+    }
+
+    private func write(_ id: Int64, _ row: Row) async throws {
         try await submit { state in
             state.deletes.remove(id)
             state.upserts[id] = row
         }
     }
 
-    /// Stores the whole row of job `id` with the next transaction, without waiting for it: for states that need
-    /// not be durable before the caller goes on. A later `write` of the same job supersedes it.
+    /// Stores the job's row with the next transaction, without waiting for it: for states that need not be
+    /// durable before the caller goes on. A later `write` of the same job supersedes it.
+    func stage(_ record: JobRecord) {
+        stage(record.id, .record(record))
+    }
+
     func stage(_ id: Int64, _ row: JSONObject) {
+        stage(id, .object(row))
+    }
+
+    private func stage(_ id: Int64, _ row: Row) {
         let startWriter = state.withLock { state -> Bool in
             state.deletes.remove(id)
             state.upserts[id] = row
@@ -73,7 +100,7 @@ final class JobJournal: Sendable {
     /// Writes what is pending, then what arrived meanwhile, until nothing is left.
     private func writeBatches() async {
         while true {
-            let batch = state.withLock { state -> (OrderedDictionary<Int64, JSONObject>, OrderedSet<Int64>, [CheckedContinuation<Void, any Error>])? in
+            let batch = state.withLock { state -> (OrderedDictionary<Int64, Row>, OrderedSet<Int64>, [CheckedContinuation<Void, any Error>])? in
                 if state.waiters.isEmpty && state.upserts.isEmpty && state.deletes.isEmpty {
                     state.writing = false
                     return nil
@@ -87,7 +114,16 @@ final class JobJournal: Sendable {
             }
             guard let (upserts, deletes, waiters) = batch else { return }
             do {
-                try await datastore.commit(table, upserts: Array(upserts.values), deletes: Array(deletes))
+                var objects: [JSONObject] = []
+                var rows: [[JSON]] = []
+                rows.reserveCapacity(upserts.count)
+                for row in upserts.values {
+                    switch row {
+                    case .object(let object): objects.append(object)
+                    case .record(let record): rows.append(record.columns)
+                    }
+                }
+                try await datastore.commit(table, upserts: objects, rows: rows, deletes: Array(deletes))
                 for waiter in waiters { waiter.resume() }
             } catch {
                 for waiter in waiters { waiter.resume(throwing: error) }

@@ -38,7 +38,6 @@ public final class JobManager: Sendable {
         var record: JobRecord
         /// The task that runs the job's whole life; cancelling it cancels the body.
         var runner: Task<Void, Never>?
-        var turn: CheckedContinuation<Bool, Never>?
         var log: JobLog?
         var abortRequested = false
     }
@@ -51,11 +50,19 @@ public final class JobManager: Sendable {
 
     typealias Turn = CheckedContinuation<Bool, Never>
 
+    /// A job waiting for a turn: what scheduling needs, apart from the job, so a pass copies no records.
+    struct Waiter {
+        var id: Int64
+        var lock: String?
+        /// Set once its runner asks for a turn.
+        var turn: Turn?
+    }
+
     struct State {
         var nextID: Int64 = 0
         var live: [Int64: LiveJob] = [:]
         /// Jobs waiting for a turn, in submission order.
-        var waiting: [Int64] = []
+        var waiting: [Waiter] = []
         var running = 0
         var lockHolders: [String: Int64] = [:]
         var finishWaiters: [Int64: [CheckedContinuation<JobRecord?, Never>]] = [:]
@@ -66,7 +73,7 @@ public final class JobManager: Sendable {
         var stopping = false
 
         func canStartNow(_ id: Int64, lock: String?, maxRunning: Int) -> Bool {
-            waiting == [id] && running < maxRunning && (lock.map { lockHolders[$0] == nil } ?? true)
+            waiting.count == 1 && waiting[0].id == id && running < maxRunning && (lock.map { lockHolders[$0] == nil } ?? true)
         }
 
         /// Gives a turn to every waiting job that may start now, in submission order; a job waiting for a lock
@@ -76,26 +83,25 @@ public final class JobManager: Sendable {
             var blockedLocks = Set<String>()
             var turns: [Turn] = []
             var started = Set<Int64>()
-            for id in waiting {
+            for waiter in waiting {
                 guard running < maxRunning else { break }
-                guard let job = live[id] else { continue }
-                let lock = job.record.lock
+                let id = waiter.id
+                let lock = waiter.lock
                 if let lock, blockedLocks.contains(lock) || lockHolders[lock] != nil {
                     blockedLocks.insert(lock)
                     continue
                 }
-                guard let turn = job.turn else {
+                guard let turn = waiter.turn else {
                     // Its runner has not reached the queue yet: hold its place.
                     if let lock { blockedLocks.insert(lock) }
                     continue
                 }
                 running += 1
                 if let lock { lockHolders[lock] = id }
-                live[id]?.turn = nil
                 started.insert(id)
                 turns.append(turn)
             }
-            if !started.isEmpty { waiting.removeAll { started.contains($0) } }
+            if !started.isEmpty { waiting.removeAll { started.contains($0.id) } }
             return turns
         }
 
@@ -169,10 +175,9 @@ public final class JobManager: Sendable {
         let turns = state.withLock { state -> [Turn] in
             state.stopping = true
             var turns: [Turn] = []
-            for id in state.waiting {
-                state.live[id]?.abortRequested = true
-                if let turn = state.live[id]?.turn { turns.append(turn) }
-                state.live[id]?.turn = nil
+            for waiter in state.waiting {
+                state.live[waiter.id]?.abortRequested = true
+                if let turn = waiter.turn { turns.append(turn) }
             }
             state.waiting.removeAll()
             return turns
@@ -210,7 +215,7 @@ public final class JobManager: Sendable {
             if state.stopping { throw CallError.busy("The daemon is stopping") }
             if let lock, let queueSize = options.lockQueueSize {
                 let holder = state.lockHolders[lock]
-                let queued = state.waiting.filter { state.live[$0]?.record.lock == lock }
+                let queued = state.waiting.filter { $0.lock == lock }.map(\.id)
                 if queueSize == 0, holder != nil || !queued.isEmpty {
                     throw CallError.busy("This job is already being performed")
                 }
@@ -227,7 +232,7 @@ public final class JobManager: Sendable {
             // The log file is opened outside the lock; its path is known now.
             if options.logs { record.logsPath = JobLog.path(directory: logDirectory, id: id) }
             state.live[id] = LiveJob(record: record)
-            state.waiting.append(id)
+            state.waiting.append(Waiter(id: id, lock: lock))
             return (id, record, false)
         }
         let id = admission.id
@@ -239,11 +244,11 @@ public final class JobManager: Sendable {
         }
         if idReturned || events.isWatched(Self.eventName) {
             do {
-                try await journal.write(id, record.row)
+                try await journal.write(record)
             } catch {
                 let turns = state.withLock { state -> [Turn] in
                     state.live.removeValue(forKey: id)
-                    state.waiting.removeAll { $0 == id }
+                    state.waiting.removeAll { $0.id == id }
                     return state.schedule(maxRunning: limits.maxRunning)
                 }
                 Self.resume(turns)
@@ -251,7 +256,7 @@ public final class JobManager: Sendable {
             }
         } else if !state.withLock({ $0.canStartNow(id, lock: lock, maxRunning: limits.maxRunning) }) {
             // (A job starting now skips its WAITING row: its RUNNING row follows at once and supersedes it.)
-            journal.stage(id, record.row)
+            journal.stage(record)
         }
         announce(.added, record)
         let jobContext = JobContext(id: id, call: context, manager: self)
@@ -295,7 +300,7 @@ public final class JobManager: Sendable {
         // RUNNING is written without waiting for its commit: a daemon that dies now marks the job FAILED
         // (interrupted) at its next start whether the row says WAITING or RUNNING, so nothing is lost, and a
         // short job's RUNNING and final rows then share one transaction (they collapse to the final row).
-        journal.stage(id, record.row)
+        journal.stage(record)
         announce(.changed, record)
         let outcome: Result<JSON, any Error>
         do {
@@ -327,8 +332,8 @@ public final class JobManager: Sendable {
     private func takeTurn(_ id: Int64) async -> Bool {
         await withCheckedContinuation { (continuation: Turn) in
             let turns = state.withLock { state -> [Turn]? in
-                guard state.live[id]?.abortRequested == false else { return nil }
-                state.live[id]?.turn = continuation
+                guard state.live[id]?.abortRequested == false, let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+                state.waiting[index].turn = continuation
                 return state.schedule(maxRunning: limits.maxRunning)
             }
             if let turns { Self.resume(turns) } else { continuation.resume(returning: false) }
@@ -341,20 +346,22 @@ public final class JobManager: Sendable {
         // holding them across the commit made `maxRunning` a bound on commits in flight rather than on bodies
         // running. A job stays live until its final row commits; a second ending in that window changes nothing.
         let ended = state.withLock { state -> (job: LiveJob, turns: [Turn])? in
-            guard var job = state.live[id], !job.record.state.isFinished else { return nil }
-            let wasRunning = job.record.state == .running
-            job.record.state = final
-            job.record.result = result
-            job.record.timeFinished = JobRecord.now()
-            if final == .success { job.record.percent = 100 }
+            // Changed in place (through the index): a live job is a large value, and copying it out and back
+            // showed in profiles.
+            guard let index = state.live.index(forKey: id), !state.live.values[index].record.state.isFinished else { return nil }
+            let wasRunning = state.live.values[index].record.state == .running
+            state.live.values[index].record.state = final
+            state.live.values[index].record.result = result
+            state.live.values[index].record.timeFinished = JobRecord.now()
+            if final == .success { state.live.values[index].record.percent = 100 }
             if let error {
-                job.record.error = error.reason
-                job.record.errno = error.errno
-                job.record.errorExtra = error.extra
-                job.record.exception = "CallError: [\(error.errname)] \(error.reason)"
+                state.live.values[index].record.error = error.reason
+                state.live.values[index].record.errno = error.errno
+                state.live.values[index].record.errorExtra = error.extra
+                state.live.values[index].record.exception = "CallError: [\(error.errname)] \(error.reason)"
             }
-            state.live[id] = job
-            state.waiting.removeAll { $0 == id }
+            let job = state.live.values[index]
+            state.waiting.removeAll { $0.id == id }
             if wasRunning { state.release(id, lock: job.record.lock) }
             return (job, state.schedule(maxRunning: limits.maxRunning))
         }
@@ -371,7 +378,7 @@ public final class JobManager: Sendable {
             try? await journal.delete(id)
         } else {
             do {
-                try await journal.write(id, record.row)
+                try await journal.write(record)
             } catch {
                 // Never report an outcome that is not on disk: the waiters hear that it could not be stored.
                 logger.error("cannot store job state", metadata: ["job": .stringConvertible(id), "error": .string("\(error)")])
@@ -469,9 +476,9 @@ public final class JobManager: Sendable {
             }
             state.live[id]?.abortRequested = true
             if job.record.state == .running { return .cancel(job.runner) }
-            state.live[id]?.turn = nil
-            state.waiting.removeAll { $0 == id }
-            return .wait(job.turn)
+            let turn = state.waiting.first { $0.id == id }?.turn
+            state.waiting.removeAll { $0.id == id }
+            return .wait(turn)
         }
         switch action {
         case .gone:

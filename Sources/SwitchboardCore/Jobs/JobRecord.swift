@@ -70,15 +70,13 @@ public struct JobRecord: Sendable {
         .init("time_finished", .integer),
     ])
 
-    var row: JSONObject {
+    /// The row by position, in `table` order (the primary key first): what the journal writes.
+    var columns: [JSON] {
         [
-            "id": .int(id), "method": .string(method), "arguments": .array(arguments), "message_ids": .array(messageIDs),
-            "owner": .string(owner), "state": .string(state.rawValue), "percent": percent.map { .int($0) } ?? .null,
-            "progress_description": JSON(progressDescription), "progress_extra": progressExtra, "result": result,
-            "error": JSON(error), "exception": JSON(exception), "errno": errno.map { .int(Int64($0)) } ?? .null,
-            "error_extra": errorExtra, "description": JSON(description), "abortable": .bool(abortable),
-            "transient": .bool(transient), "lock": JSON(lock), "logs_path": JSON(logsPath), "logs_excerpt": JSON(logsExcerpt),
-            "time_started": .int(timeStarted), "time_finished": timeFinished.map { .int($0) } ?? .null,
+            .int(id), .string(method), .array(arguments), .array(messageIDs), .string(owner), .string(state.rawValue),
+            percent.map { .int($0) } ?? .null, JSON(progressDescription), progressExtra, result, JSON(error), JSON(exception),
+            errno.map { .int(Int64($0)) } ?? .null, errorExtra, JSON(description), .bool(abortable), .bool(transient),
+            JSON(lock), JSON(logsPath), JSON(logsExcerpt), .int(timeStarted), timeFinished.map { .int($0) } ?? .null,
         ]
     }
 

@@ -26,8 +26,27 @@ public protocol Datastore: Sendable {
     /// Writes whole rows (inserted, or replacing the row with the same primary key) and deletes rows, all in
     /// one transaction: when it returns every change is stored, when it throws none is. This is what group
     /// commit is built on: one transaction for many callers' changes.
-    func commit(_ table: TableDefinition, upserts: [JSONObject], deletes: [Int64]) async throws
+    ///
+    /// `upserts` name their columns; `rows` give them by position, the primary key first and then every
+    /// column in definition order, for writers of many whole rows (the job journal), which then build no
+    /// dictionary per row.
+    func commit(_ table: TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64]) async throws
 
     /// Flushes and closes; later calls fail.
     func close() async throws
+}
+
+extension Datastore {
+    public func commit(_ table: TableDefinition, upserts: [JSONObject], deletes: [Int64]) async throws {
+        try await commit(table, upserts: upserts, rows: [], deletes: deletes)
+    }
+}
+
+extension TableDefinition {
+    /// A positional row (primary key, then the columns in order) as a row by name.
+    public func object(_ row: [JSON]) -> JSONObject {
+        var object = JSONObject(minimumCapacity: columns.count + 1)
+        for (name, value) in zip([primaryKey] + columns.map(\.name), row) { object[name] = value }
+        return object
+    }
 }

@@ -181,12 +181,26 @@ public final class SQLiteDatastore: Datastore {
         }
     }
 
-    public func commit(_ table: SwitchboardCore.TableDefinition, upserts: [JSONObject], deletes: [Int64]) async throws {
-        guard !upserts.isEmpty || !deletes.isEmpty else { return }
+    public func commit(_ table: SwitchboardCore.TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64]) async throws {
+        guard !upserts.isEmpty || !rows.isEmpty || !deletes.isEmpty else { return }
         // Statements are built here, off the writer; rows with the same columns share one cached statement.
         var statements: [(sql: String, arguments: StatementArguments)] = []
-        statements.reserveCapacity(upserts.count + deletes.count)
+        statements.reserveCapacity(upserts.count + rows.count + deletes.count)
         let key = quote(table.primaryKey)
+        if !rows.isEmpty {
+            let sql = upsertSQL(table, present: Array(repeating: true, count: table.columns.count))
+            let types = table.columns.map(\.type)
+            for row in rows {
+                guard row.count == types.count + 1, case .int = row[0] else {
+                    throw CallError(Errno.EINVAL, "A row committed to \(table.name) has \(row.count) values for \(types.count + 1) columns")
+                }
+                var values: [DatabaseValue] = []
+                values.reserveCapacity(row.count)
+                values.append(Self.bind(row[0], .integer)?.databaseValue ?? .null)
+                for index in types.indices { values.append(Self.bind(row[index + 1], types[index])?.databaseValue ?? .null) }
+                statements.append((sql, StatementArguments(values)))
+            }
+        }
         for row in upserts {
             guard let id = row[table.primaryKey]?.intValue else {
                 throw CallError(Errno.EINVAL, "A row committed to \(table.name) lacks its \(table.primaryKey)")
