@@ -40,9 +40,10 @@ final class DaemonProcess {
         // 8 x 32 in flight exceeds the default per-connection queue (10 running + 20 waiting): the load scenarios
         // measure throughput, not refusals, so the bench daemon queues more.
         let config = stateDir + "/bench.conf"
-        // All the bench's connections come from 127.0.0.1, so the per-address cap is raised too.
-        // SWITCHBOARD_BENCH_DAEMON_CONFIG replaces that configuration, to compare settings (keep max-queued-calls).
-        let text = ProcessInfo.processInfo.environment["SWITCHBOARD_BENCH_DAEMON_CONFIG"] ?? #"{"dispatcher": {"max-queued-calls": 1000}, "security": {"max-connections-per-address": 100000, "max-connections": 100000}}"#
+        // All the bench's connections come from 127.0.0.1, so the per-address caps are raised too: connections,
+        // and the rate limit on unauthenticated calls (each load connection logs in with a token).
+        // SWITCHBOARD_BENCH_DAEMON_CONFIG replaces that configuration, to compare settings (keep those keys).
+        let text = ProcessInfo.processInfo.environment["SWITCHBOARD_BENCH_DAEMON_CONFIG"] ?? Self.configuration
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
@@ -51,6 +52,8 @@ final class DaemonProcess {
         process.standardError = FileHandle.nullDevice
         try process.run()
     }
+
+    static let configuration = #"{"dispatcher": {"max-queued-calls": 1000}, "security": {"max-connections-per-address": 100000, "max-connections": 100000, "unauthenticated-calls": 1000000}}"#
 
     /// Polls `GET /health` until it answers 200.
     func waitReady(timeout: Duration = .seconds(30)) throws {

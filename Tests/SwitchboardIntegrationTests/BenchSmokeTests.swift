@@ -18,7 +18,7 @@ import SwitchboardCore
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bench)
         process.arguments = ["run", "rpc", "fanout", "jobs", "conns", "startup", "--seconds", "0.5", "--connections", "2",
-                             "--in-flight", "2", "--subscribers", "5", "--conns", "20", "--rounds", "2", "--starts", "1", "--json"]
+                             "--in-flight", "2", "--subscribers", "25", "--conns", "30", "--rounds", "2", "--starts", "1", "--json"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -41,10 +41,10 @@ import SwitchboardCore
         #expect(figures["rpc/baseline rate ratio"] != nil)
         let emitted = figures["fanout events emitted"] ?? 0
         #expect(emitted > 0)
-        #expect(figures["fanout deliveries"] == emitted * 5, "every subscriber receives every event")
+        #expect(figures["fanout deliveries"] == emitted * 25, "every subscriber receives every event")
         #expect((figures["jobs completed/s"] ?? 0) > 0)
         #expect(figures["jobs errors"] == 0)
-        #expect(figures["conns connections"] == 20)
+        #expect(figures["conns connections"] == 30)
         #expect((figures["conns RSS per idle connection"] ?? 0) > 0)
         #expect((figures["startup to /health median"] ?? 0) > 0)
     }
