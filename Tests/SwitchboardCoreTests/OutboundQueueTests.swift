@@ -9,7 +9,44 @@ final class WakeLog: Sendable {
     var all: [OutboundQueue.Wake] { wakes.withLock { $0 } }
 }
 
+/// An executor that counts its hops and runs the work at once.
+final class CountingExecutor: OutboundExecutor {
+    let hops = Mutex(0)
+    var key: ObjectIdentifier { ObjectIdentifier(self) }
+    func execute(_ work: @escaping @Sendable () -> Void) {
+        hops.withLock { $0 += 1 }
+        work()
+    }
+}
+
 @Suite struct OutboundQueueTests {
+    @Test func aPublishWakesTheQueuesOfOneExecutorInOneHop() {
+        let loops = [CountingExecutor(), CountingExecutor()]
+        let logs = (0..<10).map { _ in WakeLog() }
+        let queues = logs.indices.map { index in
+            OutboundQueue(executor: loops[index % 2]) { logs[index].record($0) }
+        }
+        let batch = WakeBatch()
+        for queue in queues { #expect(queue.enqueue([1], deferringWakeTo: batch)) }
+        #expect(logs.allSatisfy { $0.all.isEmpty }, "nothing is woken before the batch is flushed")
+        // A second frame before the flush needs no wake of its own.
+        #expect(queues[0].enqueue([2]))
+        batch.flush()
+        #expect(logs.allSatisfy { $0.all == [.frames] }, "every queue woken once")
+        #expect(loops.map { $0.hops.withLock { $0 } } == [1, 1], "one hop per executor")
+        #expect(queues[0].take() == [[1], [2]])
+        // Without a batch (a reply), a queue with an executor wakes through it at once.
+        #expect(queues[0].enqueue([3]))
+        #expect(logs[0].all == [.frames, .frames] && loops[0].hops.withLock { $0 } == 2)
+        // An overflow is never deferred.
+        let tiny = OutboundQueue(limits: .init(maxMessages: 1, maxBytes: 1 << 20), executor: loops[1]) { logs[1].record($0) }
+        let later = WakeBatch()
+        #expect(tiny.enqueue([1], deferringWakeTo: later))
+        #expect(!tiny.enqueue([2], deferringWakeTo: later))
+        #expect(logs[1].all == [.frames, .overflowed])
+        later.flush()
+    }
+
     @Test func wakesOncePerIdleToBusyTransition() {
         let log = WakeLog()
         let queue = OutboundQueue { log.record($0) }

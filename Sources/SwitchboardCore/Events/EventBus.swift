@@ -24,11 +24,67 @@ public final class EventBus: Sendable {
         let session: Session
     }
 
+    /// Who receives events of one name: worked out once, then reused by every publish of that name until a
+    /// subscription, handler or type changes. Without it each publish matched every subscription's mask and
+    /// deduplicated sessions, per subscriber, under the lock.
+    final class Route: Sendable {
+        let handlers: [Handler]
+        /// Each session once.
+        let sessions: [Session]
+        let type: EventTypeDescriptor?
+
+        init(handlers: [Handler], sessions: [Session], type: EventTypeDescriptor?) {
+            self.handlers = handlers
+            self.sessions = sessions
+            self.type = type
+        }
+    }
+
+    /// Routes kept at most; beyond it they are all dropped (names are event types, so this is never reached
+    /// in practice, but publishers choose names).
+    static let maxRoutes = 4_096
+
     struct State {
         var next: UInt64 = 0
         var handlers: [UInt64: HandlerEntry] = [:]
         var subscriptions: [String: Subscription] = [:]
+        /// Subscription ids per session, so a closing connection's are found without a scan of all.
+        var bySession: [ObjectIdentifier: Set<String>] = [:]
         var types: [String: EventTypeDescriptor] = [:]
+        var routes: [String: Route] = [:]
+
+        /// Forgets the routes a subscription, handler or type with this mask could change.
+        mutating func invalidate(_ mask: String) {
+            if mask == "*" || mask.hasSuffix(".*") { routes = [:] } else { routes.removeValue(forKey: mask) }
+        }
+
+        mutating func add(_ subscription: Subscription) {
+            subscriptions[subscription.id] = subscription
+            bySession[ObjectIdentifier(subscription.session), default: []].insert(subscription.id)
+            invalidate(subscription.mask)
+        }
+
+        mutating func remove(_ id: String) {
+            guard let subscription = subscriptions.removeValue(forKey: id) else { return }
+            let key = ObjectIdentifier(subscription.session)
+            bySession[key]?.remove(id)
+            if bySession[key]?.isEmpty == true { bySession.removeValue(forKey: key) }
+            invalidate(subscription.mask)
+        }
+
+        mutating func route(_ name: String) -> Route {
+            if let route = routes[name] { return route }
+            var seen = Set<ObjectIdentifier>()
+            var sessions: [Session] = []
+            for subscription in subscriptions.values where EventBus.matches(mask: subscription.mask, name: name) {
+                if seen.insert(ObjectIdentifier(subscription.session)).inserted { sessions.append(subscription.session) }
+            }
+            let route = Route(handlers: handlers.values.filter { EventBus.matches(mask: $0.mask, name: name) }.map(\.handler),
+                              sessions: sessions, type: types[name])
+            if routes.count >= EventBus.maxRoutes { routes = [:] }
+            routes[name] = route
+            return route
+        }
     }
 
     private let state = Mutex(State())
@@ -50,7 +106,10 @@ public final class EventBus: Sendable {
     // MARK: - Event types
 
     public func register(_ type: EventTypeDescriptor) {
-        state.withLock { $0.types[type.name] = type }
+        state.withLock { state in
+            state.types[type.name] = type
+            state.invalidate(type.name)
+        }
     }
 
     public var types: [EventTypeDescriptor] {
@@ -68,12 +127,16 @@ public final class EventBus: Sendable {
         state.withLock { state in
             state.next += 1
             state.handlers[state.next] = HandlerEntry(mask: mask, handler: handler)
+            state.invalidate(mask)
             return Token(value: state.next)
         }
     }
 
     public func removeHandler(_ token: Token) {
-        state.withLock { _ = $0.handlers.removeValue(forKey: token.value) }
+        state.withLock { state in
+            guard let entry = state.handlers.removeValue(forKey: token.value) else { return }
+            state.invalidate(entry.mask)
+        }
     }
 
     // MARK: - Subscriptions
@@ -96,7 +159,7 @@ public final class EventBus: Sendable {
             guard credentials.allows(anyOf: type.roles) else { throw CallError.notAuthorized }
         }
         let id = Session.makeID()
-        state.withLock { $0.subscriptions[id] = Subscription(id: id, mask: name, session: session) }
+        state.withLock { $0.add(Subscription(id: id, mask: name, session: session)) }
         return id
     }
 
@@ -106,7 +169,7 @@ public final class EventBus: Sendable {
         if sources.unsubscribe(id: id, session: session) { return true }
         return state.withLock { state in
             guard let subscription = state.subscriptions[id], subscription.session === session else { return false }
-            state.subscriptions.removeValue(forKey: id)
+            state.remove(id)
             return true
         }
     }
@@ -115,7 +178,7 @@ public final class EventBus: Sendable {
     public func unsubscribeAll(session: Session) {
         sources.unsubscribeAll(session: session)
         state.withLock { state in
-            state.subscriptions = state.subscriptions.filter { $0.value.session !== session }
+            for id in state.bySession[ObjectIdentifier(session)] ?? [] { state.remove(id) }
         }
     }
 
@@ -136,8 +199,8 @@ public final class EventBus: Sendable {
     /// Whether anyone (a handler or a subscription) would receive an event of this name.
     public func isWatched(_ name: String) -> Bool {
         state.withLock { state in
-            state.handlers.values.contains { Self.matches(mask: $0.mask, name: name) }
-                || state.subscriptions.values.contains { Self.matches(mask: $0.mask, name: name) }
+            let route = state.route(name)
+            return !route.handlers.isEmpty || !route.sessions.isEmpty
         }
     }
 
@@ -148,25 +211,21 @@ public final class EventBus: Sendable {
     /// Publishes an event that is built only if someone (a handler or a subscription) would receive it: for
     /// publishers whose events are costly to build.
     public func publish(_ name: String, _ make: () -> Event) {
-        let (handlers, subscriptions, type) = state.withLock { state in
-            (state.handlers.values.filter { Self.matches(mask: $0.mask, name: name) }.map(\.handler),
-             state.subscriptions.values.filter { Self.matches(mask: $0.mask, name: name) }.map(\.session),
-             state.types[name])
-        }
-        guard !handlers.isEmpty || !subscriptions.isEmpty else { return }
+        let route = state.withLock { $0.route(name) }
+        guard !route.handlers.isEmpty || !route.sessions.isEmpty else { return }
         let event = make()
-        for handler in handlers { handler(event) }
-        guard !subscriptions.isEmpty else { return }
+        for handler in route.handlers { handler(event) }
+        guard !route.sessions.isEmpty else { return }
         let frames = EncodedFrames()
-        var delivered = Set<ObjectIdentifier>()
-        for session in subscriptions {
-            guard delivered.insert(ObjectIdentifier(session)).inserted,
-                  let outbox = session.outbox,
+        let type = route.type
+        for session in route.sessions {
+            guard let outbox = session.outbox,
                   let credentials = session.credentials,
                   Self.admits(credentials, type: type, event: event)
             else { continue }
             outbox.deliver(event, frames: frames)
         }
+        frames.wakes.flush()
     }
 
     static func admits(_ credentials: Credentials, type: EventTypeDescriptor?, event: Event) -> Bool {

@@ -7,9 +7,11 @@ public protocol EventOutbox: Sendable {
     func unsubscribed(name: String, error: CallError?)
 }
 
-/// Encodings of one event, per dialect, shared by every subscriber of one publish.
+/// Encodings of one event, per dialect, shared by every subscriber of one publish, and the wakes of the
+/// connections it queued frames on, sent together when the publish is done.
 public final class EncodedFrames {
     private var cache: [String: [UInt8]] = [:]
+    public let wakes = WakeBatch()
 
     init() {}
 

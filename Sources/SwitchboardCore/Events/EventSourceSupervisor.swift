@@ -82,6 +82,7 @@ final class EventSourceSupervisor: Sendable {
             for session in self.subscribers(key) where session.credentials != nil {
                 session.outbox?.deliver(event, frames: frames)
             }
+            frames.wakes.flush()
         }
         while !Task.isCancelled {
             do {

@@ -9,6 +9,10 @@ import Synchronization
 /// taken. When the queue is over its message or byte bound it ends as `overflowed`, drops what it holds and
 /// wakes the writer with that news: a client that stops reading costs at most the bound, never the daemon's
 /// memory.
+///
+/// A queue made with an `OutboundExecutor` runs its waker on the executor's thread. An event publish then
+/// defers the wakes it causes (`enqueue(_:deferringWakeTo:)`) and wakes every queue of one executor in one
+/// hop: a thousand subscribers on two event loops cost two cross-thread handoffs, not a thousand.
 public final class OutboundQueue: Sendable {
     public struct Limits: Sendable, Equatable {
         public var maxMessages: Int
@@ -52,16 +56,38 @@ public final class OutboundQueue: Sendable {
     }
 
     public let limits: Limits
+    /// Where the waker runs; nil: on the thread that caused the wake.
+    public let executor: (any OutboundExecutor)?
     private let state: Mutex<State>
 
+    /// - Parameter waker: called on the thread that caused the wake; it must not block.
     public init(limits: Limits = Limits(), waker: @escaping Waker) {
         self.limits = limits
+        self.executor = nil
         self.state = Mutex(State(waker: waker))
+    }
+
+    /// - Parameter waker: called on `executor`'s thread.
+    public init(limits: Limits = Limits(), executor: any OutboundExecutor, waker: @escaping Waker) {
+        self.limits = limits
+        self.executor = executor
+        self.state = Mutex(State(waker: waker))
+    }
+
+    private func wake(_ waker: @escaping Waker, _ wake: Wake) {
+        if let executor { executor.execute { waker(wake) } } else { waker(wake) }
     }
 
     /// Queues a frame; `false` when the queue has ended (or just overflowed) and the frame was dropped.
     @discardableResult
     public func enqueue(_ frame: [UInt8]) -> Bool {
+        enqueue(frame, deferringWakeTo: nil)
+    }
+
+    /// Queues a frame; a wake for new frames is left to `wakes` (sent when it is flushed) when given, and this
+    /// queue has an executor. Overflow is told at once.
+    @discardableResult
+    public func enqueue(_ frame: [UInt8], deferringWakeTo wakes: WakeBatch?) -> Bool {
         let (accepted, wake, waker) = state.withLock { state -> (Bool, Wake?, Waker?) in
             guard state.ending == nil else { return (false, nil, nil) }
             if state.frames.count >= limits.maxMessages || state.bytes + frame.count > limits.maxBytes {
@@ -78,7 +104,13 @@ public final class OutboundQueue: Sendable {
             state.wakePending = true
             return (true, .frames, state.waker)
         }
-        if let wake { waker?(wake) }
+        if let wake, let waker {
+            if wake == .frames, let wakes, let executor {
+                wakes.add(executor, waker)
+            } else {
+                self.wake(waker, wake)
+            }
+        }
         return accepted
     }
 
@@ -111,7 +143,7 @@ public final class OutboundQueue: Sendable {
             state.waker = nil
             return waker
         }
-        waker?(.close(code: code, reason: reason))
+        if let waker { wake(waker, .close(code: code, reason: reason)) }
     }
 
     /// Ends the queue: later frames are dropped, queued ones can still be taken. Releases the waker.
@@ -126,4 +158,32 @@ public final class OutboundQueue: Sendable {
 
     /// Frames and bytes waiting, for tests and diagnostics.
     public var pending: (messages: Int, bytes: Int) { state.withLock { ($0.frames.count, $0.bytes) } }
+}
+
+/// Runs work on the thread that owns a group of outbound queues (a NIO event loop).
+public protocol OutboundExecutor: Sendable {
+    /// Executors with the same key run work on the same thread: their queues are woken together.
+    var key: ObjectIdentifier { get }
+    func execute(_ work: @escaping @Sendable () -> Void)
+}
+
+/// The frame wakes one publish defers, grouped by executor; `flush()` sends each group in one hop.
+/// Used by one thread at a time, during one publish.
+public final class WakeBatch {
+    private var groups: [ObjectIdentifier: (executor: any OutboundExecutor, wakers: [OutboundQueue.Waker])] = [:]
+
+    public init() {}
+
+    func add(_ executor: any OutboundExecutor, _ waker: @escaping OutboundQueue.Waker) {
+        groups[executor.key, default: (executor, [])].wakers.append(waker)
+    }
+
+    /// Wakes every deferred queue; call it once the publish has queued its frames.
+    public func flush() {
+        for (_, group) in groups {
+            let wakers = group.wakers
+            group.executor.execute { for waker in wakers { waker(.frames) } }
+        }
+        groups = [:]
+    }
 }

@@ -11,7 +11,7 @@ struct DDPOutbox: EventOutbox {
         guard let kind = documents.kind(for: event) else { return }
         queue.enqueue(frames.frame("ddp." + kind.rawValue) {
             DDPCodec.encodeEvent(kind: kind, collection: event.name, id: event.id, fields: event.fields)
-        })
+        }, deferringWakeTo: frames.wakes)
     }
 
     func unsubscribed(name: String, error: CallError?) {

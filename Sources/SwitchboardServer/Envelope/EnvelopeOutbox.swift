@@ -7,7 +7,7 @@ struct EnvelopeOutbox: EventOutbox {
     let queue: OutboundQueue
 
     func deliver(_ event: Event, frames: EncodedFrames) {
-        queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) })
+        queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) }, deferringWakeTo: frames.wakes)
     }
 
     /// The stream behind a subscription ended: the client hears it as an `events/unsubscribed` message.

@@ -6,7 +6,7 @@ struct JSONRPCOutbox: EventOutbox {
     let queue: OutboundQueue
 
     func deliver(_ event: Event, frames: EncodedFrames) {
-        queue.enqueue(frames.frame("jsonrpc") { JSONRPCCodec.encodeEvent(event) })
+        queue.enqueue(frames.frame("jsonrpc") { JSONRPCCodec.encodeEvent(event) }, deferringWakeTo: frames.wakes)
     }
 
     func unsubscribed(name: String, error: CallError?) {

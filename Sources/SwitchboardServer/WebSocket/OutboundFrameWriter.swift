@@ -19,6 +19,17 @@ import SwitchboardCore
 /// On overflow the client is told why with a close frame, 1008 "outbound queue full: client too slow", and
 /// closed once that frame has left; if it has not left within `closeGrace` (the client stopped reading, so
 /// nothing will), the connection is reset: the data the kernel still holds for it is stale.
+/// A NIO event loop as the thread that owns its connections' outbound queues.
+struct EventLoopExecutor: OutboundExecutor {
+    let loop: any EventLoop
+
+    var key: ObjectIdentifier { ObjectIdentifier(loop) }
+
+    func execute(_ work: @escaping @Sendable () -> Void) {
+        loop.execute(work)
+    }
+}
+
 final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
@@ -46,14 +57,12 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
         try await channel.eventLoop.submit {
             let writer = OutboundFrameWriter(logger: logger, sessionID: sessionID)
             let bound = NIOLoopBound(writer, eventLoop: channel.eventLoop)
-            let eventLoop = channel.eventLoop
-            let queue = OutboundQueue(limits: limits) { wake in
-                eventLoop.execute {
-                    switch wake {
-                    case .frames: bound.value.drain()
-                    case .overflowed: bound.value.overflowed()
-                    case .close(let code, let reason): bound.value.close(code: code, reason: reason)
-                    }
+            let queue = OutboundQueue(limits: limits, executor: EventLoopExecutor(loop: channel.eventLoop)) { wake in
+                // On the channel's event loop.
+                switch wake {
+                case .frames: bound.value.drain()
+                case .overflowed: bound.value.overflowed()
+                case .close(let code, let reason): bound.value.close(code: code, reason: reason)
                 }
             }
             writer.queue = queue

@@ -1,0 +1,92 @@
+import Synchronization
+import Testing
+@testable import SwitchboardCore
+
+/// An outbox that records the ids of the events it was given.
+final class RecordingOutbox: EventOutbox {
+    let received = Mutex<[String]>([])
+    func deliver(_ event: Event, frames: EncodedFrames) { received.withLock { $0.append("\(event.name)#\(event.id)") } }
+    func unsubscribed(name: String, error: CallError?) {}
+    var all: [String] { received.withLock { $0 } }
+}
+
+/// Publishing reuses a route per event name; every change of subscriptions, handlers or types must show in
+/// the very next publish.
+@Suite struct EventBusTests {
+    static func session(_ roles: Set<String> = [Role.fullAdmin], owner: String = "root") -> (Session, RecordingOutbox) {
+        let outbox = RecordingOutbox()
+        let session = Session(dialect: "jsonrpc", origin: .tcp(address: "127.0.0.1", port: 1),
+                              credentials: Credentials(username: owner, roles: roles, mechanism: .passwordPlain), outbox: outbox)
+        return (session, outbox)
+    }
+
+    @Test func routesFollowEveryChange() throws {
+        let bus = EventBus()
+        bus.register(EventTypeDescriptor("pool.query"))
+        bus.register(EventTypeDescriptor("disk.query"))
+        let (alice, aliceBox) = Self.session()
+        let (bob, bobBox) = Self.session()
+        bus.publish(Event(name: "pool.query", kind: .changed, id: 1))
+        // Subscribing after a publish (its route is cached) still gets the next event.
+        let exact = try bus.subscribe(session: alice, name: "pool.query")
+        bus.publish(Event(name: "pool.query", kind: .changed, id: 2))
+        #expect(aliceBox.all == ["pool.query#2"])
+        // A mask and an exact name of the same session: one delivery.
+        let mask = try bus.subscribe(session: alice, name: "pool.*")
+        _ = try bus.subscribe(session: bob, name: "*")
+        bus.publish(Event(name: "pool.query", kind: .changed, id: 3))
+        bus.publish(Event(name: "disk.query", kind: .changed, id: 4))
+        #expect(aliceBox.all == ["pool.query#2", "pool.query#3"])
+        #expect(bobBox.all == ["pool.query#3", "disk.query#4"])
+        // Unsubscribing one of two matching subscriptions keeps the session; both, and it stops.
+        #expect(bus.unsubscribe(session: alice, id: exact))
+        bus.publish(Event(name: "pool.query", kind: .changed, id: 5))
+        #expect(bus.unsubscribe(session: alice, id: mask))
+        bus.publish(Event(name: "pool.query", kind: .changed, id: 6))
+        #expect(aliceBox.all == ["pool.query#2", "pool.query#3", "pool.query#5"])
+        // Another session's subscription id is not ours to remove.
+        let bobsOwn = try bus.subscribe(session: bob, name: "disk.query")
+        #expect(!bus.unsubscribe(session: alice, id: bobsOwn))
+        // A closing connection loses all of its subscriptions at once.
+        bus.unsubscribeAll(session: bob)
+        bus.publish(Event(name: "disk.query", kind: .changed, id: 7))
+        #expect(bobBox.all == ["pool.query#3", "disk.query#4", "pool.query#5", "pool.query#6"])
+        #expect(!bus.isWatched("disk.query"))
+    }
+
+    @Test func handlersAndLateTypesAreSeenAtOnce() throws {
+        let bus = EventBus()
+        let seen = Mutex<[String]>([])
+        bus.publish(Event(name: "late.thing", kind: .added, id: 1))
+        #expect(!bus.isWatched("late.thing"))
+        let token = bus.addHandler(mask: "late.*") { event in seen.withLock { $0.append("\(event.id)") } }
+        #expect(bus.isWatched("late.thing"))
+        bus.publish(Event(name: "late.thing", kind: .added, id: 2))
+        bus.removeHandler(token)
+        bus.publish(Event(name: "late.thing", kind: .added, id: 3))
+        #expect(seen.withLock { $0 } == ["2"])
+        // A session whose roles a type admits only once the type is registered: the cached route learns it.
+        let (reader, box) = Self.session(["READONLY_ADMIN"])
+        _ = try bus.subscribe(session: reader, name: "late.*")
+        bus.publish(Event(name: "late.thing", kind: .added, id: 4))
+        #expect(box.all.isEmpty, "an event of no declared type is for FULL_ADMIN only")
+        bus.register(EventTypeDescriptor("late.thing", roles: ["READONLY_ADMIN"]))
+        bus.publish(Event(name: "late.thing", kind: .added, id: 5))
+        #expect(box.all == ["late.thing#5"])
+    }
+
+    @Test func ownedEventsReachOnlyTheirOwnerOrFullAdmin() throws {
+        let bus = EventBus()
+        bus.register(EventTypeDescriptor("core.get_jobs", roles: ["READONLY_ADMIN"]))
+        let (alice, aliceBox) = Self.session(["READONLY_ADMIN"], owner: "alice")
+        let (carol, carolBox) = Self.session(["READONLY_ADMIN"], owner: "carol")
+        let (root, rootBox) = Self.session()
+        for session in [alice, carol, root] { _ = try bus.subscribe(session: session, name: "core.get_jobs") }
+        bus.publish(Event(name: "core.get_jobs", kind: .changed, id: 1, owner: "alice"))
+        #expect(aliceBox.all == ["core.get_jobs#1"] && carolBox.all.isEmpty && rootBox.all == ["core.get_jobs#1"])
+        // A session that logged out receives nothing, though still subscribed.
+        alice.credentials = nil
+        bus.publish(Event(name: "core.get_jobs", kind: .changed, id: 2, owner: "alice"))
+        #expect(aliceBox.all == ["core.get_jobs#1"])
+    }
+}
