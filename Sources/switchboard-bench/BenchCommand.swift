@@ -22,6 +22,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "rpc/jobs: connections.") var connections: Int = 8
         @Option(help: "rpc/jobs: requests in flight per connection.") var inFlight: Int = 32
         @Option(help: "fanout: subscribed connections.") var subscribers: Int = 1000
+        @Option(help: "fanout: the emitter's calls in flight (on its one connection).") var emitters: Int = 24
         @Option(help: "conns: idle connections per round.") var conns: Int = 10_000
         @Option(help: "conns: connect/disconnect rounds.") var rounds: Int = 10
         @Option(help: "startup: number of starts.") var starts: Int = 5
@@ -40,7 +41,7 @@ struct BenchCommand: AsyncParsableCommand {
                 case "rpc":
                     figures += try await Scenarios.rpc(connections: connections, inFlight: inFlight, duration: duration, withBaseline: true)
                     figures += try await Scenarios.rpc(connections: 1, inFlight: 1, duration: duration, withBaseline: true)
-                case "fanout": figures += try await Scenarios.fanout(subscribers: subscribers, duration: duration)
+                case "fanout": figures += try await Scenarios.fanout(subscribers: subscribers, emitters: max(1, emitters), duration: duration)
                 case "jobs": figures += try await Scenarios.jobs(connections: connections, inFlight: inFlight, duration: duration)
                 case "conns": figures += try await Scenarios.conns(count: conns, rounds: rounds)
                 default: figures += try Scenarios.startup(starts: starts)

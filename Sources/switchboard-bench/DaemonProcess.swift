@@ -32,7 +32,7 @@ final class DaemonProcess {
     }
 
     /// Starts the daemon and waits until `/health` answers; returns the time that took.
-    init(extraArguments: [String] = []) throws {
+    init(extraArguments: [String] = [], configuration: String = DaemonProcess.configuration) throws {
         stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         port = Self.freePort()
@@ -43,7 +43,7 @@ final class DaemonProcess {
         // All the bench's connections come from 127.0.0.1, so the per-address caps are raised too: connections,
         // and the rate limit on unauthenticated calls (each load connection logs in with a token).
         // SWITCHBOARD_BENCH_DAEMON_CONFIG replaces that configuration, to compare settings (keep those keys).
-        let text = ProcessInfo.processInfo.environment["SWITCHBOARD_BENCH_DAEMON_CONFIG"] ?? Self.configuration
+        let text = ProcessInfo.processInfo.environment["SWITCHBOARD_BENCH_DAEMON_CONFIG"] ?? configuration
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
@@ -54,6 +54,11 @@ final class DaemonProcess {
     }
 
     static let configuration = #"{"dispatcher": {"max-queued-calls": 1000}, "security": {"max-connections-per-address": 100000, "max-connections": 100000, "unauthenticated-calls": 1000000}}"#
+
+    /// For fanout: the emitter is one connection, and with 10 of its calls running at once (the default) its
+    /// updates, not the fan-out, bound the rate; it may run 64.
+    static let fanoutConfiguration = configuration.replacingOccurrences(of: #""max-queued-calls": 1000"#,
+                                                                       with: #""max-queued-calls": 1000, "max-running-calls": 64"#)
 
     /// Polls `GET /health` until it answers 200.
     func waitReady(timeout: Duration = .seconds(30)) throws {

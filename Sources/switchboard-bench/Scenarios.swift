@@ -119,10 +119,11 @@ enum Scenarios {
                               duration: duration, method: "core.ping", params: "[]")
     }
 
-    /// N subscribers of `user.query`; an emitter updates one user as fast as it can, stamping the send time.
-    static func fanout(subscribers: Int, emitters: Int = 16, duration: Duration) async throws -> [Figure] {
+    /// N subscribers of `user.query`; an emitter (one connection, `emitters` calls in flight) updates one user
+    /// as fast as it can, stamping the send time.
+    static func fanout(subscribers: Int, emitters: Int, duration: Duration) async throws -> [Figure] {
         _ = ProcessStats.raiseFileLimit()
-        let daemon = try DaemonProcess()
+        let daemon = try DaemonProcess(configuration: DaemonProcess.fanoutConfiguration)
         defer { daemon.stop() }
         try daemon.waitReady()
         try await daemon.prepareAdmin()
