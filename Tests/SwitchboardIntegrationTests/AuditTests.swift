@@ -131,6 +131,37 @@ import SwitchboardStore
         await again.stop()
     }
 
+    /// Retention reads id ranges from the oldest record, so it never scans the table, and deletes every expired
+    /// record even past one whose clock was ahead.
+    @Test func retentionWorksThroughIdRangesOfALargeTrail() async throws {
+        let stateDir = TestDaemon.makeStateDir()
+        let store = try SQLiteDatastore(path: stateDir + "/audit.db")
+        try await store.prepare(AuditLog.table)
+        let now = Session.wallClockMillis
+        let old = now - 40 * 86_400_000
+        // 25,000 records: the first 22,000 forty days old (but for one stamped now), then 3,000 recent.
+        let rows: [JSONObject] = (1...25_000).map { id in
+            let time = id <= 22_000 && id != 15_000 ? old : now
+            return ["id": .int(Int64(id)), "event": "METHOD_CALL", "time_ms": .int(time)]
+        }
+        try await store.commit(AuditLog.table, upserts: rows, deletes: [])
+        func ids() async throws -> [Int64] {
+            (try await store.query(AuditLog.table, filters: [], options: QueryOptions()).arrayValue ?? []).compactMap { $0["id"]?.intValue }
+        }
+        var limits = AuditLog.Limits()
+        limits.retention = .seconds(30 * 86_400)
+        try await AuditLog(datastore: store, limits: limits, logger: Logger(label: "test")).start()
+        let afterAge = try await ids()
+        #expect(afterAge.count == 3_001)
+        #expect(afterAge.first == 15_000 && afterAge.dropFirst().first == 22_001 && afterAge.last == 25_000)
+        // By count: the newest 1,000 stay.
+        limits.maxRecords = 1_000
+        try await AuditLog(datastore: store, limits: limits, logger: Logger(label: "test")).start()
+        let afterCount = try await ids()
+        #expect(afterCount == Array(24_001...25_000))
+        try await store.close()
+    }
+
     @Test func turnedOffItRecordsNothingAndSaysSo() async throws {
         let daemon = try await TestDaemon.start { $0.audit.enabled = false }
         let root = try await daemon.rootClient()

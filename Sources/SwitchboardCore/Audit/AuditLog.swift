@@ -162,25 +162,47 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Deletes records past the age limit and beyond the count limit, oldest first, in bounded batches.
-    func applyRetention() async throws {
+    /// Deletes records beyond the count limit and past the age limit, oldest first, in bounded batches.
+    ///
+    /// Records are appended in time order, so expired records are the oldest ids: a pass reads the oldest row
+    /// and, only when something is due, id ranges of `batch` rows from there until a range holds nothing
+    /// expired. It never reads the whole table: a filter on `time_ms` alone scanned every row, every 1,000
+    /// records written, which at 100,000 kept records cost more than the writes.
+    func applyRetention(batch: Int64 = 10_000) async throws {
         let cutoff = Session.wallClockMillis - limits.retention.nanoseconds / 1_000_000
         let lastID = state.withLock { $0.nextID } - 1
-        var filters: [[QueryFilter]] = [[.condition(.init(field: QueryPath("time_ms"), op: .less, value: .int(cutoff)))]]
-        if lastID > Int64(limits.maxRecords) {
-            filters.append([.condition(.init(field: QueryPath("id"), op: .lessOrEqual, value: .int(lastID - Int64(limits.maxRecords))))])
-        }
-        for filter in filters {
-            while true {
-                var options = QueryOptions()
-                options.select = [.init(field: QueryPath("id"), name: nil)]
-                options.limit = 10_000
-                let rows = try await datastore.query(Self.table, filters: filter, options: options).arrayValue ?? []
-                let ids = rows.compactMap { $0["id"]?.intValue }
-                if ids.isEmpty { break }
-                try await datastore.commit(Self.table, upserts: [], deletes: ids)
-                if ids.count < options.limit { break }
+        let countBound = lastID - Int64(limits.maxRecords)
+        var oldest = QueryOptions()
+        oldest.select = [.init(field: QueryPath("id"), name: nil), .init(field: QueryPath("time_ms"), name: nil)]
+        oldest.orderBy = [.init(field: QueryPath("id"), descending: false, nullsFirst: nil)]
+        oldest.limit = 1
+        guard let first = try await datastore.query(Self.table, filters: [], options: oldest)[0],
+              let firstID = first["id"]?.intValue else { return }
+        let ageDue = (first["time_ms"]?.intValue ?? 0) < cutoff
+        guard ageDue || firstID <= countBound else { return }
+        var from = firstID
+        while from <= lastID {
+            let range: [QueryFilter] = [
+                .condition(.init(field: QueryPath("id"), op: .greaterOrEqual, value: .int(from))),
+                .condition(.init(field: QueryPath("id"), op: .less, value: .int(from + batch))),
+            ]
+            // Up to the count bound everything goes; beyond it, what is past the age limit.
+            let overCount = from <= countBound
+            let expiry: QueryFilter = overCount
+                ? .condition(.init(field: QueryPath("id"), op: .lessOrEqual, value: .int(countBound)))
+                : .condition(.init(field: QueryPath("time_ms"), op: .less, value: .int(cutoff)))
+            var options = QueryOptions()
+            options.select = [.init(field: QueryPath("id"), name: nil)]
+            let ids = (try await datastore.query(Self.table, filters: range + [expiry], options: options).arrayValue ?? [])
+                .compactMap { $0["id"]?.intValue }
+            if !ids.isEmpty { try await datastore.commit(Self.table, upserts: [], deletes: ids) }
+            if overCount {
+                // The rest of this range may still be past the age limit: look at it again by age.
+                from = min(from + batch, countBound + 1)
+                continue
             }
+            if ids.isEmpty { return }
+            from += batch
         }
     }
 }
