@@ -23,6 +23,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "rpc/jobs: requests in flight per connection.") var inFlight: Int = 32
         @Option(help: "fanout: subscribed connections.") var subscribers: Int = 1000
         @Option(help: "fanout: the emitter's calls in flight (on its one connection).") var emitters: Int = 24
+        @Option(help: "fanout: events the emitter sends per second; 0 sends as fast as its calls in flight allow.") var rate: Double = 0
         @Option(help: "conns: idle connections per round.") var conns: Int = 10_000
         @Option(help: "conns: connect/disconnect rounds.") var rounds: Int = 10
         @Option(help: "startup: number of starts.") var starts: Int = 5
@@ -41,7 +42,7 @@ struct BenchCommand: AsyncParsableCommand {
                 case "rpc":
                     figures += try await Scenarios.rpc(connections: connections, inFlight: inFlight, duration: duration, withBaseline: true)
                     figures += try await Scenarios.rpc(connections: 1, inFlight: 1, duration: duration, withBaseline: true)
-                case "fanout": figures += try await Scenarios.fanout(subscribers: subscribers, emitters: max(1, emitters), duration: duration)
+                case "fanout": figures += try await Scenarios.fanout(subscribers: subscribers, emitters: max(1, emitters), rate: max(0, rate), duration: duration)
                 case "jobs": figures += try await Scenarios.jobs(connections: connections, inFlight: inFlight, duration: duration)
                 case "conns": figures += try await Scenarios.conns(count: conns, rounds: rounds)
                 default: figures += try Scenarios.startup(starts: starts)

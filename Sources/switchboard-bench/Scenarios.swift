@@ -121,7 +121,10 @@ enum Scenarios {
 
     /// N subscribers of `user.query`; an emitter (one connection, `emitters` calls in flight) updates one user
     /// as fast as it can, stamping the send time.
-    static func fanout(subscribers: Int, emitters: Int, duration: Duration) async throws -> [Figure] {
+    ///
+    /// With `rate` > 0 the emitter is paced: the n-th update is sent at `n / rate` seconds (its calls in flight
+    /// still at most `emitters`), so latency is measured at a chosen load rather than at saturation.
+    static func fanout(subscribers: Int, emitters: Int, rate: Double = 0, duration: Duration) async throws -> [Figure] {
         _ = ProcessStats.raiseFileLimit()
         let daemon = try DaemonProcess(configuration: DaemonProcess.fanoutConfiguration)
         defer { daemon.stop() }
@@ -146,10 +149,16 @@ enum Scenarios {
         // minus this is the fan-out's own delay, without the emitter's wait in the daemon's call queue.
         let replies = NIOLockedValueBox([UInt64: UInt64]())
         try await withThrowingTaskGroup(of: Int.self) { tasks in
-            for _ in 0..<emitters {
+            for index in 0..<emitters {
                 tasks.addTask {
                     var count = 0
                     while start.duration(to: .now) < duration {
+                        if rate > 0 {
+                            // This task sends updates index, index + emitters, ...; late ones go at once.
+                            let due = start + .nanoseconds(Int64(Double(index + count * emitters) / rate * 1e9))
+                            if due >= start + duration { break }
+                            if due > .now { try await Task.sleep(until: due, clock: .continuous) }
+                        }
                         let stamp = UInt64(DispatchWallClock.nanos())
                         _ = try await emitter.call("user.update", [userID, ["full_name": .string("t:\(stamp)")]])
                         let replied = UInt64(DispatchWallClock.nanos())
@@ -181,6 +190,7 @@ enum Scenarios {
         return [
             Figure(name: "fanout subscribers", value: Double(subscribers), unit: ""),
             Figure(name: "fanout events emitted", value: Double(emitted), unit: ""),
+            Figure(name: "fanout events emitted/s", value: Double(emitted) / seconds, unit: "/s"),
             Figure(name: "fanout deliveries", value: Double(results.completed), unit: ""),
             Figure(name: "fanout deliveries/s", value: Double(results.completed) / seconds, unit: "/s"),
             Figure(name: "fanout send-to-delivery p50", value: Double(results.latency.valueAtPercentile(50)) / 1000, unit: "ms"),
