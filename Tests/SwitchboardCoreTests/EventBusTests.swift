@@ -75,6 +75,15 @@ final class RecordingOutbox: EventOutbox {
         #expect(box.all == ["late.thing#5"])
     }
 
+    @Test func fullAdminIsKeptInStepWithTheRoles() {
+        var credentials = Credentials(username: "a", roles: ["READONLY_ADMIN"], mechanism: .passwordPlain)
+        #expect(!credentials.isFullAdmin && !credentials.allows(anyOf: []))
+        credentials.roles.insert(Role.fullAdmin)
+        #expect(credentials.isFullAdmin && credentials.allows(anyOf: []))
+        credentials.roles = []
+        #expect(!credentials.isFullAdmin && !credentials.allows(anyOf: ["READONLY_ADMIN"]))
+    }
+
     @Test func ownedEventsReachOnlyTheirOwnerOrFullAdmin() throws {
         let bus = EventBus()
         bus.register(EventTypeDescriptor("core.get_jobs", roles: ["READONLY_ADMIN"]))

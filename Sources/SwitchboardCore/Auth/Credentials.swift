@@ -39,20 +39,26 @@ public struct Credentials: Sendable, Equatable {
 
     public var username: String
     public var userID: Int64?
-    public var roles: Set<String>
+    public var roles: Set<String> {
+        didSet { isFullAdmin = roles.contains(Role.fullAdmin) }
+    }
+    /// `roles` holds FULL_ADMIN: asked on every call and for every subscriber of every event, so kept rather
+    /// than hashed each time.
+    public private(set) var isFullAdmin: Bool
     public var mechanism: Mechanism
 
     public init(username: String, userID: Int64? = nil, roles: Set<String>, mechanism: Mechanism) {
         self.username = username
         self.userID = userID
         self.roles = roles
+        self.isFullAdmin = roles.contains(Role.fullAdmin)
         self.mechanism = mechanism
     }
 
     /// Whether these credentials satisfy a method that requires any one of `required`.
     /// An empty requirement means FULL_ADMIN only, so a method that forgot to declare roles is never open.
     public func allows(anyOf required: [String]) -> Bool {
-        if roles.contains(Role.fullAdmin) { return true }
+        if isFullAdmin { return true }
         if required.isEmpty { return false }
         for role in required {
             if role == Role.authenticated || roles.contains(role) { return true }

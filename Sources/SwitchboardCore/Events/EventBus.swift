@@ -229,7 +229,7 @@ public final class EventBus: Sendable {
     }
 
     static func admits(_ credentials: Credentials, type: EventTypeDescriptor?, event: Event) -> Bool {
-        if credentials.roles.contains(Role.fullAdmin) { return true }
+        if credentials.isFullAdmin { return true }
         // Events of no declared type are for FULL_ADMIN only.
         guard let type, credentials.allows(anyOf: type.roles) else { return false }
         if let owner = event.owner { return owner == credentials.username }

@@ -543,7 +543,7 @@ public final class JobManager: Sendable {
     /// A session without FULL_ADMIN sees only its own jobs.
     public func query(filters: [QueryFilter], options: QueryOptions, credentials: Credentials?) async throws -> JSON {
         var ownerFilter: [QueryFilter] = []
-        if let credentials, !credentials.roles.contains(Role.fullAdmin) {
+        if let credentials, !credentials.isFullAdmin {
             ownerFilter = [.equal("owner", .string(credentials.username))]
         }
         let stored = try await datastore.query(JobRecord.table, filters: ownerFilter, options: QueryOptions())
@@ -559,7 +559,7 @@ public final class JobManager: Sendable {
 
     static func checkVisible(_ record: JobRecord, _ credentials: Credentials?) throws(CallError) {
         guard let credentials else { return }
-        if credentials.roles.contains(Role.fullAdmin) || credentials.username == record.owner { return }
+        if credentials.isFullAdmin || credentials.username == record.owner { return }
         throw CallError(Errno.ENOENT, "Job \(record.id) does not exist")
     }
 

@@ -14,7 +14,7 @@ enum SessionMethods {
             returns: true, roles: [Role.authenticated], flags: .readonly
         ) { ctx, args in
             let (filters, options) = try QueryArguments.parse(args)
-            let admin = ctx.credentials?.roles.contains(Role.fullAdmin) == true
+            let admin = ctx.credentials?.isFullAdmin == true
             let rows: [JSON] = directory.sessions
                 .filter { admin || $0.credentials?.username == ctx.credentials?.username }
                 .sorted { $0.createdAtMillis < $1.createdAtMillis }

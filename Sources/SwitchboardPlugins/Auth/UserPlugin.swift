@@ -76,7 +76,7 @@ public struct UserPlugin: Plugin {
     /// a role it does not hold nor change or delete an account that holds one (resetting an administrator's
     /// password would hand over the administrator's rights).
     static func checkGrant(_ ctx: CallContext, roles: JSON?, attribute: String) throws {
-        guard let credentials = ctx.credentials, !credentials.roles.contains(Role.fullAdmin) else { return }
+        guard let credentials = ctx.credentials, !credentials.isFullAdmin else { return }
         let wanted = (roles?.arrayValue ?? []).compactMap(\.stringValue)
         let missing = wanted.filter { !credentials.roles.contains($0) }
         guard missing.isEmpty else {
