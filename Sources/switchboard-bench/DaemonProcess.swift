@@ -32,7 +32,7 @@ final class DaemonProcess {
     }
 
     /// Starts the daemon and waits until `/health` answers; returns the time that took.
-    init(extraArguments: [String] = [], configuration: String = DaemonProcess.configuration) throws {
+    init(extraArguments: [String] = [], configuration: String = DaemonProcess.configuration()) throws {
         stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         port = Self.freePort()
@@ -53,12 +53,15 @@ final class DaemonProcess {
         try process.run()
     }
 
-    static let configuration = #"{"dispatcher": {"max-queued-calls": 1000}, "security": {"max-connections-per-address": 100000, "max-connections": 100000, "unauthenticated-calls": 1000000}}"#
+    /// The bench daemon's configuration. `maxRunningCalls`: calls of one connection running at once (the
+    /// daemon's default is 10).
+    static func configuration(maxRunningCalls: Int = 10) -> String {
+        #"{"dispatcher": {"max-queued-calls": 1000, "max-running-calls": \#(maxRunningCalls)}, "security": {"max-connections-per-address": 100000, "max-connections": 100000, "unauthenticated-calls": 1000000}}"#
+    }
 
-    /// For fanout: the emitter is one connection, and with 10 of its calls running at once (the default) its
-    /// updates, not the fan-out, bound the rate; it may run 64.
-    static let fanoutConfiguration = configuration.replacingOccurrences(of: #""max-queued-calls": 1000"#,
-                                                                       with: #""max-queued-calls": 1000, "max-running-calls": 64"#)
+    /// For fanout: the emitter is one connection, and with 10 of its calls running at once its updates, not the
+    /// fan-out, bound the rate; it may run 64.
+    static let fanoutConfiguration = configuration(maxRunningCalls: 64)
 
     /// Polls `GET /health` until it answers 200.
     func waitReady(timeout: Duration = .seconds(30)) throws {

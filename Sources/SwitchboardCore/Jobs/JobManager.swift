@@ -211,7 +211,8 @@ public final class JobManager: Sendable {
         let description = options.description?(arguments)
         let owner = context.credentials?.username ?? ""
         let logDirectory = logDirectory
-        let admission = try state.withLock { state throws(CallError) -> (id: Int64, record: JobRecord, existing: Bool) in
+        enum Admission { case queuedBehind(Int64), accepted(JobRecord) }
+        let admission = try state.withLock { state throws(CallError) -> Admission in
             if state.stopping { throw CallError.busy("The daemon is stopping") }
             if let lock, let queueSize = options.lockQueueSize {
                 let holder = state.lockHolders[lock]
@@ -219,9 +220,9 @@ public final class JobManager: Sendable {
                 if queueSize == 0, holder != nil || !queued.isEmpty {
                     throw CallError.busy("This job is already being performed")
                 }
-                if queueSize > 0, queued.count >= queueSize, let existing = queued.last, let record = state.live[existing]?.record {
+                if queueSize > 0, queued.count >= queueSize, let existing = queued.last {
                     if !messageID.isNull { state.live[existing]?.record.messageIDs.append(messageID) }
-                    return (existing, record, true)
+                    return .queuedBehind(existing)
                 }
             }
             state.nextID += 1
@@ -233,11 +234,14 @@ public final class JobManager: Sendable {
             if options.logs { record.logsPath = JobLog.path(directory: logDirectory, id: id) }
             state.live[id] = LiveJob(record: record)
             state.waiting.append(Waiter(id: id, lock: lock))
-            return (id, record, false)
+            return .accepted(record)
         }
-        let id = admission.id
-        if admission.existing { return id }
-        let record = admission.record
+        let record: JobRecord
+        switch admission {
+        case .queuedBehind(let existing): return existing
+        case .accepted(let accepted): record = accepted
+        }
+        let id = record.id
         if options.logs {
             let log = JobLog(directory: logDirectory, id: id)
             state.withLock { $0.live[id]?.log = log }
@@ -283,17 +287,18 @@ public final class JobManager: Sendable {
     private func runJob(_ id: Int64, startsNow: Bool, lock: String?, context: JobContext, arguments: [JSON], body: @escaping JobHandler) async {
         let granted = startsNow ? true : await takeTurn(id)
         // The turn and the move to RUNNING are one step, so an abort sees the job either WAITING or RUNNING.
-        let started = state.withLock { state -> JobRecord? in
+        let (started, turns) = state.withLock { state -> (JobRecord?, [Turn]) in
             guard granted, state.live[id]?.abortRequested == false else {
-                if granted { state.release(id, lock: lock) }
-                return nil
+                guard granted else { return (nil, []) }
+                state.release(id, lock: lock)
+                return (nil, state.schedule(maxRunning: limits.maxRunning))
             }
             state.live[id]?.record.state = .running
             state.live[id]?.record.timeStarted = JobRecord.now()
-            return state.live[id]?.record
+            return (state.live[id]?.record, [])
         }
         guard let record = started else {
-            if granted { Self.resume(state.withLock { $0.schedule(maxRunning: limits.maxRunning) }) }
+            Self.resume(turns)
             await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted before it started"))
             return
         }

@@ -19,17 +19,6 @@ import SwitchboardCore
 /// On overflow the client is told why with a close frame, 1008 "outbound queue full: client too slow", and
 /// closed once that frame has left; if it has not left within `closeGrace` (the client stopped reading, so
 /// nothing will), the connection is reset: the data the kernel still holds for it is stale.
-/// A NIO event loop as the thread that owns its connections' outbound queues.
-struct EventLoopExecutor: OutboundExecutor {
-    let loop: any EventLoop
-
-    var key: ObjectIdentifier { ObjectIdentifier(loop) }
-
-    func execute(_ work: @escaping @Sendable () -> Void) {
-        loop.execute(work)
-    }
-}
-
 final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
@@ -172,5 +161,16 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
             buffer.writeInteger(UInt64(payload.count))
         }
         buffer.writeBytes(payload)
+    }
+}
+
+/// A NIO event loop as the thread that owns its connections' outbound queues.
+struct EventLoopExecutor: OutboundExecutor {
+    let loop: any EventLoop
+
+    var key: ObjectIdentifier { ObjectIdentifier(loop) }
+
+    func execute(_ work: @escaping @Sendable () -> Void) {
+        loop.execute(work)
     }
 }

@@ -191,8 +191,11 @@ public final class SQLiteDatastore: Datastore {
             let sql = upsertSQL(table, present: Array(repeating: true, count: table.columns.count))
             let types = table.columns.map(\.type)
             for row in rows {
-                guard row.count == types.count + 1, case .int = row[0] else {
+                guard row.count == types.count + 1 else {
                     throw CallError(Errno.EINVAL, "A row committed to \(table.name) has \(row.count) values for \(types.count + 1) columns")
+                }
+                guard case .int = row[0] else {
+                    throw CallError(Errno.EINVAL, "A row committed to \(table.name) lacks its \(table.primaryKey)")
                 }
                 var values: [DatabaseValue] = []
                 values.reserveCapacity(row.count)
