@@ -117,7 +117,7 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     /// glibc's `memmem` (a two-way search with SIMD), which Swift's Glibc module does not export: memchr on a
     /// pattern's first byte (a quote) stopped at every key of an event and was a tenth of the bench's CPU.
     typealias MemmemFunction = @convention(c) (UnsafeRawPointer?, Int, UnsafeRawPointer?, Int) -> UnsafeMutableRawPointer?
-    nonisolated(unsafe) static let memmemFunction: MemmemFunction? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memmem")
+    static let memmemFunction: MemmemFunction? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memmem")
         .map { unsafeBitCast($0, to: MemmemFunction.self) }
 
     /// Where `pattern` ends in `bytes`. Foundation's generic `firstRange(of:)` cost more than everything else the

@@ -28,14 +28,20 @@ public final class EventBus: Sendable {
     /// subscription, handler or type changes. Without it each publish matched every subscription's mask and
     /// deduplicated sessions, per subscriber, under the lock.
     final class Route: Sendable {
+        /// A subscribed session and where its events go, looked up once per route rather than per publish.
+        struct Delivery: Sendable {
+            let session: Session
+            let outbox: any EventOutbox
+        }
+
         let handlers: [Handler]
-        /// Each session once.
-        let sessions: [Session]
+        /// Each session that can receive events once.
+        let deliveries: [Delivery]
         let type: EventTypeDescriptor?
 
-        init(handlers: [Handler], sessions: [Session], type: EventTypeDescriptor?) {
+        init(handlers: [Handler], deliveries: [Delivery], type: EventTypeDescriptor?) {
             self.handlers = handlers
-            self.sessions = sessions
+            self.deliveries = deliveries
             self.type = type
         }
     }
@@ -75,12 +81,15 @@ public final class EventBus: Sendable {
         mutating func route(_ name: String) -> Route {
             if let route = routes[name] { return route }
             var seen = Set<ObjectIdentifier>()
-            var sessions: [Session] = []
+            var deliveries: [Route.Delivery] = []
             for subscription in subscriptions.values where EventBus.matches(mask: subscription.mask, name: name) {
-                if seen.insert(ObjectIdentifier(subscription.session)).inserted { sessions.append(subscription.session) }
+                guard let outbox = subscription.session.outbox else { continue }
+                if seen.insert(ObjectIdentifier(subscription.session)).inserted {
+                    deliveries.append(Route.Delivery(session: subscription.session, outbox: outbox))
+                }
             }
             let route = Route(handlers: handlers.values.filter { EventBus.matches(mask: $0.mask, name: name) }.map(\.handler),
-                              sessions: sessions, type: types[name])
+                              deliveries: deliveries, type: types[name])
             if routes.count >= EventBus.maxRoutes { routes = [:] }
             routes[name] = route
             return route
@@ -200,7 +209,7 @@ public final class EventBus: Sendable {
     public func isWatched(_ name: String) -> Bool {
         state.withLock { state in
             let route = state.route(name)
-            return !route.handlers.isEmpty || !route.sessions.isEmpty
+            return !route.handlers.isEmpty || !route.deliveries.isEmpty
         }
     }
 
@@ -212,18 +221,14 @@ public final class EventBus: Sendable {
     /// publishers whose events are costly to build.
     public func publish(_ name: String, _ make: () -> Event) {
         let route = state.withLock { $0.route(name) }
-        guard !route.handlers.isEmpty || !route.sessions.isEmpty else { return }
+        guard !route.handlers.isEmpty || !route.deliveries.isEmpty else { return }
         let event = make()
         for handler in route.handlers { handler(event) }
-        guard !route.sessions.isEmpty else { return }
+        guard !route.deliveries.isEmpty else { return }
         let frames = EncodedFrames()
         let type = route.type
-        for session in route.sessions {
-            guard let outbox = session.outbox,
-                  let credentials = session.credentials,
-                  Self.admits(credentials, type: type, event: event)
-            else { continue }
-            outbox.deliver(event, frames: frames)
+        for delivery in route.deliveries where delivery.session.admits(event, type: type) {
+            delivery.outbox.deliver(event, frames: frames)
         }
         frames.wakes.flush()
     }

@@ -79,7 +79,7 @@ final class EventSourceSupervisor: Sendable {
         let emit: EventSourceDescriptor.Emit = { kind, id, fields in
             let event = Event(name: source.name, kind: kind, id: id, fields: fields)
             let frames = EncodedFrames()
-            for session in self.subscribers(key) where session.credentials != nil {
+            for session in self.subscribers(key) where session.isAuthenticated {
                 session.outbox?.deliver(event, frames: frames)
             }
             frames.wakes.flush()

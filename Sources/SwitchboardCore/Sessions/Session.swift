@@ -121,6 +121,16 @@ public final class Session: Sendable {
 
     public var isAuthenticated: Bool { state.withLock { $0.credentials != nil } }
 
+    /// Whether the session may receive `event` now (see `EventBus.admits`). Asked for every subscriber of
+    /// every publish, so it reads the credentials in place instead of copying them out of the lock.
+    func admits(_ event: Event, type: EventTypeDescriptor?) -> Bool {
+        state.withLock { state in
+            if state.credentials?.isFullAdmin == true { return true }
+            guard let credentials = state.credentials else { return false }
+            return EventBus.admits(credentials, type: type, event: event)
+        }
+    }
+
     public var options: SessionOptions {
         get { state.withLock { $0.options } }
         set { state.withLock { $0.options = newValue } }

@@ -3,9 +3,14 @@ import SwitchboardWire
 
 /// Events for a DDP session: `added`/`changed`/`removed` frames, the first news of a document always
 /// `added`. Frames that are the same for every DDP subscriber are encoded once per publish.
-struct DDPOutbox: EventOutbox {
+final class DDPOutbox: EventOutbox {
     let queue: OutboundQueue
     let documents: DDPDocuments
+
+    init(queue: OutboundQueue, documents: DDPDocuments) {
+        self.queue = queue
+        self.documents = documents
+    }
 
     func deliver(_ event: Event, frames: EncodedFrames) {
         guard let kind = documents.kind(for: event) else { return }

@@ -3,8 +3,10 @@ import SwitchboardWire
 
 /// Events for an envelope session: `{"namespace":"events","name":<event>,"id":"","args":{..}}`, encoded
 /// once per publish for every envelope subscriber.
-struct EnvelopeOutbox: EventOutbox {
+final class EnvelopeOutbox: EventOutbox {
     let queue: OutboundQueue
+
+    init(queue: OutboundQueue) { self.queue = queue }
 
     func deliver(_ event: Event, frames: EncodedFrames) {
         queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) }, deferringWakeTo: frames.wakes)

@@ -2,8 +2,10 @@ import SwitchboardCore
 import SwitchboardWire
 
 /// Events for a JSON-RPC session: encoded once per publish as `collection_update`, queued on the connection.
-struct JSONRPCOutbox: EventOutbox {
+final class JSONRPCOutbox: EventOutbox {
     let queue: OutboundQueue
+
+    init(queue: OutboundQueue) { self.queue = queue }
 
     func deliver(_ event: Event, frames: EncodedFrames) {
         queue.enqueue(frames.frame("jsonrpc") { JSONRPCCodec.encodeEvent(event) }, deferringWakeTo: frames.wakes)
