@@ -27,6 +27,12 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        // Foundation's default time zone is UTC in the daemon. Nothing in it formats local time (the API
+        // speaks epoch milliseconds and UTC, the log handler uses libc's localtime), and the one default
+        // lookup at startup, by Hummingbird's Date-header calendar, would otherwise resolve the system zone
+        // through ICU's tables: 1.7 MiB of them made resident for a calendar immediately set to GMT.
+        // `TimeZone.current` still answers the system's zone for whoever asks for it.
+        NSTimeZone.default = .gmt
         var configuration: DaemonConfiguration
         do {
             configuration = try DaemonConfiguration.load(path: config)

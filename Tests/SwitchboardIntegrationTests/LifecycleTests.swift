@@ -91,6 +91,49 @@ import SwitchboardServer
         #expect(!FileManager.default.fileExists(atPath: socket))
     }
 
+    /// The daemon makes UTC Foundation's default time zone (so that Hummingbird's Date-header calendar does
+    /// not load ICU's zone tables); the Date header stays GMT and the log keeps the machine's local time.
+    @Test func binaryKeepsLocalTimeInItsLogAndGMTInItsDateHeader() async throws {
+        guard let path = Binary.path else {
+            Issue.record("the switchboard executable was not found next to the tests; run `swift build` first")
+            return
+        }
+        let dir = TestDaemon.makeStateDir()
+        let logPath = dir + "/stderr.log"
+        #expect(FileManager.default.createFile(atPath: logPath, contents: nil))
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["serve", "--state-dir", dir, "--port", "0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TZ": "IST-5:30"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = log
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        var text = ""
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !text.contains("ready in"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        }
+        let ready = try #require(text.split(separator: "\n").first { $0.contains("ready in") })
+        // A POSIX rule (UTC+05:30, no daylight saving) needs no zone database and has one offset all year.
+        #expect(ready.hasPrefix("20") && ready.split(separator: " ").first?.hasSuffix("+0530") == true, "\(ready)")
+        let listen = try #require(ready.split(separator: " ").first { $0.hasPrefix("listen=") })
+        let answer = try await HTTPExchange.send("GET", listen.dropFirst("listen=".count) + "/health")
+        #expect(answer.status == 200)
+        let date = try #require(answer.headers["date"])
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "GMT")
+        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let sent = try #require(format.date(from: date), "\(date)")
+        #expect(abs(sent.timeIntervalSinceNow) < 120, "\(date)")
+    }
+
     @Test func crudWritesPublishEvents() async throws {
         let daemon = try await TestDaemon.start(plugins: BuiltinPlugins.all + [TestPlugin(), EventRecorderPlugin()])
         let root = try await daemon.rootClient()
