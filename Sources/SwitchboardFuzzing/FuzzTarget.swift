@@ -14,6 +14,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case jsonrpc
     case ddp
     case envelope
+    case regex
 
     /// Runs one input; returns a description of a broken invariant, or nil.
     public func run(_ bytes: UnsafeRawBufferPointer) -> String? {
@@ -24,6 +25,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .jsonrpc: return Self.jsonRPC(bytes)
         case .ddp: return Self.ddp(bytes)
         case .envelope: return Self.envelope(bytes)
+        case .regex: return Self.regex(bytes)
         }
     }
 
@@ -40,6 +42,19 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
         guard again == value else { return "round trip changed the value: \(String(decoding: encoded, as: UTF8.self).prefix(200))" }
         guard again.encodedBytes() == encoded else { return "encoding is not stable" }
+        return nil
+    }
+
+    /// `PATTERN NUL SUBJECT`: compiling and searching never crash or loop, and grouping the whole pattern
+    /// changes nothing.
+    static func regex(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let split = bytes.firstIndex(of: 0) ?? bytes.count
+        let pattern = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<split]), as: UTF8.self)
+        let subject = split < bytes.count ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(split + 1)...]), as: UTF8.self) : ""
+        guard let regex = ECMARegex(pattern) else { return nil }
+        let found = regex.search(subject)
+        guard let grouped = ECMARegex("(?:" + pattern + ")") else { return "the pattern compiles, but not in a group" }
+        if grouped.search(subject) != found { return "grouping the pattern changed the answer" }
         return nil
     }
 

@@ -43,6 +43,22 @@ import SwitchboardCore
         await daemon.stop()
     }
 
+    /// The username pattern `^[A-Za-z_][A-Za-z0-9_.-]*$` is ECMA-262: its `$` is the end of the string, so a
+    /// name with a trailing newline (which ICU's `$` let through) is refused, with the attribute named.
+    @Test func usernamePatternRefusesATrailingNewline() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        for name in ["admin\n", "admin\r\n", "9lives", "ad min", "adm\u{663}n"] {
+            let refused = try await root.request("user.create", [["username": .string(name)]])
+            #expect(refused["error"]?["data"]?["error"] == 22, "\(name.debugDescription)")
+            #expect(refused["error"]?["data"]?["extra"]?[0]?[0] == "user_create.username", "\(name.debugDescription)")
+            #expect(refused["error"]?["data"]?["extra"]?[0]?[1]?.stringValue?.contains("should match pattern") == true)
+        }
+        #expect(try await root.call("user.create", [["username": "_ad.min-2"]])["username"] == "_ad.min-2")
+        await root.close()
+        await daemon.stop()
+    }
+
     @Test func lockedUserCannotLogIn() async throws {
         let daemon = try await TestDaemon.start()
         let root = try await daemon.rootClient()

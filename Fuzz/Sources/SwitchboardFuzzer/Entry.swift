@@ -5,7 +5,7 @@ import CFuzzerDriver
 import SwitchboardFuzzing
 
 /// The target this process fuzzes, from SWITCHBOARD_FUZZ_TARGET (json, schema, query, jsonrpc, ddp,
-/// envelope): one instrumented binary serves them all, so `scripts/fuzz` builds once.
+/// envelope, regex): one instrumented binary serves them all, so `scripts/fuzz` builds once.
 let target: FuzzTarget = {
     guard let name = getenv("SWITCHBOARD_FUZZ_TARGET").map({ String(cString: $0) }), let target = FuzzTarget(rawValue: name) else {
         let known = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")

@@ -173,7 +173,7 @@ extension QueryFilter {
             guard case .string(let pattern) = value else {
                 throw CallError.validation(attribute, "The value of '~' should be a string (a regular expression)")
             }
-            guard PatternCache.shared.regex(caseInsensitive ? "(?i)" + pattern : pattern) != nil else {
+            guard PatternCache.shared.compiles(caseInsensitive ? "(?i)" + pattern : pattern) else {
                 throw CallError.validation(attribute, "Invalid regular expression: \(pattern)")
             }
         case .startsWith, .notStartsWith, .endsWith, .notEndsWith:
