@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import SwitchboardCore
-import SwitchboardStore
+@testable import SwitchboardStore
 
 /// The SQLite driver against a real database file.
 @Suite struct SQLiteDatastoreTests {
@@ -29,6 +29,33 @@ import SwitchboardStore
         let rows = try await store.query(Self.table, filters: [], options: QueryOptions())
         #expect(rows.arrayValue?.compactMap { $0["id"]?.intValue } == [1, 2, 4])
         #expect(rows[0]?["name"] == "a2" && rows[0]?["size"] == 10 && rows[0]?["tags"] == ["y", "z"])
+        try await store.close()
+    }
+
+    /// Statements stay prepared for the first texts only: pages of one query share a text, and a client that
+    /// varies its filters (here `in` lists of 1 to 300 values) fills the bound and no more, with every answer
+    /// still right past it.
+    @Test func preparedStatementsAreKeptUpToABound() async throws {
+        let (store, folder) = try open()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await store.prepare(Self.table)
+        try await store.commit(Self.table, upserts: (1...20).map { ["id": .int($0), "name": .string("n\($0)"), "size": .int($0)] }, deletes: [])
+        let before = store.shapes.count
+        for offset in [0, 2, 4, 18] {
+            let page = try await store.query(Self.table, filters: [], options: QueryOptions.parse(["limit": 2, "offset": .int(Int64(offset))]))
+            #expect(page.arrayValue?.compactMap { $0["id"]?.intValue } == [offset + 1, offset + 2].map(Int64.init))
+        }
+        #expect(store.shapes.count == before + 1)
+        for count in 1...300 {
+            let filters = try QueryFilter.parseList([["size", "in", .array((1...count).map { .int(Int64($0)) })]])
+            let rows = try await store.query(Self.table, filters: filters, options: QueryOptions.parse(["count": true]))
+            #expect(rows == .int(Int64(min(count, 20))), "in list of \(count)")
+        }
+        #expect(store.shapes.count == StatementShapes.limit)
+        // Writes past the bound still work, prepared for their one use.
+        #expect(try await store.update(Self.table, id: 1, ["size": 100]))
+        #expect(try await store.get(Self.table, id: 1)?["size"] == 100)
+        #expect(try await store.delete(Self.table, id: 1))
         try await store.close()
     }
 

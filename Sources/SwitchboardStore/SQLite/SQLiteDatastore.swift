@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 import SwitchboardCore
@@ -9,11 +10,16 @@ public final class SQLiteDatastore: Datastore {
     public let path: String
     /// Upsert SQL by table and column shape; bounded by the tables and row shapes plugins define.
     let upsertStatements = Mutex<[String: String]>([:])
+    /// Which per-call statements stay prepared.
+    let shapes = StatementShapes()
 
     /// Opens (creating if needed) the database file and applies the datastore's own migrations.
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
+        // Reads run on the threads of Swift's cooperative pool (one per core, see `read`): one reader
+        // connection more than there are of them, so a read never waits for a connection.
+        configuration.maximumReaderCount = max(5, ProcessInfo.processInfo.activeProcessorCount + 1)
         configuration.prepareDatabase { db in
             // NORMAL is durable across application crashes in WAL mode; only an OS crash or power loss
             // can lose the last transactions, and jobs that need more ask for a checkpoint.
@@ -85,15 +91,19 @@ public final class SQLiteDatastore: Datastore {
             // SQL decides the whole answer: an audit trail or job table of a million rows is never read whole.
             if options.count {
                 let countSQL = "SELECT COUNT(*) FROM \(quote(table.name))" + whereSQL
-                let total = try await read { db in try Int64.fetchOne(db, sql: countSQL, arguments: statementArguments) ?? 0 }
+                let total = try await read { db in
+                    try Int64.fetchOne(self.shapes.statement(db, countSQL), arguments: statementArguments) ?? 0
+                }
                 // As the engine counts: what is left of the matches after offset, at most limit.
                 let afterOffset = max(0, total - Int64(options.offset))
                 return .int(options.limit > 0 ? min(afterOffset, Int64(options.limit)) : afterOffset)
             }
+            // LIMIT and OFFSET as arguments: one text, one kept statement, for every page of a query.
             let pageSQL = "SELECT \(Self.columnList(table)) FROM \(quote(table.name))" + whereSQL
-                + " ORDER BY \(quote(table.primaryKey))\(paged.descending ? " DESC" : "") LIMIT \(paged.limit) OFFSET \(options.offset)"
+                + " ORDER BY \(quote(table.primaryKey))\(paged.descending ? " DESC" : "") LIMIT ? OFFSET ?"
+            let pageArguments = StatementArguments(arguments + [paged.limit, options.offset])
             let rows = try await read { db in
-                try Row.fetchAll(db, sql: pageSQL, arguments: statementArguments).map { Self.decode($0, table) }
+                try Row.fetchAll(self.shapes.statement(db, pageSQL), arguments: pageArguments).map { Self.decode($0, table) }
             }
             var rest = options
             rest.orderBy = []
@@ -103,7 +113,7 @@ public final class SQLiteDatastore: Datastore {
         }
         let finalSQL = "SELECT \(Self.columnList(table)) FROM \(quote(table.name))" + whereSQL + " ORDER BY \(quote(table.primaryKey))"
         let rows = try await read { db in
-            try Row.fetchAll(db, sql: finalSQL, arguments: statementArguments).map { Self.decode($0, table) }
+            try Row.fetchAll(self.shapes.statement(db, finalSQL), arguments: statementArguments).map { Self.decode($0, table) }
         }
         // What SQL did not decide, and ordering, paging and shaping, follow the query engine's rules exactly.
         return try QueryEngine.run(rows.map { .object($0) }, filters: filters, options: options)
@@ -125,9 +135,9 @@ public final class SQLiteDatastore: Datastore {
     }
 
     public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {
-        try await read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?", arguments: [id])
-                .map { Self.decode($0, table) }
+        let sql = "SELECT \(Self.columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?"
+        return try await read { db in
+            try Row.fetchOne(self.shapes.statement(db, sql), arguments: [id]).map { Self.decode($0, table) }
         }
     }
 
@@ -148,7 +158,7 @@ public final class SQLiteDatastore: Datastore {
             : "INSERT INTO \(quote(table.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
         let arguments = StatementArguments(values)
         return try await write { db in
-            try db.execute(sql: sql, arguments: arguments)
+            try self.shapes.statement(db, sql).execute(arguments: arguments)
             return db.lastInsertedRowID
         }
     }
@@ -168,15 +178,17 @@ public final class SQLiteDatastore: Datastore {
         let arguments = StatementArguments(values)
         let empty = assignments.isEmpty
         return try await write { db in
-            if empty { return try Row.fetchOne(db, sql: sql, arguments: arguments) != nil }
-            try db.execute(sql: sql, arguments: arguments)
+            let statement = try self.shapes.statement(db, sql)
+            if empty { return try Row.fetchOne(statement, arguments: arguments) != nil }
+            try statement.execute(arguments: arguments)
             return db.changesCount > 0
         }
     }
 
     public func delete(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> Bool {
-        try await write { db in
-            try db.execute(sql: "DELETE FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?", arguments: [id])
+        let sql = "DELETE FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?"
+        return try await write { db in
+            try self.shapes.statement(db, sql).execute(arguments: [id])
             return db.changesCount > 0
         }
     }
@@ -257,12 +269,25 @@ public final class SQLiteDatastore: Datastore {
         }
     }
 
-    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    /// Runs one SELECT on a reader connection, on the calling thread.
+    ///
+    /// GRDB's async read hops three times (to the pool's waiting queue, to the reader's queue, back to the
+    /// task) and parks a thread on a semaphore while the readers are busy: for the one-row reads of a typical
+    /// call that was most of their cost. A WAL reader never waits for the writer, and there are more reader
+    /// connections than threads in the cooperative pool (see `init`), so this runs SQLite's work at once and
+    /// never blocks on the pool. Without GRDB's BEGIN/COMMIT around it: a single statement is isolated by
+    /// SQLite's own implicit transaction. A read that needs several statements to agree must use `pool.read`.
+    func read<T: Sendable>(_ body: (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.read(body)
+            return try readNow(body)
         } catch let error as DatabaseError {
             throw Self.callError(error)
         }
+    }
+
+    /// Not async, so that GRDB's blocking overload is the one called.
+    private func readNow<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.unsafeRead(body)
     }
 
     static func callError(_ error: DatabaseError) -> CallError {
