@@ -209,10 +209,13 @@ public final class SQLiteDatastore: Datastore {
                 guard case .int = row[0] else {
                     throw CallError(Errno.EINVAL, "A row committed to \(table.name) lacks its \(table.primaryKey)")
                 }
-                var values: [DatabaseValue] = []
+                // Optional existentials, not [DatabaseValue]: GRDB converts a sequence of a concrete type through
+                // a key path built at run time per call (`map(\.databaseValue)` in unspecialized generic code),
+                // which cost more than the conversion itself.
+                var values: [(any DatabaseValueConvertible)?] = []
                 values.reserveCapacity(row.count)
-                values.append(Self.bind(row[0], .integer)?.databaseValue ?? .null)
-                for index in types.indices { values.append(Self.bind(row[index + 1], types[index])?.databaseValue ?? .null) }
+                values.append(Self.bind(row[0], .integer))
+                for index in types.indices { values.append(Self.bind(row[index + 1], types[index])) }
                 statements.append((sql, StatementArguments(values)))
             }
         }
