@@ -16,7 +16,7 @@
 /// backtracking (`^(a*)*b$` against a long run of `a`s), whoever wrote it.
 public struct ECMARegex: Sendable {
     /// Scalars as sorted, disjoint closed ranges of their values.
-    struct ScalarSet: Sendable, Equatable {
+    struct ScalarSet: Sendable {
         var ranges: [ClosedRange<UInt32>]
 
         static let empty = ScalarSet(ranges: [])
@@ -66,7 +66,7 @@ public struct ECMARegex: Sendable {
         }
     }
 
-    indirect enum Node: Equatable {
+    indirect enum Node {
         case set(ScalarSet)
         case start
         case end
@@ -76,7 +76,7 @@ public struct ECMARegex: Sendable {
         case repetition(Node, minimum: Int, maximum: Int?)
     }
 
-    enum Instruction: Sendable, Equatable {
+    enum Instruction: Sendable {
         case scalar(ScalarSet)
         /// Continue at both targets.
         case split(Int, Int)

@@ -237,6 +237,8 @@ public final class SQLiteDatastore: Datastore {
         for id in deletes { statements.append((deleteSQL, [id])) }
         let batch = statements
         try await write { db in
+            // GRDB's cache directly, not `shapes`: these texts come from table definitions (one per column set
+            // a writer uses), not from clients, and a batch of journal rows would hash one text per row twice.
             for (sql, arguments) in batch {
                 try db.cachedStatement(sql: sql).execute(arguments: arguments)
             }
