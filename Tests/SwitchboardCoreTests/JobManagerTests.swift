@@ -20,9 +20,13 @@ import Testing
         let context = CallContext(session: Session.makeInternal(), runtime: runtime, method: "test.job", logger: runtime.logger)
         let locked = JobOptions(lock: { args in args.first?.intValue.map { "lock\($0 % 3)" } }, abortable: true)
         var ids: [Int64] = []
+        var lateAborts: [Int64: Task<Bool?, Never>] = [:]
         for n in 0..<120 {
-            let id = try await runtime.jobs.submit(method: "test.job", arguments: [.int(Int64(n))], options: locked, context: context) { _, _ in
-                for _ in 0..<Int.random(in: 0...3) {
+            let id = try await runtime.jobs.submit(method: "test.job", arguments: [.int(Int64(n))], options: locked, context: context) { _, args in
+                // A job aborted at once runs until it is cancelled (10 s at most, so a lost abort fails the test
+                // instead of hanging it): however late its abort is scheduled, the body cannot end first.
+                let untilCancelled = (args.first?.intValue ?? 0) % 3 == 0
+                for _ in 0..<(untilCancelled ? 10_000 : Int.random(in: 0...3)) {
                     try Task.checkCancellation()
                     try await Task.sleep(for: .milliseconds(1))
                 }
@@ -30,17 +34,24 @@ import Testing
             }
             ids.append(id)
             // Abort some at once (waiting or just granted), others a little later (running or ending).
-            if n % 3 == 0 { try await runtime.jobs.abort(id, credentials: nil) }
+            if n % 3 == 0 {
+                let tookEffect = try await runtime.jobs.abort(id, credentials: nil)
+                #expect(tookEffect, "job \(id) was still waiting or running")
+            }
             if n % 5 == 1 {
                 let jobs = runtime.jobs
-                Task { try? await Task.sleep(for: .milliseconds(Int.random(in: 0...4))); try? await jobs.abort(id, credentials: nil) }
+                lateAborts[id] = Task {
+                    try? await Task.sleep(for: .milliseconds(Int.random(in: 0...4)))
+                    return try? await jobs.abort(id, credentials: nil)
+                }
             }
         }
         // Waiting on a job that already ended reads the datastore, which this one does not keep: wait on the
         // live ones, then take every job's end from the last row committed for it.
         for id in ids { _ = try? await runtime.jobs.wait(id) }
         // Late aborts of ended jobs change nothing; let them land.
-        try await Task.sleep(for: .milliseconds(20))
+        var late: [Int64: Bool?] = [:]
+        for (id, task) in lateAborts { late[id] = await task.value }
         #expect(runtime.jobs.runningCount == 0, "every slot given back")
         var ended: [Int64: JobState] = [:]
         for row in store.commits.withLock({ $0.flatMap(\.upserts) }) {
@@ -58,6 +69,18 @@ import Testing
         }
         // Aborted at once: never SUCCESS.
         for (n, id) in ids.enumerated() where n % 3 == 0 { #expect(ended[id] == .aborted, "job \(id)") }
+        // An abort that took effect ends its job ABORTED, even when the body returned in the meantime; one that
+        // came too late (false, or an error once the ended job left the live table: this datastore keeps no
+        // rows to answer from) leaves the job as it ended.
+        #expect(late.count == ids.indices.filter { $0 % 5 == 1 }.count)
+        for (n, id) in ids.enumerated() where n % 5 == 1 {
+            guard let tookEffect = late[id] else { continue }
+            if tookEffect == true {
+                #expect(ended[id] == .aborted, "job \(id) accepted its abort")
+            } else if n % 3 != 0 {
+                #expect(ended[id] == .success, "job \(id) ended before its abort")
+            }
+        }
         #expect(ended.values.contains(.success), "some jobs ran to the end")
     }
 }

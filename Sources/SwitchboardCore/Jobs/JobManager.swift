@@ -313,24 +313,19 @@ public final class JobManager: Sendable {
         } catch {
             outcome = .failure(error)
         }
-        let aborted = state.withLock { $0.live[id]?.abortRequested == true }
         switch outcome {
         case .success(let value):
-            if aborted && Task.isCancelled {
-                await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted"))
-            } else {
-                await finish(id, state: .success, result: value, error: nil)
-            }
+            await finish(id, state: .success, result: value, error: nil)
+        case .failure(is CancellationError):
+            await finish(id, state: .aborted, result: .null, error: Self.abortedError)
+        case .failure(let error as CallError):
+            await finish(id, state: .failed, result: .null, error: error)
         case .failure(let error):
-            if error is CancellationError || aborted {
-                await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted"))
-            } else if let error = error as? CallError {
-                await finish(id, state: .failed, result: .null, error: error)
-            } else {
-                await finish(id, state: .failed, result: .null, error: CallError(Errno.EFAULT, String(describing: error)))
-            }
+            await finish(id, state: .failed, result: .null, error: CallError(Errno.EFAULT, String(describing: error)))
         }
     }
+
+    private static var abortedError: CallError { CallError(Errno.ECANCELED, "Job aborted") }
 
     /// Waits until the job may run: its lock free and a global slot available, first come first served.
     /// False when it was aborted first.
@@ -355,6 +350,13 @@ public final class JobManager: Sendable {
             // showed in profiles.
             guard let index = state.live.index(forKey: id), !state.live.values[index].record.state.isFinished else { return nil }
             let wasRunning = state.live.values[index].record.state == .running
+            // An abort accepted while the body ran wins over whatever the body returned: the flag and the final
+            // state change under this one lock, so `abort` either finds the job ended (and changes nothing) or
+            // is told it took effect, and then the job ends ABORTED, never SUCCESS.
+            var final = final, result = result, error = error
+            if state.live.values[index].abortRequested && final != .aborted {
+                (final, result, error) = (.aborted, .null, Self.abortedError)
+            }
             state.live.values[index].record.state = final
             state.live.values[index].record.result = result
             state.live.values[index].record.timeFinished = JobRecord.now()
@@ -469,7 +471,11 @@ public final class JobManager: Sendable {
     /// Aborts a job: a waiting one ends ABORTED, stored before this returns; a running one is cancelled (a
     /// process job's children get SIGTERM, then SIGKILL). A finished job is left as it is. The runner records
     /// the end either way, so a job's events keep their order.
-    public func abort(_ id: Int64, credentials: Credentials?) async throws(CallError) {
+    ///
+    /// - Returns: true when the abort took effect, and the job then ends ABORTED; false when the job had already
+    ///   ended (or was ending) and keeps its outcome.
+    @discardableResult
+    public func abort(_ id: Int64, credentials: Credentials?) async throws(CallError) -> Bool {
         enum Action { case gone, none, cancel(Task<Void, Never>?), wait(Turn?) }
         let action = try state.withLock { state throws(CallError) -> Action in
             guard let job = state.live[id] else { return .gone }
@@ -488,14 +494,17 @@ public final class JobManager: Sendable {
         switch action {
         case .gone:
             _ = try await record(id, credentials: credentials)
+            return false
         case .none:
-            return
+            return false
         case .cancel(let runner):
             runner?.cancel()
+            return true
         case .wait(let turn):
             // Its runner wakes with no turn (or finds the flag when it asks for one) and stores ABORTED.
             turn?.resume(returning: false)
             _ = try await waitLive(id, credentials: nil)
+            return true
         }
     }
 
