@@ -73,7 +73,7 @@ final class RecordingDatastore: Datastore {
         while store.started.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(1)) }
         journal.stage(2, ["id": 2, "state": "RUNNING"])
         async let final: Void = journal.write(2, ["id": 2, "state": "SUCCESS"])
-        try await Task.sleep(for: .milliseconds(20))
+        while journal.pendingChanges < 1 { try await Task.sleep(for: .milliseconds(1)) }
         store.gateOpen.withLock { $0 = true }
         try await final
         let rowsOfTwo = store.commits.withLock { $0.flatMap(\.upserts) }.filter { $0["id"] == 2 }

@@ -86,11 +86,13 @@ import SwitchboardCore
             for client in [first, second, third] { await client.close() }
             _ = open
         }
-        // Closed connections free their places.
-        try await Task.sleep(for: .milliseconds(200))
-        let again = try await RPCClient.connect(to: daemon.tcp)
-        #expect(try await again.call("core.ping") == "pong")
-        await again.close()
+        // Closed connections free their places (once the daemon has seen them close).
+        try await eventually("a place is free again") {
+            guard let again = try? await RPCClient.connect(to: daemon.tcp) else { return false }
+            let answer = try? await again.call("core.ping")
+            await again.close()
+            return answer == "pong"
+        }
         await daemon.stop()
     }
 

@@ -16,6 +16,17 @@ import SwitchboardCore
         return try await jobRecord(client, named: name)
     }
 
+    /// Polls `dispatcher.list` until `ready` holds (5 s at most) and returns that listing, so that a test does
+    /// not bet on how soon a loaded machine spawns the children.
+    func listing(_ client: RPCClient, until ready: (JSON) -> Bool) async throws -> JSON {
+        var listing = try await client.call("dispatcher.list", [["action": "list"]])
+        for _ in 0..<500 where !ready(listing) {
+            try await Task.sleep(for: .milliseconds(10))
+            listing = try await client.call("dispatcher.list", [["action": "list"]])
+        }
+        return listing
+    }
+
     func processAlive(_ pid: Int32) -> Bool {
         kill(pid, 0) == 0 && !((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") ?? true)
     }
@@ -25,8 +36,7 @@ import SwitchboardCore
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
         let started = try await admin.call("dispatcher.run", [["queue": "pkg_queue", "first": "sleep 5", "second": ["sleep 5"]]])
         #expect(Set(started["started"]?.arrayValue ?? []) == ["first", "second"])
-        try await Task.sleep(for: .milliseconds(300))
-        let listing = try await admin.call("dispatcher.list", [["action": "list"]])
+        let listing = try await listing(admin) { $0["jobs"]?["pkg_queue"]?.objectValue?.values.contains { $0["state"] == "running" } == true }
         let queue = try #require(listing["jobs"]?["pkg_queue"]?.objectValue)
         #expect(queue.count == 2)
         let running = try #require(queue.values.first { $0["state"] == "running" })
@@ -72,8 +82,10 @@ import SwitchboardCore
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
         _ = try await admin.call("dispatcher.run", [["p1": "sleep 1", "p2": "sleep 1"]])
         _ = try await admin.call("dispatcher.run", [["queue": "backup_queue", "b1": "sleep 1", "b2": "sleep 1"]])
-        try await Task.sleep(for: .milliseconds(300))
-        let listing = try await admin.call("dispatcher.list")
+        let listing = try await listing(admin) { listing in
+            (listing["jobs"]?["no_queue"]?.objectValue?.values.filter { $0["state"] == "running" }.count ?? 0) == 2
+                && listing["jobs"]?["backup_queue"]?.objectValue?.values.contains { $0["state"] == "running" } == true
+        }
         let parallel = listing["jobs"]?["no_queue"]?.objectValue?.values.map { $0["state"] } ?? []
         #expect(parallel == ["running", "running"])
         let serial = listing["jobs"]?["backup_queue"]?.objectValue?.values.compactMap { $0["state"]?.stringValue }.sorted() ?? []

@@ -25,21 +25,18 @@ import SwitchboardCore
         let same = try await b.call("core.subscribe", ["test.counter"])
         #expect(try await runs(a)["producers"] == 1)
         let other = try await b.call("core.subscribe", [#"test.counter:{"step":10}"#])
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(try await runs(a)["producers"] == 2)
+        try await eventually("a second producer") { try await runs(a)["producers"] == 2 }
         _ = try await b.call("core.unsubscribe", [other])
         _ = try await b.call("core.unsubscribe", [same])
         #expect(try await runs(a)["producers"] == 1)
         _ = try await a.call("core.unsubscribe", [sub])
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(try await runs(a)["producers"] == 0)
-        #expect(try await runs(a)["running"] == 0)
+        try await eventually("no producer left") { try await runs(a)["producers"] == 0 }
+        try await eventually("no producer running") { try await runs(a)["running"] == 0 }
         // A closed connection stops its producer too.
         _ = try await b.call("core.subscribe", ["test.counter"])
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the new subscription's producer runs") { try await runs(a)["running"] == 1 }
         await b.close()
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(try await runs(a)["running"] == 0)
+        try await eventually("the closed connection's producer stopped") { try await runs(a)["running"] == 0 }
         await a.close()
         await daemon.stop()
     }
@@ -82,11 +79,15 @@ import SwitchboardCore
 
 @Suite(.serialized) struct FanOutTests {
     /// A bare-socket client logged in as `admin` and subscribed to `test.fanout`, which reads only when told.
-    func subscribedRawClient(_ daemon: TestDaemon) async throws -> RawWebSocket {
+    /// Returns once `observer` sees the subscription in place.
+    func subscribedRawClient(_ daemon: TestDaemon, observer: RPCClient) async throws -> RawWebSocket {
+        let before = try await observer.call("test.subscriptions", ["test.fanout"]).intValue ?? 0
         let client = try RawWebSocket(port: daemon.port)
         try client.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["admin","pa55word"]}"#)
         try client.sendText(#"{"jsonrpc":"2.0","id":2,"method":"core.subscribe","params":["test.fanout"]}"#)
-        try await Task.sleep(for: .milliseconds(300))
+        try await eventually("the raw client subscribed") {
+            try await observer.call("test.subscriptions", ["test.fanout"]).intValue == before + 1
+        }
         return client
     }
 
@@ -129,7 +130,7 @@ import SwitchboardCore
         }
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
         _ = try await admin.call("core.subscribe", ["test.fanout"])
-        let slow = try await subscribedRawClient(daemon)
+        let slow = try await subscribedRawClient(daemon, observer: admin)
         let before = residentMemory()
         // 100 rounds of 100 events of 4 KiB: 40 MB in all, far more than the slow client's queue may hold;
         // each burst fits the fast client's queue, which drains between bursts.
@@ -156,13 +157,14 @@ import SwitchboardCore
             $0.maxOutboundBytes = 256 << 10
         }
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let slow = try await subscribedRawClient(daemon)
+        let slow = try await subscribedRawClient(daemon, observer: admin)
         // Three events the writer sends at once (the socket takes them while the client is not reading), then
         // 6 MB more: more than the kernel's socket buffers, NIO's high-water mark and the 256 KiB queue hold
         // together. (How many of the burst are written before the queue overflows is the scheduler's choice:
         // on a loaded machine the burst can fill the queue before the writer runs at all.)
         _ = try await admin.call("test.emit", [3, 4096])
-        try await Task.sleep(for: .milliseconds(200))
+        // The first event reaching the client's (4 KiB) receive buffer shows the writer has taken the three.
+        try await eventually("the login and subscribe replies and an event arrived") { slow.arrivedFrameCount() >= 3 }
         _ = try await admin.call("test.emit", [1500, 4096])
         // The client reads again at once, well inside the close grace period: it gets what was already on its
         // way, then a close frame that says why, then an orderly close.
@@ -182,7 +184,7 @@ import SwitchboardCore
     @Test func shutdownIsNotHeldUpByAClientThatStoppedReading() async throws {
         let daemon = try await TestDaemon.start { $0.connectionCloseGrace = .seconds(1) }
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let stalled = try await subscribedRawClient(daemon)
+        let stalled = try await subscribedRawClient(daemon, observer: admin)
         // 6 MB: the kernel's buffers and NIO are full, the rest waits in the (8 MiB) queue, no overflow. The
         // close frame of a graceful shutdown can never be sent to this client.
         _ = try await admin.call("test.emit", [1500, 4096])

@@ -8,6 +8,16 @@ import SwitchboardCore
         try await client.call("core.get_jobs", [[["id", "=", id]], ["get": true]])
     }
 
+    /// Polls until the job is in `state` (10 s at most), so that a test does not bet on how soon a loaded
+    /// machine schedules a job's runner.
+    func until(_ client: RPCClient, _ id: JSON, is state: JSON) async throws {
+        for _ in 0..<2_000 {
+            if try await job(client, id)["state"] == state { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        Issue.record("job \(id) never reached \(state)")
+    }
+
     @Test func legacyJobReturnsIdAndEventsArriveInOrder() async throws {
         let daemon = try await TestDaemon.start()
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
@@ -111,7 +121,7 @@ import SwitchboardCore
         let daemon = try await TestDaemon.start()
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
         let running = try await client.call("test.queued", [400])
-        try await Task.sleep(for: .milliseconds(50))
+        try await until(client, running, is: "RUNNING")
         let queued = try await client.request("test.queued", [10])
         let again = try await client.request("test.queued", [10])
         #expect(queued["result"] != running)
@@ -127,7 +137,7 @@ import SwitchboardCore
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
         let holder = try await client.call("test.serial", [600])
         let waiting = try await client.call("test.serial", [10])
-        try await Task.sleep(for: .milliseconds(50))
+        try await until(client, holder, is: "RUNNING")
         #expect(try await job(client, waiting)["state"] == "WAITING")
         _ = try await client.call("core.job_abort", [waiting])
         #expect(try await job(client, waiting)["state"] == "ABORTED")
@@ -138,7 +148,7 @@ import SwitchboardCore
         #expect(try await job(client, holder)["state"] == "ABORTED")
         // A job that is not abortable says so.
         let stubborn = try await client.call("test.unabortable", [300])
-        try await Task.sleep(for: .milliseconds(50))
+        try await until(client, stubborn, is: "RUNNING")
         let refusal = try await client.request("core.job_abort", [stubborn])
         #expect(refusal["error"]?["data"]?["error"] == 22)
         #expect(try await client.call("core.job_wait", [stubborn]) == true)
@@ -246,7 +256,7 @@ import SwitchboardCore
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
         let first = try await client.call("test.job", [3, 100])
         let second = try await client.call("test.job", [1, 1])
-        try await Task.sleep(for: .milliseconds(100))
+        try await until(client, first, is: "RUNNING")
         #expect(try await job(client, second)["state"] == "WAITING")
         _ = try await client.call("core.job_wait", [second])
         let a = try await job(client, first)

@@ -213,6 +213,11 @@ public final class EventBus: Sendable {
         }
     }
 
+    /// How many subscriptions an event of this name is delivered to (handlers not counted).
+    public func subscriptionCount(_ name: String) -> Int {
+        state.withLock { $0.route(name).deliveries.count }
+    }
+
     public func publish(_ event: Event) {
         publish(event.name) { event }
     }

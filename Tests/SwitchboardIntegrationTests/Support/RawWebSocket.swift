@@ -85,6 +85,15 @@ final class RawWebSocket {
         return (frames, closed)
     }
 
+    /// How many whole frames have arrived, looked at without reading them: the socket's receive buffer stays
+    /// as full as it was, so the peer's writer is not given room.
+    func arrivedFrameCount() -> Int {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT | MSG_PEEK))
+        guard n > 0 else { return pending.isEmpty ? 0 : Self.frames(in: pending).frames.count }
+        return Self.frames(in: pending + buffer[0..<n]).frames.count
+    }
+
     /// Reads whatever is there until the peer closes; true when it did close within `timeout`.
     func drainUntilClosed(timeout: Duration) -> Bool {
         var tv = timeval(tv_sec: 0, tv_usec: 200_000)

@@ -165,6 +165,11 @@ struct TestPlugin: Plugin {
              "producers": .int(Int64(ctx.runtime.events.runningSources))]
         })
         try context.register(MethodDescriptor(
+            "test.subscriptions", params: [Parameter("name", schema: ["type": "string"])], returns: true, roles: [Role.readonlyAdmin]
+        ) { ctx, args in
+            .int(Int64(ctx.runtime.events.subscriptionCount(args[0].stringValue ?? "")))
+        })
+        try context.register(MethodDescriptor(
             "test.emit", params: [Parameter("count", schema: ["type": "integer"]), Parameter("size", schema: ["type": "integer"], default: 10)],
             returns: true, roles: [Role.readonlyAdmin]
         ) { ctx, args in
