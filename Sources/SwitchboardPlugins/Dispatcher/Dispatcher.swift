@@ -133,8 +133,8 @@ struct Dispatcher: Sendable {
         var killed: [JSON] = []
         for name in requested {
             guard let entry = book.entry(name), entry.jobID != 0 else { continue }
-            try await runtime.jobs.abort(entry.jobID, credentials: ctx.credentials)
-            killed.append(.string(name))
+            // A job that ended on its own just before is not reported killed.
+            if try await runtime.jobs.abort(entry.jobID, credentials: ctx.credentials) { killed.append(.string(name)) }
         }
         return ["killed": ["jobs": .array(killed)]]
     }
