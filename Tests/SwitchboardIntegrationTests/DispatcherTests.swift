@@ -16,13 +16,12 @@ import SwitchboardCore
         return try await jobRecord(client, named: name)
     }
 
-    /// Polls `dispatcher.list` until `ready` holds (5 s at most) and returns that listing, so that a test does
-    /// not bet on how soon a loaded machine spawns the children.
+    /// The first listing for which `ready` holds: a loaded machine may take a while to spawn the children.
     func listing(_ client: RPCClient, until ready: (JSON) -> Bool) async throws -> JSON {
-        var listing = try await client.call("dispatcher.list", [["action": "list"]])
-        for _ in 0..<500 where !ready(listing) {
-            try await Task.sleep(for: .milliseconds(10))
+        var listing: JSON = .null
+        try await eventually("the listing is ready") {
             listing = try await client.call("dispatcher.list", [["action": "list"]])
+            return ready(listing)
         }
         return listing
     }

@@ -8,14 +8,9 @@ import SwitchboardCore
         try await client.call("core.get_jobs", [[["id", "=", id]], ["get": true]])
     }
 
-    /// Polls until the job is in `state` (10 s at most), so that a test does not bet on how soon a loaded
-    /// machine schedules a job's runner.
+    /// Returns once the job is in `state`: a loaded machine may take a while to schedule its runner.
     func until(_ client: RPCClient, _ id: JSON, is state: JSON) async throws {
-        for _ in 0..<2_000 {
-            if try await job(client, id)["state"] == state { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        Issue.record("job \(id) never reached \(state)")
+        try await eventually("job \(id) is \(state)") { try await job(client, id)["state"] == state }
     }
 
     @Test func legacyJobReturnsIdAndEventsArriveInOrder() async throws {
