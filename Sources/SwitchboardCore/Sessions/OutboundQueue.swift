@@ -10,6 +10,13 @@ import Synchronization
 /// wakes the writer with that news: a client that stops reading costs at most the bound, never the daemon's
 /// memory.
 ///
+/// A connection that falls behind (`mergeThreshold` frames waiting) merges events: a `changed` event queued with
+/// `enqueue(_:event:mergeable:deferringWakeTo:encode:)` supersedes the `changed` of the same document still
+/// waiting (`PendingChanges`), so a burst of progress costs one frame per document, and the bound is reached only
+/// by a client that really stops reading. A superseded frame leaves an empty slot behind, counted in neither bound;
+/// slots are compacted once they are half the message bound, so the queue holds at most 1.5 × `maxMessages`
+/// slots.
+///
 /// A queue made with an `OutboundExecutor` runs its waker on the executor's thread. An event publish then
 /// defers the wakes it causes (`enqueue(_:deferringWakeTo:)`) and wakes every queue of one executor in one
 /// hop: a thousand subscribers on two event loops cost two cross-thread handoffs, not a thousand.
@@ -45,9 +52,18 @@ public final class OutboundQueue: Sendable {
 
     public typealias Waker = @Sendable (Wake) -> Void
 
+    /// Frames waiting before events start to merge: below it the writer keeps up, and an event costs no lookup.
+    static let mergeThreshold = 64
+
     struct State {
+        /// Waiting frames, oldest first; an empty one is a superseded frame's slot.
         var frames = Deque<[UInt8]>()
         var bytes = 0
+        /// Empty slots in `frames`.
+        var superseded = 0
+        /// The sequence number of `frames.first`: frames are numbered by their place in the queue's life.
+        var head = 0
+        var changes = PendingChanges()
         var ending: Ending?
         /// A wake is on its way and `take` has not run since: no need for another.
         var wakePending = false
@@ -88,30 +104,95 @@ public final class OutboundQueue: Sendable {
     /// queue has an executor. Overflow is told at once.
     @discardableResult
     public func enqueue(_ frame: [UInt8], deferringWakeTo wakes: WakeBatch?) -> Bool {
+        let (accepted, wake, waker) = state.withLock { state in Self.append(frame, to: &state, limits: limits) }
+        notify(wake, waker, wakes)
+        return accepted
+    }
+
+    /// Queues the frame of an event. When the connection has fallen behind and `mergeable` (a `changed` as the
+    /// client will see it), it supersedes the waiting `changed` of the same document: the frame goes to the end
+    /// of the queue with both events' fields (`encode` makes it when `frame` alone does not carry them all). An
+    /// event that is not mergeable (`added`, `removed`) ends the merging for its document.
+    @discardableResult
+    public func enqueue(_ frame: [UInt8], event: Event, mergeable: Bool, deferringWakeTo wakes: WakeBatch?,
+                        encode: (Event) -> [UInt8]) -> Bool {
         let (accepted, wake, waker) = state.withLock { state -> (Bool, Wake?, Waker?) in
             guard state.ending == nil else { return (false, nil, nil) }
-            if state.frames.count >= limits.maxMessages || state.bytes + frame.count > limits.maxBytes {
-                state.ending = .overflowed
-                state.frames = Deque()
-                state.bytes = 0
-                let waker = state.waker
-                state.waker = nil
-                return (false, .overflowed, waker)
+            let lagging = state.frames.count - state.superseded >= Self.mergeThreshold
+            guard lagging || !state.changes.isEmpty else { return Self.append(frame, to: &state, limits: limits) }
+            let key = DocumentKey(event)
+            guard mergeable else {
+                _ = state.changes.remove(key)
+                return Self.append(frame, to: &state, limits: limits)
             }
-            state.frames.append(frame)
-            state.bytes += frame.count
-            if state.wakePending { return (true, nil, nil) }
-            state.wakePending = true
-            return (true, .frames, state.waker)
-        }
-        if let wake, let waker {
-            if wake == .frames, let wakes, let executor {
-                wakes.add(executor, waker)
-            } else {
-                self.wake(waker, wake)
+            var event = event
+            var frame = frame
+            if let waiting = state.changes.remove(key) {
+                let merged = PendingChanges.merge(waiting.event, event)
+                event = merged.event
+                if merged.reencode { frame = encode(event) }
+                let index = waiting.sequence - state.head
+                state.bytes -= state.frames[index].count
+                state.frames[index] = []
+                state.superseded += 1
+            } else if !lagging {
+                return Self.append(frame, to: &state, limits: limits)
             }
+            let sequence = state.head + state.frames.count
+            let appended = Self.append(frame, to: &state, limits: limits)
+            if appended.0 {
+                state.changes.insert(key, sequence: sequence, event: event)
+                if state.superseded > limits.maxMessages / 2 { Self.compact(&state) }
+            }
+            return appended
         }
+        notify(wake, waker, wakes)
         return accepted
+    }
+
+    /// Appends a frame within the bounds, or ends the queue as overflowed. Runs under the lock.
+    private static func append(_ frame: [UInt8], to state: inout State, limits: Limits) -> (Bool, Wake?, Waker?) {
+        guard state.ending == nil else { return (false, nil, nil) }
+        if state.frames.count - state.superseded >= limits.maxMessages || state.bytes + frame.count > limits.maxBytes {
+            state.ending = .overflowed
+            state.frames = Deque()
+            state.bytes = 0
+            state.superseded = 0
+            state.changes = PendingChanges()
+            let waker = state.waker
+            state.waker = nil
+            return (false, .overflowed, waker)
+        }
+        state.frames.append(frame)
+        state.bytes += frame.count
+        if state.wakePending { return (true, nil, nil) }
+        state.wakePending = true
+        return (true, .frames, state.waker)
+    }
+
+    /// Drops the empty slots of superseded frames, renumbering the waiting changes. O(frames), once per
+    /// `maxMessages / 2` supersessions.
+    private static func compact(_ state: inout State) {
+        var frames = Deque<[UInt8]>(minimumCapacity: state.frames.count - state.superseded)
+        var changes = PendingChanges()
+        for (offset, frame) in state.frames.enumerated() where !frame.isEmpty {
+            if let key = state.changes.key(at: state.head + offset), let entry = state.changes.byDocument[key] {
+                changes.insert(key, sequence: state.head + frames.count, event: entry.event)
+            }
+            frames.append(frame)
+        }
+        state.frames = frames
+        state.changes = changes
+        state.superseded = 0
+    }
+
+    private func notify(_ wake: Wake?, _ waker: Waker?, _ wakes: WakeBatch?) {
+        guard let wake, let waker else { return }
+        if wake == .frames, let wakes, let executor {
+            wakes.add(executor, waker)
+        } else {
+            self.wake(waker, wake)
+        }
     }
 
     /// Takes queued frames, oldest first, up to about `maxBytes` (always at least one frame), and re-arms the
@@ -124,6 +205,12 @@ public final class OutboundQueue: Sendable {
             var size = 0
             while let frame = state.frames.first, batch.isEmpty || size + frame.count <= maxBytes {
                 state.frames.removeFirst()
+                if !state.changes.isEmpty { state.changes.taken(state.head) }
+                state.head += 1
+                if frame.isEmpty {
+                    state.superseded -= 1
+                    continue
+                }
                 batch.append(frame)
                 size += frame.count
             }
@@ -157,7 +244,10 @@ public final class OutboundQueue: Sendable {
     public var ending: Ending? { state.withLock { $0.ending } }
 
     /// Frames and bytes waiting, for tests and diagnostics.
-    public var pending: (messages: Int, bytes: Int) { state.withLock { ($0.frames.count, $0.bytes) } }
+    public var pending: (messages: Int, bytes: Int) { state.withLock { ($0.frames.count - $0.superseded, $0.bytes) } }
+
+    /// Slots held, superseded ones included: the memory bound's measure, for tests.
+    var slots: Int { state.withLock { $0.frames.count } }
 }
 
 /// Runs work on the thread that owns a group of outbound queues (a NIO event loop).

@@ -14,9 +14,12 @@ final class DDPOutbox: EventOutbox {
 
     func deliver(_ event: Event, frames: EncodedFrames) {
         guard let kind = documents.kind(for: event) else { return }
-        queue.enqueue(frames.frame("ddp." + kind.rawValue) {
+        let frame = frames.frame("ddp." + kind.rawValue) {
             DDPCodec.encodeEvent(kind: kind, collection: event.name, id: event.id, fields: event.fields)
-        }, deferringWakeTo: frames.wakes)
+        }
+        queue.enqueue(frame, event: event, mergeable: kind == .changed, deferringWakeTo: frames.wakes) { merged in
+            DDPCodec.encodeEvent(kind: .changed, collection: merged.name, id: merged.id, fields: merged.fields)
+        }
     }
 
     func unsubscribed(name: String, error: CallError?) {

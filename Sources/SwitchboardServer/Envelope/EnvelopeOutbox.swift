@@ -9,7 +9,8 @@ final class EnvelopeOutbox: EventOutbox {
     init(queue: OutboundQueue) { self.queue = queue }
 
     func deliver(_ event: Event, frames: EncodedFrames) {
-        queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) }, deferringWakeTo: frames.wakes)
+        queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) }, event: event,
+                      mergeable: event.kind == .changed, deferringWakeTo: frames.wakes) { EnvelopeCodec.encode(EnvelopeCodec.event($0)) }
     }
 
     /// The stream behind a subscription ended: the client hears it as an `events/unsubscribed` message.

@@ -8,7 +8,8 @@ final class JSONRPCOutbox: EventOutbox {
     init(queue: OutboundQueue) { self.queue = queue }
 
     func deliver(_ event: Event, frames: EncodedFrames) {
-        queue.enqueue(frames.frame("jsonrpc") { JSONRPCCodec.encodeEvent(event) }, deferringWakeTo: frames.wakes)
+        queue.enqueue(frames.frame("jsonrpc") { JSONRPCCodec.encodeEvent(event) }, event: event, mergeable: event.kind == .changed,
+                      deferringWakeTo: frames.wakes, encode: JSONRPCCodec.encodeEvent)
     }
 
     func unsubscribed(name: String, error: CallError?) {
