@@ -22,7 +22,7 @@ import Testing
 
     /// Fills the queue with unrelated frames up to the point where it counts as lagging.
     static func fillToThreshold(_ queue: OutboundQueue) {
-        for n in 0..<OutboundQueue.mergeThreshold { queue.enqueue(Array("filler \(n)".utf8)) }
+        for n in 0..<queue.mergeThreshold { queue.enqueue(Array("filler \(n)".utf8)) }
     }
 
     @Test func aConnectionThatKeepsUpGetsEveryEvent() {
@@ -39,10 +39,10 @@ import Testing
         Self.enqueue(queue, Self.changed(2, ["n": 1], name: "other"))
         for step in 2...5_000 { Self.enqueue(queue, Self.changed(1, ["percent": .int(Int64(step)), "state": "RUNNING"])) }
         Self.enqueue(queue, Self.changed(1, ["percent": 100, "state": "SUCCESS"]))
-        #expect(queue.pending.messages == OutboundQueue.mergeThreshold + 2)
-        #expect(queue.slots <= OutboundQueue.mergeThreshold + 2 + OutboundQueue.Limits().maxMessages / 2 + 1,
+        #expect(queue.pending.messages == queue.mergeThreshold + 2)
+        #expect(queue.slots <= queue.mergeThreshold + 2 + OutboundQueue.Limits().maxMessages / 2 + 1,
                 "superseded slots are compacted")
-        let frames = Self.text(queue.take()).dropFirst(OutboundQueue.mergeThreshold)
+        let frames = Self.text(queue.take()).dropFirst(queue.mergeThreshold)
         // The merged change goes where the newest one was queued: after `other`, which came before it.
         #expect(Array(frames) == [#"other/2/changed/{"n":1}"#, #"job/1/changed/{"percent":100,"state":"SUCCESS"}"#])
         #expect(queue.pending.messages == 0 && queue.pending.bytes == 0)
@@ -54,7 +54,7 @@ import Testing
         Self.enqueue(queue, Self.changed(1, ["a": 1, "b": 1]))
         Self.enqueue(queue, Self.changed(1, ["b": 2, "c": 2]))
         Self.enqueue(queue, Self.changed(1, ["c": 3]))
-        let frames = Self.text(queue.take()).dropFirst(OutboundQueue.mergeThreshold)
+        let frames = Self.text(queue.take()).dropFirst(queue.mergeThreshold)
         #expect(Array(frames) == [#"job/1/changed/{"c":3,"b":2,"a":1}"#], "the later value wins, none is lost")
     }
 
@@ -67,7 +67,7 @@ import Testing
         Self.enqueue(queue, Event(name: "job", kind: .removed, id: 1))
         Self.enqueue(queue, Event(name: "job", kind: .added, id: 1, fields: ["b": 0]))
         Self.enqueue(queue, Self.changed(1, ["b": 1]))
-        let frames = Self.text(queue.take()).dropFirst(OutboundQueue.mergeThreshold)
+        let frames = Self.text(queue.take()).dropFirst(queue.mergeThreshold)
         #expect(Array(frames) == [
             #"job/1/added/{"a":0}"#, #"job/1/changed/{"a":2}"#, "job/1/removed/null", #"job/1/added/{"b":0}"#,
             #"job/1/changed/{"b":1}"#,
@@ -78,10 +78,10 @@ import Testing
         let queue = OutboundQueue { _ in }
         Self.fillToThreshold(queue)
         Self.enqueue(queue, Self.changed(1, ["a": 1]))
-        #expect(queue.take().count == OutboundQueue.mergeThreshold + 1)
+        #expect(queue.take().count == queue.mergeThreshold + 1)
         Self.fillToThreshold(queue)
         Self.enqueue(queue, Self.changed(1, ["b": 2]))
-        let frames = Self.text(queue.take()).dropFirst(OutboundQueue.mergeThreshold)
+        let frames = Self.text(queue.take()).dropFirst(queue.mergeThreshold)
         #expect(Array(frames) == [#"job/1/changed/{"b":2}"#], "the first one is on its way: nothing to merge into")
     }
 

@@ -111,6 +111,7 @@ import SwitchboardCore
         _ = try await admin.call("dispatcher.kill", [["job_id": "tree"]])
         let record = try await waitFinished(admin, "tree")
         #expect(record["state"] == "ABORTED")
+        #expect(record["progress"]?["percent"] == .null, "the killed command did not complete its step: \(record)")
         try await Task.sleep(for: .milliseconds(200))
         for pid in pids { #expect(!processAlive(pid), "process \(pid) survived the kill") }
         await admin.close()

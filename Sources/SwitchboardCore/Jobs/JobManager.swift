@@ -21,13 +21,16 @@ public final class JobManager: Sendable {
         public var retentionAge: Duration
         /// How long a stopping daemon lets running jobs finish before it aborts them.
         public var shutdownGrace: Duration
+        /// At most one progress event per job within this interval (`ProgressPacer`); zero sends every report.
+        public var progressInterval: Duration
 
         public init(maxRunning: Int = 32, retentionCount: Int = 1_000, retentionAge: Duration = .seconds(7 * 86_400),
-                    shutdownGrace: Duration = .seconds(10)) {
+                    shutdownGrace: Duration = .seconds(10), progressInterval: Duration = .milliseconds(100)) {
             self.maxRunning = maxRunning
             self.retentionCount = retentionCount
             self.retentionAge = retentionAge
             self.shutdownGrace = shutdownGrace
+            self.progressInterval = progressInterval
         }
     }
 
@@ -40,6 +43,10 @@ public final class JobManager: Sendable {
         var runner: Task<Void, Never>?
         var log: JobLog?
         var abortRequested = false
+        /// Made at the first progress report: a job that reports none costs nothing for pacing.
+        var pacer: ProgressPacer?
+        /// Counts progress reports, so the pacer can tell the newest.
+        var progressVersion: UInt64 = 0
     }
 
     struct FinishedJob {
@@ -382,6 +389,7 @@ public final class JobManager: Sendable {
             state.withLock { $0.live[id]?.record.logsExcerpt = excerpt }
         }
         if record.transient {
+            ended.job.pacer?.end {}
             try? await journal.delete(id)
         } else {
             do {
@@ -394,7 +402,11 @@ public final class JobManager: Sendable {
                 record.error = "The job ended but its state could not be stored"
                 record.errno = Errno.EIO
             }
-            announce(.changed, record)
+            if let pacer = ended.job.pacer {
+                pacer.end { announce(.changed, record) }
+            } else {
+                announce(.changed, record)
+            }
         }
         let retention = max(100, limits.retentionCount / 4)
         let (waiters, pruneDue) = state.withLock { state -> ([CheckedContinuation<JobRecord?, Never>], Bool) in
@@ -428,16 +440,34 @@ public final class JobManager: Sendable {
 
     // MARK: - Progress and logs
 
+    /// Records a job's progress; subscribers hear of it through the job's `ProgressPacer`.
     func setProgress(_ id: Int64, percent: Int64?, description: String?, extra: JSON) {
-        let changed = state.withLock { state -> JobRecord? in
-            guard let job = state.live[id], job.record.state == .running else { return nil }
-            guard job.record.percent != percent || job.record.progressDescription != description || job.record.progressExtra != extra else { return nil }
-            state.live[id]?.record.percent = percent
-            state.live[id]?.record.progressDescription = description
-            state.live[id]?.record.progressExtra = extra
-            return state.live[id]?.record
+        let interval = limits.progressInterval
+        let changed = state.withLock { state -> (record: JobRecord, pacer: ProgressPacer, version: UInt64)? in
+            // After an abort is accepted the job is being torn down: what its body reports then (a killed command
+            // "completing" its last step) is not progress, and an aborted job keeps the progress it had reached.
+            guard let index = state.live.index(forKey: id), state.live.values[index].record.state == .running,
+                  !state.live.values[index].abortRequested else { return nil }
+            let record = state.live.values[index].record
+            guard record.percent != percent || record.progressDescription != description || record.progressExtra != extra else { return nil }
+            state.live.values[index].record.percent = percent
+            state.live.values[index].record.progressDescription = description
+            state.live.values[index].record.progressExtra = extra
+            state.live.values[index].progressVersion += 1
+            let pacer = state.live.values[index].pacer ?? ProgressPacer(interval: interval)
+            state.live.values[index].pacer = pacer
+            return (state.live.values[index].record, pacer, state.live.values[index].progressVersion)
         }
-        if let changed { announce(.changed, changed) }
+        guard let changed else { return }
+        let pacer = changed.pacer
+        guard var due = pacer.report(changed.record, version: changed.version, publish: { announce(.changed, $0) }) else { return }
+        Task {
+            while true {
+                try? await Task.sleep(until: due, clock: .continuous)
+                guard let later = pacer.flush(publish: { announce(.changed, $0) }) else { return }
+                due = later
+            }
+        }
     }
 
     func appendLog(_ id: Int64, _ bytes: [UInt8]) {

@@ -10,7 +10,7 @@ import Synchronization
 /// wakes the writer with that news: a client that stops reading costs at most the bound, never the daemon's
 /// memory.
 ///
-/// A connection that falls behind (`mergeThreshold` frames waiting) merges events: a `changed` event queued with
+/// A connection that falls behind (`mergeThreshold` frames waiting, 64 by default) merges events: a `changed` event queued with
 /// `enqueue(_:event:mergeable:deferringWakeTo:encode:)` supersedes the `changed` of the same document still
 /// waiting (`PendingChanges`), so a burst of progress costs one frame per document, and the bound is reached only
 /// by a client that really stops reading. A superseded frame leaves an empty slot behind, counted in neither bound;
@@ -53,7 +53,8 @@ public final class OutboundQueue: Sendable {
     public typealias Waker = @Sendable (Wake) -> Void
 
     /// Frames waiting before events start to merge: below it the writer keeps up, and an event costs no lookup.
-    static let mergeThreshold = 64
+    /// A quarter of a small bound, so merging starts well before the bound is reached.
+    public var mergeThreshold: Int { min(64, max(1, limits.maxMessages / 4)) }
 
     struct State {
         /// Waiting frames, oldest first; an empty one is a superseded frame's slot.
@@ -118,7 +119,7 @@ public final class OutboundQueue: Sendable {
                         encode: (Event) -> [UInt8]) -> Bool {
         let (accepted, wake, waker) = state.withLock { state -> (Bool, Wake?, Waker?) in
             guard state.ending == nil else { return (false, nil, nil) }
-            let lagging = state.frames.count - state.superseded >= Self.mergeThreshold
+            let lagging = state.frames.count - state.superseded >= mergeThreshold
             guard lagging || !state.changes.isEmpty else { return Self.append(frame, to: &state, limits: limits) }
             let key = DocumentKey(event)
             guard mergeable else {

@@ -97,9 +97,10 @@ struct Dispatcher: Sendable {
                 await job.log("$ \(argv.joined(separator: " "))")
                 let status = try await runner.run(argv, job: job)
                 exitCodes.append(.int(Int64(status)))
+                // A command killed by an abort did not complete its step.
+                try Task.checkCancellation()
                 await job.setProgress((index + 1) * 100 / commands.count, "command \(index + 1) of \(commands.count) exited \(status)")
                 if status != 0 {
-                    try Task.checkCancellation()
                     throw CallError(Errno.EIO, "command \(index + 1) of \(commands.count) exited with status \(status): \(argv.joined(separator: " "))",
                                     extra: ["exit_codes": .array(exitCodes), "job_id": .string(name)])
                 }

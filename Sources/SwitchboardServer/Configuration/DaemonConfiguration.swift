@@ -115,7 +115,7 @@ public struct DaemonConfiguration: Sendable {
         "login-failure-window-seconds", "lockout-seconds", "max-connections", "max-connections-per-address",
         "unauthenticated-idle-seconds", "plain-loopback-is-secure",
     ]
-    static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds"]
+    static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds", "progress-interval-ms"]
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
@@ -196,6 +196,7 @@ public struct DaemonConfiguration: Sendable {
             if let v = jobs["retention-count"] { self.jobs.retentionCount = try Self.integer(v, "jobs.retention-count", 1...10_000_000) }
             if let v = jobs["retention-days"] { self.jobs.retentionAge = .seconds(86_400 * (try Self.integer(v, "jobs.retention-days", 1...36_500))) }
             if let v = jobs["shutdown-grace-seconds"] { self.jobs.shutdownGrace = .seconds(try Self.integer(v, "jobs.shutdown-grace-seconds", 0...3_600)) }
+            if let v = jobs["progress-interval-ms"] { self.jobs.progressInterval = .milliseconds(try Self.integer(v, "jobs.progress-interval-ms", 0...60_000)) }
         }
         if let section = root["security"] {
             let security = try Self.object(section, "security", known: Self.securityKeys)
