@@ -263,3 +263,60 @@ import SwitchboardCore
         await daemon.stop()
     }
 }
+
+/// Only what an attacker does counts against the limits (issue 14): a login with valid credentials is never
+/// rate-limited, and an administrator lifts a lockout without a restart.
+@Suite(.serialized) struct LoginLimitTests {
+    @Test func successfulLoginsAreNeverRateLimitedOnAnyPath() async throws {
+        let daemon = try await TestDaemon.start { $0.guardLimits.unauthenticatedCalls = 3 }
+        await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()
+        // REST with Basic auth logs in on every request: 25 of them, far past the limit of 3 per method and address.
+        for n in 0..<25 {
+            let answer = try await HTTPExchange.send("GET", "http://127.0.0.1:\(daemon.port)/api/v2.0/auth/me",
+                                                    headers: HTTPExchange.basic("admin", "pa55word"))
+            #expect(answer.status == 200, "request \(n + 1): \(answer.status) \(answer.text)")
+        }
+        // A new connection per login, as a shell loop of `switchboard call -U -P` makes, on JSON-RPC.
+        for n in 0..<25 {
+            let client = try await RPCClient.connect(to: daemon.tcp)
+            #expect(try await client.call("auth.login", ["admin", "pa55word"]) == true, "login \(n + 1)")
+            await client.close()
+        }
+        // What an attacker does is still counted: unauthenticated calls, and logins that fail.
+        let client = try await RPCClient.connect(to: daemon.tcp)
+        for _ in 0..<3 { #expect(try await client.call("auth.login", ["admin", "wrong"]) == false) }
+        let refused = try await client.request("auth.login", ["admin", "wrong"])
+        #expect(refused["error"]?["data"]?["errname"] == "EBUSY", "\(refused)")
+        await client.close()
+        await daemon.stop()
+    }
+
+    @Test func anAdministratorListsAndLiftsALockout() async throws {
+        let daemon = try await TestDaemon.start {
+            $0.guardLimits.loginFailures = 2
+            $0.guardLimits.lockout = .seconds(3600)
+        }
+        await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()
+        let client = try await RPCClient.connect(to: daemon.tcp)
+        for _ in 0..<2 { #expect(try await client.call("auth.login", ["admin", "wrong"]) == false) }
+        #expect(try await client.request("auth.login", ["admin", "pa55word"])["error"]?["data"]?["error"] == 13, "locked out for an hour")
+        // Over the local socket (never locked out), an administrator sees the lockout and lifts it.
+        let root = try await daemon.rootClient()
+        let lockouts = try await root.call("auth.lockout.query")
+        #expect(lockouts.arrayValue?.count == 1)
+        #expect(lockouts[0]?["address"] == "127.0.0.1" && lockouts[0]?["failures"] == 2 && lockouts[0]?["locked"] == true, "\(lockouts)")
+        #expect((lockouts[0]?["locked_seconds"]?.intValue ?? 0) > 3500)
+        #expect(try await root.call("auth.lockout.clear", ["127.0.0.1"]) == true)
+        #expect(try await root.call("auth.lockout.clear", ["127.0.0.1"]) == false, "nothing is held against it any more")
+        #expect(try await root.call("auth.lockout.query") == [])
+        #expect(try await client.call("auth.login", ["admin", "pa55word"]) == true, "the address may log in at once")
+        // FULL_ADMIN only, and audited.
+        let reader = try await daemon.client(as: "reader", roles: [Role.readonlyAdmin])
+        #expect(try await reader.request("auth.lockout.clear", ["127.0.0.1"])["error"]?["data"]?["error"] == 13)
+        #expect(try await reader.request("auth.lockout.query")["error"]?["data"]?["error"] == 13)
+        let audited = try await root.call("audit.query", [[["event", "=", "METHOD_CALL"], ["method", "=", "auth.lockout.clear"]]])
+        #expect(audited.arrayValue?.map { $0["success"] } == [true, true, false], "both clears and the refused attempt: \(audited)")
+        for client in [client, reader, root] { await client.close() }
+        await daemon.stop()
+    }
+}

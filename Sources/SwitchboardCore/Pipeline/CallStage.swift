@@ -30,17 +30,20 @@ public protocol CallStage: Sendable {
 
 /// For a session that is not authenticated: counts the call against the rate limit per method and client
 /// address (EBUSY beyond it, `ClientGuard`; local sessions are exempt), then refuses it unless the method
-/// needs no authentication (ENOTAUTHENTICATED). An authenticated session's call costs one check.
+/// needs no authentication (ENOTAUTHENTICATED). A call that logs the session in is given back: a login with
+/// valid credentials is never rate-limited. An authenticated session's call costs one check.
 public struct AuthenticateStage: CallStage {
     public init() {}
 
     public func handle(_ call: Call, next: Next) async throws -> JSON {
         let session = call.context.session
-        if !session.isAuthenticated {
-            try call.context.runtime.clientGuard.admitUnauthenticated(method: call.method.name, origin: session.origin)
-            if !call.method.flags.contains(.noAuthRequired) { throw CallError.notAuthenticated }
-        }
-        return try await next(call)
+        guard !session.isAuthenticated else { return try await next(call) }
+        let clientGuard = call.context.runtime.clientGuard
+        try clientGuard.admitUnauthenticated(method: call.method.name, origin: session.origin)
+        if !call.method.flags.contains(.noAuthRequired) { throw CallError.notAuthenticated }
+        let result = try await next(call)
+        if session.isAuthenticated { clientGuard.refundUnauthenticated(method: call.method.name, origin: session.origin) }
+        return result
     }
 }
 

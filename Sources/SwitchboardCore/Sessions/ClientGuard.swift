@@ -4,6 +4,11 @@ import Synchronization
 /// Abuse resistance by client address, shared by every dialect: a rate limit on the calls of unauthenticated
 /// sessions (per method and address), and for failed logins a delay and then a lockout of the address.
 /// Local-socket clients are exempt from both: they are the machine's own users, and the way back in.
+///
+/// Only what an attacker does is counted: a call that logs its session in is given back to the rate limit
+/// (`refundUnauthenticated`), so a script that logs in with valid credentials on every request (REST with Basic
+/// auth, a shell loop of `switchboard call -U -P`) is never refused. An administrator lifts a lockout with
+/// `clearLockout` (`auth.lockout.clear`).
 public final class ClientGuard: Sendable {
     /// The defaults are middlewared's (rate limit) and sysadm's (lockout).
     public struct Limits: Sendable, Equatable {
@@ -79,6 +84,55 @@ public final class ClientGuard: Sendable {
         }
         if !admitted {
             throw CallError.busy("Rate limit exceeded: at most \(limits.unauthenticatedCalls) unauthenticated calls of \(method) per \(limits.unauthenticatedWindow.components.seconds) s from one address")
+        }
+    }
+
+    /// Gives back the call `admitUnauthenticated` counted, when it logged its session in: a login with valid
+    /// credentials is not what the rate limit is for.
+    public func refundUnauthenticated(method: String, origin: SessionOrigin) {
+        guard let address = Self.address(origin) else { return }
+        let key = method + " " + address
+        state.withLock { state in
+            guard let window = state.calls[key] else { return }
+            if window.count <= 1 {
+                state.calls.removeValue(forKey: key)
+            } else {
+                state.calls[key]?.count -= 1
+            }
+        }
+    }
+
+    /// An address with failed logins counted, or locked out.
+    public struct Lockout: Sendable, Equatable {
+        public var address: String
+        /// Failed logins within the window.
+        public var failures: Int
+        /// Seconds the address stays refused; nil when it is not locked out.
+        public var lockedSeconds: Int64?
+    }
+
+    /// Every address with failed logins in the window or a lockout in force, locked out first.
+    public var lockouts: [Lockout] {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            state.failures.compactMap { address, entry -> Lockout? in
+                let failures = entry.times.filter { now - $0 < limits.loginFailureWindow }.count
+                let locked = entry.lockedUntil.flatMap { $0 > now ? max(1, ($0 - now).components.seconds) : nil }
+                guard failures > 0 || locked != nil else { return nil }
+                return Lockout(address: address, failures: failures, lockedSeconds: locked)
+            }
+        }.sorted { ($0.lockedSeconds != nil ? 0 : 1, $0.address) < ($1.lockedSeconds != nil ? 0 : 1, $1.address) }
+    }
+
+    /// Lifts the lockout of an address and forgets its failures (and its unauthenticated calls): it may log in
+    /// again at once. False when nothing was held against it.
+    @discardableResult
+    public func clearLockout(address: String) -> Bool {
+        state.withLock { state in
+            let suffix = " " + address
+            let calls = state.calls.keys.filter { $0.hasSuffix(suffix) }
+            for key in calls { state.calls.removeValue(forKey: key) }
+            return state.failures.removeValue(forKey: address) != nil || !calls.isEmpty
         }
     }
 

@@ -29,6 +29,7 @@ public struct AuthPlugin: Plugin {
 
         try SessionMethods.register(in: context)
         let clientGuard = context.runtime.clientGuard
+        try LockoutMethods.register(in: context, guard: clientGuard)
         /// Every login goes through here: a locked-out address is refused before its credentials are looked at,
         /// a failure is counted and answered only after the failure delay, a success clears the count.
         @Sendable func attempt(_ ctx: CallContext, username: String, _ check: () async throws -> Credentials?) async throws -> Credentials? {
