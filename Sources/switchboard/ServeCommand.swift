@@ -57,6 +57,11 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "switchboard")
         do {
             try await Daemon(configuration: configuration, logger: logger).run()
+        } catch let error as ConfigurationError {
+            // Found only once the daemon looks (a plugin's section, a TLS file): still the operator's file to fix.
+            logger.critical("cannot start: configuration error: \(error)")
+            FileHandle.standardError.write(Data("switchboard: configuration error: \(error)\n".utf8))
+            throw ExitCode(2)
         } catch {
             logger.critical("cannot start: \(error)")
             FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))

@@ -199,3 +199,29 @@ import SwitchboardCore
         await daemon.stop()
     }
 }
+
+/// A role is granted only if something admits it: a typo is refused with its place, not stored as a role that
+/// grants nothing (issue 14).
+@Suite struct RoleTypoTests {
+    @Test func unknownRolesAreRefusedAndTheKnownOnesAreListed() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        let refused = try await root.request("user.create", [["username": "typo", "password": "pw", "roles": ["READONLY_ADMIN", "FULL_ADMN"]]])
+        let extra = refused["error"]?["data"]?["extra"]
+        #expect(refused["error"]?["data"]?["error"] == 22, "\(refused)")
+        #expect(extra?[0]?[0] == "user_create.roles.1", "\(refused)")
+        #expect(extra?[0]?[1]?.stringValue?.hasPrefix("Unknown role 'FULL_ADMN' (did you mean FULL_ADMIN") == true, "\(refused)")
+        #expect(try await root.call("user.query", [[["username", "=", "typo"]]]) == [], "nothing was stored")
+        let roles = try #require(try await root.call("core.get_roles").arrayValue?.compactMap(\.stringValue))
+        for role in ["FULL_ADMIN", "READONLY_ADMIN", "USER_READ", "USER_WRITE", "API_KEY_WRITE", "AUDIT_READ"] {
+            #expect(roles.contains(role), "\(role) is admitted by some method: \(roles)")
+        }
+        #expect(!roles.contains("AUTHENTICATED"), "a pseudo-role is never granted")
+        let created = try await root.call("user.create", [["username": "ok", "password": "pw", "roles": ["USER_READ"]]])
+        let id = try #require(created["id"])
+        let update = try await root.request("user.update", [id, ["roles": ["USER_RAED"]]])
+        #expect(update["error"]?["data"]?["extra"]?[0]?[0] == "user_update.roles.0", "\(update)")
+        await root.close()
+        await daemon.stop()
+    }
+}

@@ -15,11 +15,16 @@
 public protocol Plugin: Sendable {
     var name: String { get }
     var dependencies: [String] { get }
+    /// The JSON Schema of the plugin's section of the configuration file (`plugins.<name>`), checked before any
+    /// plugin is set up: a mistyped key stops the start with its path, as it does in the daemon's own sections.
+    /// `enabled` is always allowed. The default admits no other key.
+    var configurationSchema: JSON { get }
     func setUp(_ context: PluginContext) async throws
     func tearDown() async
 }
 
 extension Plugin {
     public var dependencies: [String] { [] }
+    public var configurationSchema: JSON { ["type": "object", "additionalProperties": false] }
     public func tearDown() async {}
 }

@@ -54,5 +54,16 @@ public final class PluginContext: Sendable {
         runtime.events.publish(event)
     }
 
+    /// Every role a user or key can be granted: the built-in ones and each role a registered method or event type
+    /// admits (`AUTHENTICATED` is a pseudo-role of every session, never granted). Read it when granting, so that
+    /// a typo (`FULL_ADMN`) is refused rather than stored as a role nothing admits.
+    public var knownRoles: Set<String> {
+        var roles = Set(Role.builtIn)
+        for method in runtime.registry.methods { roles.formUnion(method.roles) }
+        for type in runtime.events.types { roles.formUnion(type.roles) }
+        roles.remove(Role.authenticated)
+        return roles
+    }
+
     var registeredMethods: [String] { registered.withLock { $0 } }
 }

@@ -56,6 +56,41 @@ public final class PluginLoader: Sendable {
         return ordered
     }
 
+    /// What is wrong with the `plugins` section: a section for a plugin that does not exist, or one that its
+    /// plugin's `configurationSchema` refuses. Each issue's attribute is the key's path (`plugins.user.bcrypt_cst`).
+    public static func configurationIssues(_ plugins: [any Plugin], configuration: JSON) -> [ValidationIssue] {
+        guard case .object(let sections) = configuration else {
+            return [ValidationIssue(attribute: "plugins", message: "must be an object")]
+        }
+        let byName = Dictionary(plugins.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var issues: [ValidationIssue] = []
+        for (name, section) in sections {
+            guard let plugin = byName[name] else {
+                issues.append(ValidationIssue(attribute: "plugins.\(name)",
+                                              message: "unknown plugin (known: \(byName.keys.sorted().joined(separator: ", ")))"))
+                continue
+            }
+            var schema = plugin.configurationSchema
+            if case .object(var object) = schema {
+                var properties = object["properties"]?.objectValue ?? [:]
+                properties["enabled"] = ["type": "boolean"]
+                object["properties"] = .object(properties)
+                schema = .object(object)
+            }
+            do {
+                let known = (schema["properties"]?.objectValue?.keys).map { $0.sorted().joined(separator: ", ") } ?? ""
+                issues += try Schema(schema).validate(section, path: "plugins.\(name)").map { issue in
+                    // The schema's wording for a key it does not know, in the words of the daemon's own sections.
+                    guard issue.message == "Extra inputs are not permitted" else { return issue }
+                    return ValidationIssue(attribute: issue.attribute, message: "unknown key (known: \(known))")
+                }
+            } catch {
+                issues.append(ValidationIssue(attribute: "plugins.\(name)", message: "the plugin's configuration schema is invalid: \(error)"))
+            }
+        }
+        return issues
+    }
+
     /// Loads the enabled plugins in dependency order, each with its configuration section.
     /// - Parameter configuration: the `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
     public func load(_ plugins: [any Plugin], configuration: JSON = [:]) async throws {

@@ -10,6 +10,10 @@ public struct UserPlugin: Plugin {
 
     public init() {}
 
+    public var configurationSchema: JSON {
+        ["type": "object", "properties": ["bcrypt_cost": ["type": "integer", "minimum": 4, "maximum": 31]], "additionalProperties": false]
+    }
+
     static let usernamePattern = "^[A-Za-z_][A-Za-z0-9_.-]*$"
 
     public func setUp(_ context: PluginContext) async throws {
@@ -43,6 +47,7 @@ public struct UserPlugin: Plugin {
             return row
         }
         service.prepareCreate = { ctx, data in
+            try Self.checkKnown(data["roles"], known: context.knownRoles, attribute: "user_create.roles")
             try Self.checkGrant(ctx, roles: data["roles"], attribute: "user_create.roles")
             var row = data
             row.removeValue(forKey: "password")
@@ -55,6 +60,7 @@ public struct UserPlugin: Plugin {
         }
         service.prepareUpdate = { ctx, old, changes in
             try Self.checkGrant(ctx, roles: old["roles"], attribute: "id")
+            try Self.checkKnown(changes["roles"], known: context.knownRoles, attribute: "user_update.roles")
             try Self.checkGrant(ctx, roles: changes["roles"], attribute: "user_update.roles")
             var row = changes
             row.removeValue(forKey: "password")
@@ -70,6 +76,18 @@ public struct UserPlugin: Plugin {
             }
         }
         try await service.register(in: context)
+    }
+
+    /// Refuses a role no method or event type admits (a typo would otherwise be stored and grant nothing), naming
+    /// each by its place in the list.
+    static func checkKnown(_ roles: JSON?, known: Set<String>, attribute: String) throws {
+        let issues = (roles?.arrayValue ?? []).enumerated().compactMap { index, role -> ValidationIssue? in
+            guard let name = role.stringValue, !known.contains(name) else { return nil }
+            let near = known.filter { $0.hasPrefix(String(name.prefix(3))) }.sorted()
+            let hint = near.isEmpty ? "see core.get_roles" : "did you mean \(near.joined(separator: ", "))?"
+            return ValidationIssue(attribute: "\(attribute).\(index)", message: "Unknown role '\(name)' (\(hint))")
+        }
+        if !issues.isEmpty { throw CallError.validation(issues) }
     }
 
     /// USER_WRITE lets a delegate manage accounts, not escalate: without FULL_ADMIN, a caller may neither grant

@@ -46,6 +46,14 @@ public struct CorePlugin: Plugin {
         })
 
         try context.register(MethodDescriptor(
+            "core.get_roles",
+            description: "Every role a user or API key can be granted: the built-in ones and each role a method or event type admits.",
+            returns: ["type": "array", "items": ["type": "string"]], roles: [Role.readonlyAdmin], flags: .readonly
+        ) { _, _ in
+            JSON(strings: context.knownRoles.sorted())
+        })
+
+        try context.register(MethodDescriptor(
             "core.subscribe",
             description: "Subscribes this session to an event name, `*` or `prefix.*`; returns the subscription id. Events arrive as collection_update notifications.",
             params: [Parameter("name", schema: ["type": "string", "minLength": 1, "maxLength": 1024])],

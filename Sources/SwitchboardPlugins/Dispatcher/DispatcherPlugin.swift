@@ -15,6 +15,20 @@ public struct DispatcherPlugin: Plugin {
 
     public init() {}
 
+    public var configurationSchema: JSON {
+        [
+            "type": "object",
+            "properties": [
+                "queues": ["type": "array", "items": ["type": "string", "minLength": 1]],
+                "allow_shell": ["type": "boolean"],
+                "environment": ["type": "object", "additionalProperties": ["type": "string"]],
+                "working_directory": ["type": "string", "minLength": 1],
+                "kill_grace_seconds": ["type": "integer", "minimum": 0, "maximum": 3600],
+            ],
+            "additionalProperties": false,
+        ]
+    }
+
     static let parallelQueue = "no_queue"
     static let builtInQueues = ["pkg_queue", "iocage_queue"]
 

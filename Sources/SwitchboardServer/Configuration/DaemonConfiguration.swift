@@ -84,6 +84,20 @@ public struct DaemonConfiguration: Sendable {
         return (stateDir as NSString).appendingPathComponent("switchboard.sock")
     }
 
+    /// The longest local socket path the kernel takes (`sun_path` holds 108 bytes with its terminating zero).
+    static let maxSocketPath = 107
+
+    /// Checks what only the whole configuration tells: the local socket's path fits `sun_path`.
+    /// - Throws: `ConfigurationError` naming the key that made the path.
+    public func validate() throws {
+        if let socket = resolvedSocketPath, socket.utf8.count > Self.maxSocketPath {
+            throw ConfigurationError(
+                path: unixSocket == nil ? "dispatcher.state-dir" : "dispatcher.unix-socket",
+                reason: "the local socket path \(socket) is \(socket.utf8.count) bytes; the system allows at most \(Self.maxSocketPath) "
+                    + "(choose a shorter path, or set dispatcher.unix-socket)")
+        }
+    }
+
     public var resolvedDatabasePath: String {
         datastoreDSN ?? (stateDir as NSString).appendingPathComponent("switchboard.db")
     }
@@ -94,7 +108,7 @@ public struct DaemonConfiguration: Sendable {
         let file = path ?? (FileManager.default.fileExists(atPath: defaultConfigFile) ? defaultConfigFile : nil)
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw ConfigurationError(path: "", reason: "cannot read configuration file \(file)")
+                throw ConfigurationError(path: "", reason: "cannot read configuration file \(file): \(Self.whyUnreadable(file))")
             }
             let json: JSON
             do {
@@ -106,6 +120,18 @@ public struct DaemonConfiguration: Sendable {
         }
         try configuration.apply(environment: environment)
         return configuration
+    }
+
+    /// Why a file cannot be read, in the words of the system (`No such file or directory`, `Permission denied`).
+    static func whyUnreadable(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return "it is a folder" }
+        let fd = open(path, O_RDONLY)
+        if fd >= 0 {
+            close(fd)
+            return "it could not be read"
+        }
+        return String(cString: strerror(errno))
     }
 
     static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "audit", "plugins", "etcd", "cli"]

@@ -1,0 +1,77 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SwitchboardClient
+import SwitchboardCore
+import Testing
+
+/// What the real binary says when it cannot start, and how it exits: configuration errors (the operator's file,
+/// found early or late) exit 2 with the key's path; a port in use exits 1 with one sentence that names it.
+@Suite struct StartupErrorTests {
+    func serve(_ configuration: String?, _ extra: [String] = []) async throws -> Binary.Output {
+        let dir = TestDaemon.makeStateDir()
+        var arguments = ["serve", "--state-dir", dir, "--port", "0"] + extra
+        if let configuration {
+            try configuration.write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
+            arguments += ["--config", dir + "/c.json"]
+        }
+        return try await Binary.run(arguments)
+    }
+
+    @Test func aMissingConfigurationFileSaysWhy() async throws {
+        let output = try await Binary.run(["serve", "--config", "/nonexistent/switchboard.json"])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("cannot read configuration file /nonexistent/switchboard.json: No such file or directory"), "\(output.stderr)")
+    }
+
+    @Test(arguments: [
+        (#"{"plugins": {"user": {"bcrypt_cst": 4}}}"#, "plugins.user.bcrypt_cst: unknown key (known: bcrypt_cost, enabled)"),
+        (#"{"plugins": {"user": {"bcrypt_cost": 99}}}"#, "plugins.user.bcrypt_cost:"),
+        (#"{"plugins": {"dispatcher": {"allow_shel": true}}}"#, "plugins.dispatcher.allow_shel: unknown key"),
+        (#"{"plugins": {"dispatcher": {"environment": {"PATH": 1}}}}"#, "plugins.dispatcher.environment.PATH:"),
+        (#"{"plugins": {"usr": {"enabled": false}}}"#, "plugins.usr: unknown plugin (known: "),
+        (#"{"plugins": {"audit": {"retention": 3}}}"#, "plugins.audit.retention: unknown key (known: enabled)"),
+    ])
+    func aPluginSettingItsSchemaRefusesStopsTheStartWithItsPath(configuration: String, expected: String) async throws {
+        let output = try await serve(configuration)
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("switchboard: configuration error: " + expected), "\(output.stderr)")
+    }
+
+    @Test func aMissingTLSFileIsAConfigurationError() async throws {
+        let output = try await serve(#"{"dispatcher": {"tls": true, "tls-certificate": "/nonexistent/cert.pem", "tls-private-key": "/nonexistent/key.pem"}}"#)
+        #expect(output.status == 2)
+        #expect(output.stderr.contains(
+            "configuration error: dispatcher.tls-certificate: cannot read a PEM certificate from /nonexistent/cert.pem: No such file or directory"),
+                "\(output.stderr)")
+    }
+
+    @Test func aSocketPathTooLongIsAConfigurationError() async throws {
+        let long = "/tmp/" + String(repeating: "s", count: 120) + "/switchboard.sock"
+        let output = try await serve(nil, ["--socket", long])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("configuration error: dispatcher.unix-socket: the local socket path \(long) is \(long.utf8.count) bytes; the system allows at most 107"),
+                "\(output.stderr)")
+    }
+
+    @Test func aPortInUseIsOneSentenceNamingIt() async throws {
+        let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(holder.localAddress?.port)
+        let output = try await serve(nil, ["--port", String(port)])
+        try await holder.close()
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("switchboard: cannot listen on 127.0.0.1:\(port): the port is in use by another program"), "\(output.stderr)")
+        #expect(!output.stderr.contains("CancellationError") && !output.stderr.contains("bind(descriptor"), "\(output.stderr)")
+    }
+
+    @Test func sighupIsLoggedAndTheDaemonGoesOn() async throws {
+        let daemon = try await ServedBinary.start()
+        kill(daemon.pid, SIGHUP)
+        try await daemon.waitForLog("SIGHUP received: reloading is not supported yet")
+        let client = try await RPCClient.connect(to: ConnectionTarget(.unix(path: daemon.socket)))
+        #expect(try await client.call("core.ping") == "pong")
+        await client.close()
+        #expect(try await daemon.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socket), "the socket file is removed")
+    }
+}
