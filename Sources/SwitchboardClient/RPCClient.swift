@@ -34,6 +34,9 @@ public final class RPCClient: Sendable {
     }
 
     func readLoop() async {
+        // Why the connection ended, told to every call still waiting: the server's close code and reason (a
+        // message over its size limit, a terminated session) say more than "closed".
+        var ending = ClientError.closed
         do {
             for try await text in connection.frames {
                 guard let message = try? JSON.parse(text) else { continue }
@@ -44,13 +47,15 @@ public final class RPCClient: Sendable {
                     notificationSink.yield(message)
                 }
             }
+        } catch let error as ClientError {
+            ending = error
         } catch {}
         let waiters = state.withLock { state in
             state.closed = true
             defer { state.pending.removeAll() }
             return state.pending.values
         }
-        for waiter in waiters { waiter.resume(throwing: ClientError.closed) }
+        for waiter in waiters { waiter.resume(throwing: ending) }
         notificationSink.finish()
     }
 

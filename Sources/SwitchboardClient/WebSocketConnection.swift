@@ -81,6 +81,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     case connectionFailed(String)
     case upgradeRefused
     case closed
+    /// The server closed the connection with a code other than 1000, and why.
+    case closedByServer(code: UInt16, reason: String)
     case protocolViolation(String)
     /// The server answered the call with an error.
     case call(code: Int64, message: String, data: JSON)
@@ -90,6 +92,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .connectionFailed(let why): return "cannot connect: \(why)"
         case .upgradeRefused: return "the server refused the WebSocket upgrade"
         case .closed: return "the connection is closed"
+        case .closedByServer(let code, let reason):
+            return "the server closed the connection (\(code)\(reason.isEmpty ? "" : ": " + reason))"
         case .protocolViolation(let why): return "protocol violation: \(why)"
         case .call(let code, let message, let data):
             if let reason = data["reason"]?.stringValue { return reason }
@@ -163,9 +167,15 @@ public final class WebSocketConnection: Sendable {
                 upgrade = try await bootstrap.connect(unixDomainSocketPath: socket, channelInitializer: initializer)
             }
         } catch {
-            throw ClientError.connectionFailed("\(target): \(error)")
+            throw ClientError.connectionFailed("\(target): \(Self.explain(error, target: target))")
         }
-        guard case .websocket(let channel) = try await upgrade.get() else { throw ClientError.upgradeRefused }
+        let upgraded: UpgradeResult
+        do {
+            upgraded = try await upgrade.get()
+        } catch {
+            throw ClientError.connectionFailed("\(target): \(Self.explain(error, target: target))")
+        }
+        guard case .websocket(let channel) = upgraded else { throw ClientError.upgradeRefused }
 
         let (frames, continuation) = AsyncThrowingStream<String, any Error>.makeStream()
         let (outboundStream, outboundContinuation) = AsyncStream<NIOAsyncChannelOutboundWriter<WebSocketFrame>>.makeStream()
@@ -181,7 +191,14 @@ public final class WebSocketConnection: Sendable {
                         case .ping:
                             try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.data))
                         case .connectionClose:
-                            continuation.finish()
+                            var data = frame.unmaskedData
+                            let code = data.readInteger(as: UInt16.self) ?? 1005
+                            let reason = data.readString(length: data.readableBytes) ?? ""
+                            if code == 1000 || code == 1005 {
+                                continuation.finish()
+                            } else {
+                                continuation.finish(throwing: ClientError.closedByServer(code: code, reason: reason))
+                            }
                             return
                         default:
                             break
@@ -197,6 +214,33 @@ public final class WebSocketConnection: Sendable {
         var iterator = outboundStream.makeAsyncIterator()
         guard let outbound = await iterator.next() else { throw ClientError.closed }
         return WebSocketConnection(channel: channel, outbound: outbound, frames: frames)
+    }
+
+    /// A failed connection or upgrade in a user's words: what went wrong and what to try. The errors of NIO and
+    /// BoringSSL name system calls, states and source paths of the build.
+    static func explain(_ error: any Error, target: ConnectionTarget) -> String {
+        let text = "\(error)"
+        if target.tls != nil {
+            if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
+                return "TLS handshake failed: the server's certificate is not trusted (give its certificate or CA with --cacert FILE)"
+            }
+            if text.contains("WRONG_VERSION_NUMBER") || text.contains("wrong version number") {
+                return "TLS handshake failed: the server does not speak TLS on this port (use ws://)"
+            }
+            if error is NIOSSLError || error is BoringSSLError {
+                return "TLS handshake failed (\(text.split(separator: "\n").first.map(String.init) ?? text))"
+            }
+        }
+        if let error = error as? IOError {
+            return String(cString: strerror(error.errnoCode))
+                + (error.errnoCode == ENOENT ? " (no daemon listens there)" : "")
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error { return "no answer within 10 seconds" }
+        if error is ChannelError || error is NIOSSLError {
+            return "the server closed the connection before it answered the WebSocket upgrade"
+                + (target.tls == nil ? " (if it serves TLS, use wss://)" : "")
+        }
+        return text
     }
 
     static func makeTLSContext(_ options: ConnectionTarget.TLSOptions) throws -> NIOSSLContext {

@@ -9,6 +9,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "ws://HOST:PORT[/path], wss://... (TLS) or a local socket path (default: the local socket of the default configuration).")
     var url: String?
 
+    @Option(name: .long, help: "The daemon's configuration file, to find its local socket as `serve --config` places it.")
+    var config: String?
+
     @Option(name: [.customShort("U"), .long], help: "Log in with this username.")
     var username: String?
 
@@ -42,9 +45,7 @@ struct ConnectionOptions: ParsableArguments {
             if parsed.tls != nil { parsed.tls = .init(trustRootsFile: cacert, verifyCertificate: !insecure) }
             target = parsed
         } else {
-            let configuration = (try? DaemonConfiguration.load(path: nil)) ?? DaemonConfiguration()
-            guard let socket = configuration.resolvedSocketPath else { exitWith(2, "no local socket is configured; use -u") }
-            target = ConnectionTarget(.unix(path: socket))
+            target = ConnectionTarget(.unix(path: localSocket()))
         }
         let client: RPCClient
         do {
@@ -74,6 +75,38 @@ struct ConnectionOptions: ParsableArguments {
             exitWith(2, "\(error)")
         }
         return client
+    }
+}
+
+extension ConnectionOptions {
+    /// The daemon's local socket, found as `serve` decides where to put it: `--config` (else the default file),
+    /// then `SWITCHBOARD_STATE_DIR`/`SWITCHBOARD_UNIX_SOCKET`. Without any of them the default state folder is
+    /// `./.switchboard`, so it is also looked for in each parent folder, as git finds `.git`: the CLI works from
+    /// any folder below the one the daemon was started in. Exits 2 saying how to point at the daemon otherwise.
+    func localSocket() -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try DaemonConfiguration.load(path: config, environment: environment)
+        } catch {
+            exitWith(2, "configuration error: \(error)")
+        }
+        guard let socket = configuration.resolvedSocketPath else {
+            exitWith(2, "the configuration disables the local socket (dispatcher.unix-socket is empty); use -u ws://HOST:PORT")
+        }
+        if FileManager.default.fileExists(atPath: socket) { return socket }
+        let explicit = config != nil || FileManager.default.fileExists(atPath: DaemonConfiguration.defaultConfigFile)
+            || ["SWITCHBOARD_STATE_DIR", "SWITCHBOARD_UNIX_SOCKET", "XDG_STATE_HOME"].contains { environment[$0]?.isEmpty == false }
+        if !explicit {
+            var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).deletingLastPathComponent()
+            while folder.path != "/" {
+                let candidate = folder.appendingPathComponent(".switchboard/switchboard.sock").path
+                if FileManager.default.fileExists(atPath: candidate) { return candidate }
+                folder.deleteLastPathComponent()
+            }
+        }
+        exitWith(2, "no daemon socket at \(socket)\(explicit ? "" : " or in a .switchboard folder above this one"); "
+            + "start one with `switchboard serve`, or point at yours with -u SOCKET_OR_URL, --config FILE or SWITCHBOARD_STATE_DIR")
     }
 }
 

@@ -9,6 +9,16 @@ struct JobFollower {
     let client: RPCClient
     let terminal = isatty(STDERR_FILENO) == 1
 
+    /// The job's record; exits 1 naming the id when there is no such job (the query's own `MatchNotFound` says
+    /// nothing of what was looked for).
+    static func record(_ client: RPCClient, _ id: JSON) async -> JSON {
+        let found = await callOrExit(client, "core.get_jobs", [[["id", "=", id]]])
+        guard let record = found.arrayValue?.first else {
+            exitWith(1, "no job \(id.encodedString()) (it never existed, is another user's, or was removed by retention; `switchboard jobs` lists the jobs kept)")
+        }
+        return record
+    }
+
     /// Returns the finished job. The caller subscribed to `core.get_jobs` before the job could start.
     func follow(_ id: JSON) async -> JSON {
         let pending = Mutex<[JSON]>([])
@@ -21,7 +31,7 @@ struct JobFollower {
             }
         }
         defer { listener.cancel() }
-        var current = await callOrExit(client, "core.get_jobs", [[["id", "=", id]], ["get": true]])
+        var current = await Self.record(client, id)
         var lastShown = ""
         var sincePoll = 0
         while !Self.finished(current) {
@@ -35,7 +45,7 @@ struct JobFollower {
             }
             if events.isEmpty && sincePoll >= 20 {
                 sincePoll = 0
-                current = await callOrExit(client, "core.get_jobs", [[["id", "=", id]], ["get": true]])
+                current = await Self.record(client, id)
             }
         }
         show(current, &lastShown)

@@ -40,7 +40,7 @@ struct JobsCommand: AsyncParsableCommand {
                 print(line.joined(separator: "\t"))
             }
         case "show":
-            print(await callOrExit(client, "core.get_jobs", [[["id", "=", .int(id ?? 0)]], ["get": true]]).encodedString(pretty: true))
+            print(await JobFollower.record(client, .int(id ?? 0)).encodedString(pretty: true))
         case "wait":
             _ = await callOrExit(client, "core.subscribe", ["core.get_jobs"])
             let record = await JobFollower(client: client).follow(.int(id ?? 0))

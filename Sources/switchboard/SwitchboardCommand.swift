@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchboardCore
 
 /// `switchboard`: the daemon and its command-line client.
 @main
@@ -7,6 +8,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "The middleware daemon every client reads, changes and watches the system through.",
+        version: Runtime.version,
         subcommands: [ServeCommand.self, CallCommand.self, SubscribeCommand.self, JobsCommand.self])
 
     /// Usage errors exit 2 (not ArgumentParser's 64), so scripts can tell them from call errors (1).

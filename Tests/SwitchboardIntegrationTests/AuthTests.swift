@@ -1,6 +1,7 @@
 import Testing
 import SwitchboardClient
 import SwitchboardCore
+@testable import SwitchboardPlugins
 
 @Suite(.serialized) struct AuthTests {
     @Test func firstUserOverLocalSocketThenPasswordLogin() async throws {
@@ -221,6 +222,22 @@ import SwitchboardCore
         let id = try #require(created["id"])
         let update = try await root.request("user.update", [id, ["roles": ["USER_RAED"]]])
         #expect(update["error"]?["data"]?["extra"]?[0]?[0] == "user_update.roles.0", "\(update)")
+        await root.close()
+        await daemon.stop()
+    }
+}
+
+@Suite struct UserDateTests {
+    @Test func createdIsADateLikeEveryOtherOneEvenForAccountsStoredInSeconds() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        let before = Session.wallClockMillis
+        let created = try await root.call("user.create", [["username": "dated", "password": "pw"]])
+        let millis = try #require(created["created"]?["$date"]?.intValue, "\(created)")
+        #expect(millis >= before && millis <= Session.wallClockMillis)
+        // An account written by an earlier version, in epoch seconds, reads the same way.
+        #expect(UserPlugin.createdDate(.int(1_700_000_000)) == ["$date": 1_700_000_000_000])
+        #expect(UserPlugin.createdDate(.null) == .null)
         await root.close()
         await daemon.stop()
     }

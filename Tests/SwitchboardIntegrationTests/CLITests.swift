@@ -67,6 +67,44 @@ import SwitchboardCore
         #expect(output.status == 0)
         await daemon.stop()
     }
+
+    /// The CLI finds the daemon as `serve` placed it: `--config`, the environment, or `./.switchboard` of this
+    /// folder or one above it; else it says how to point at it (issue 14).
+    @Test func theDaemonIsFoundFromAnyFolderBelowItsOwnOrThroughItsConfiguration() async throws {
+        let project = TestDaemon.makeStateDir()
+        let daemon = try await TestDaemon.start(stateDir: project + "/.switchboard")
+        let deeper = project + "/src/deeper"
+        try FileManager.default.createDirectory(atPath: deeper, withIntermediateDirectories: true)
+        let clean = ["XDG_STATE_HOME": "", "SWITCHBOARD_STATE_DIR": ""]
+        let below = try await Binary.run(["call", "core.ping"], environment: clean, directory: deeper)
+        #expect(below.status == 0 && below.stdout.contains("pong"), "\(below.stderr)")
+        try #"{"dispatcher": {"state-dir": "\#(project)/.switchboard"}}"#.write(toFile: project + "/conf.json", atomically: true, encoding: .utf8)
+        let elsewhere = TestDaemon.makeStateDir()
+        let configured = try await Binary.run(["call", "--config", project + "/conf.json", "core.ping"], environment: clean, directory: elsewhere)
+        #expect(configured.status == 0, "\(configured.stderr)")
+        let lost = try await Binary.run(["call", "core.ping"], environment: clean, directory: elsewhere)
+        #expect(lost.status == 2)
+        #expect(lost.stderr.contains("no daemon socket at \(elsewhere)/.switchboard/switchboard.sock or in a .switchboard folder above this one"), "\(lost.stderr)")
+        #expect(lost.stderr.contains("-u SOCKET_OR_URL, --config FILE or SWITCHBOARD_STATE_DIR"))
+        await daemon.stop()
+    }
+
+    @Test func versionWrongJobsAndTheServersCloseReasonAreSaidPlainly() async throws {
+        let version = try await Binary.run(["--version"])
+        #expect(version.status == 0 && version.stdout == Runtime.version + "\n", "\(version.stdout)")
+        let daemon = try await TestDaemon.start()
+        let missing = try await Binary.run(["jobs", "-u", daemon.socketPath, "wait", "999"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("switchboard: no job 999 "), "\(missing.stderr)")
+        let show = try await Binary.run(["jobs", "-u", daemon.socketPath, "show", "999"])
+        #expect(show.status == 1 && show.stderr.hasPrefix("switchboard: no job 999 "), "\(show.stderr)")
+        // Over the 64 KiB limit after login: the server's close code and reason reach the user.
+        let big = String(repeating: "x", count: 70_000)
+        let oversized = try await Binary.run(["call", "-u", daemon.socketPath, "core.ping", big])
+        #expect(oversized.status == 2)
+        #expect(oversized.stderr.contains("the server closed the connection (1009: message of "), "\(oversized.stderr)")
+        await daemon.stop()
+    }
 }
 
 @Suite(.serialized) struct CLIJobAndEventTests {

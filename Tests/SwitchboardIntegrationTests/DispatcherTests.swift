@@ -137,8 +137,11 @@ import SwitchboardCore
         let duplicate = try await admin.request("dispatcher.run", [["dup": "true"]])
         #expect(duplicate["error"]?["data"]?["extra"]?[0]?[2] == 17)
         let missing = try await admin.call("dispatcher.run", [["ghost": "/nonexistent/program"]])
-        #expect(missing == ["started": ["ghost"]])
+        #expect(missing["started"] == ["ghost"])
+        // The numeric id is the one core.job_wait and `switchboard jobs wait` take.
+        let ghostID = try #require(missing["job_ids"]?["ghost"])
         #expect(try await waitFinished(admin, "ghost")["state"] == "FAILED")
+        #expect(try await jobRecord(admin, named: "ghost")["id"] == ghostID)
         _ = try await waitFinished(admin, "dup")
         await reader.close()
         await admin.close()

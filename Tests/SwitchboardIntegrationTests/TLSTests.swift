@@ -2,7 +2,9 @@ import Foundation
 import Testing
 import SwitchboardClient
 import SwitchboardCore
-import SwitchboardServer
+@testable import SwitchboardServer
+import Logging
+import Synchronization
 
 /// A self-signed certificate for 127.0.0.1, made by the openssl command for each run.
 struct SelfSignedCertificate {
@@ -39,6 +41,49 @@ struct SelfSignedCertificate {
             configuration.tlsPrivateKey = certificate.privateKey
             configure(&configuration)
         }
+    }
+
+    /// The CLI says what went wrong and what to do, not BoringSSL's error stack or NIO's channel state; the
+    /// daemon logs a client's failed handshake at debug level, not as its own error (issue 14).
+    @Test func aWrongSchemeOrAnUntrustedCertificateIsExplained() async throws {
+        let certificate = try SelfSignedCertificate.make()
+        let daemon = try await Self.start(certificate)
+        let plain = try await Binary.run(["call", "-u", "ws://127.0.0.1:\(daemon.port)", "core.ping"])
+        #expect(plain.status == 2)
+        #expect(plain.stderr.contains("the server closed the connection before it answered the WebSocket upgrade (if it serves TLS, use wss://)"),
+                "\(plain.stderr)")
+        let untrusted = try await Binary.run(["call", "-u", "wss://127.0.0.1:\(daemon.port)", "core.ping"])
+        #expect(untrusted.status == 2)
+        #expect(untrusted.stderr.contains("TLS handshake failed: the server's certificate is not trusted (give its certificate or CA with --cacert FILE)"),
+                "\(untrusted.stderr)")
+        #expect(!untrusted.stderr.contains(".build") && !untrusted.stderr.contains("BoringSSL"), "\(untrusted.stderr)")
+        let trusted = try await Binary.run(["call", "-u", "wss://127.0.0.1:\(daemon.port)", "--cacert", certificate.certificate, "core.ping"])
+        #expect(trusted.status == 0, "\(trusted.stderr)")
+        await daemon.stop()
+    }
+
+    @Test func aClientsFailedHandshakeIsLoggedAtDebugLevel() async throws {
+        final class Recorder: LogHandler, @unchecked Sendable {
+            var logLevel: Logger.Level = .trace
+            var metadata: Logger.Metadata = [:]
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            let lines = Mutex<[(Logger.Level, String)]>([])
+            func log(event: LogEvent) { lines.withLock { $0.append((event.level, event.message.description)) } }
+        }
+        let recorder = Recorder()
+        let handler = ClientFaultLogHandler(base: recorder)
+        handler.log(event: LogEvent(level: .error, message: "Error handling upgrade result", metadata: nil, source: "HummingbirdWebSocket",
+                                    file: #fileID, function: #function, line: #line))
+        handler.log(event: LogEvent(level: .error, message: "listener failed", metadata: nil, source: "SwitchboardServer",
+                                    file: #fileID, function: #function, line: #line))
+        #expect(recorder.lines.withLock { $0.map(\.0) } == [.debug, .error], "only the client's fault is lowered")
+        recorder.logLevel = .info
+        handler.log(event: LogEvent(level: .error, message: "Error handling upgrade result", metadata: nil, source: "HummingbirdWebSocket",
+                                    file: #fileID, function: #function, line: #line))
+        #expect(recorder.lines.withLock { $0.count } == 2, "below the handler's level it is not logged at all")
     }
 
     @Test func wssAndHTTPSOnTheOnePort() async throws {

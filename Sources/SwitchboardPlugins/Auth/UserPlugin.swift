@@ -33,7 +33,7 @@ public struct UserPlugin: Plugin {
         var entryProperties = properties
         entryProperties.removeValue(forKey: "password")
         entryProperties["id"] = ["type": "integer"]
-        entryProperties["created"] = ["type": ["integer", "null"]]
+        entryProperties["created"] = ["type": ["object", "null"], "properties": ["$date": ["type": "integer"]]]
         entryProperties["password_set"] = ["type": "boolean"]
 
         var service = CRUDService(
@@ -44,6 +44,7 @@ public struct UserPlugin: Plugin {
         service.extend = { row in
             var row = row
             row["password_set"] = .bool(row["password_hash"]?.stringValue?.isEmpty == false)
+            row["created"] = Self.createdDate(row["created"])
             return row
         }
         service.prepareCreate = { ctx, data in
@@ -55,7 +56,7 @@ public struct UserPlugin: Plugin {
                 row["password_hash"] = .string(await PasswordHasher.hash(password, cost: UInt8(cost)))
             }
             row["roles"] = data["roles"] ?? []
-            row["created"] = .int(Int64(Date().timeIntervalSince1970))
+            row["created"] = .int(Session.wallClockMillis)
             return row
         }
         service.prepareUpdate = { ctx, old, changes in
@@ -76,6 +77,13 @@ public struct UserPlugin: Plugin {
             }
         }
         try await service.register(in: context)
+    }
+
+    /// `created` as every other date of the API: `{"$date": <epoch ms>}`. Stored in milliseconds; accounts
+    /// created before that were stored in seconds, which no millisecond date since 1973 is below.
+    static func createdDate(_ stored: JSON?) -> JSON {
+        guard let value = stored?.intValue else { return .null }
+        return ["$date": .int(value < 100_000_000_000 ? value * 1000 : value)]
     }
 
     /// Refuses a role no method or event type admits (a typo would otherwise be stored and grant nothing), naming

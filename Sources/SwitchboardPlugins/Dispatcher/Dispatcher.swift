@@ -63,6 +63,7 @@ struct Dispatcher: Sendable {
             jobs.append((name, commands))
         }
         var started: [JSON] = []
+        var ids = JSONObject()
         for (name, commands) in jobs {
             guard book.reserve(name, queue: queue, commands: commands) else {
                 throw CallError.validation("args.\(name)", "A job with this id is already pending or running", errno: Errno.EEXIST)
@@ -75,13 +76,15 @@ struct Dispatcher: Sendable {
                     method: "dispatcher.run", arguments: [["queue": .string(queue), "id": .string(name), "commands": .array(commands)]],
                     options: options, context: ctx, body: processJob(name, commands))
                 book.assign(name, jobID: id)
+                ids[name] = .int(id)
             } catch {
                 book.remove(name)
                 throw error
             }
             started.append(.string(name))
         }
-        return ["started": .array(started)]
+        // sysadm answers with the names; the numeric ids are what `switchboard jobs wait` and core.job_wait take.
+        return ["started": .array(started), "job_ids": .object(ids)]
     }
 
     /// Runs the commands in order, stopping at the first non-zero exit; the result keeps every exit code.

@@ -101,6 +101,7 @@ public final class Daemon: Sendable {
         }
 
         var services: [any Service] = []
+        let listenerLogger = ClientFaultLogHandler.wrapping(logger)
         let plainServer = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: router, configuration: webSocket)
         // With TLS the one TCP port serves wss:// and https:// only: a plain client fails its handshake.
         let tcpServer = try tls.map { try HTTPServerBuilder.tls(plainServer, tlsConfiguration: $0) } ?? plainServer
@@ -109,7 +110,7 @@ public final class Daemon: Sendable {
             server: tcpServer,
             configuration: .init(address: .hostname(configuration.listen, port: configuration.websocketPort), serverName: "Switchboard"),
             onServerRunning: { channel in announce(channel.localAddress?.port ?? configuration.websocketPort) },
-            logger: logger))
+            logger: listenerLogger))
         if let socketPath = configuration.resolvedSocketPath {
             // We hold the instance lock, so a socket file here is a leftover of a dead daemon.
             try? FileManager.default.removeItem(atPath: socketPath)
@@ -122,7 +123,7 @@ public final class Daemon: Sendable {
                     chmod(socketPath, 0o666)
                     announce(nil)
                 },
-                logger: logger))
+                logger: listenerLogger))
         }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },

@@ -34,7 +34,8 @@ public enum OpenAPIDocument {
             "components": [
                 "securitySchemes": [
                     "basic": ["type": "http", "scheme": "basic"],
-                    "bearer": ["type": "http", "scheme": "bearer", "description": "A token from auth.generate_token."],
+                    "bearer": ["type": "http", "scheme": "bearer",
+                               "description": "A token from auth.generate_token, or an API key (<id>-<secret>) from api_key.create: either is sent as `Authorization: Bearer <value>` (a key only over TLS or loopback)."],
                 ],
                 "schemas": ["Error": errorSchema],
                 "responses": [

@@ -88,7 +88,7 @@ import SwitchboardCore
         FrameCase("a job returns its id and its progress arrives on core.get_jobs", login("admin") + [
             .send(#"{"msg":"sub","id":"jobs","name":"core.get_jobs"}"#),
             .expect(#"{"msg":"ready","subs":["jobs"]}"#),
-            .send(#"{"msg":"method","id":"j","method":"test.job","params":[3,30]}"#),
+            .send(#"{"msg":"method","id":"j","method":"test.job","params":[3,150]}"#),
             .collect([
                 #"{"id":"j","msg":"result","result":"<int:job>"}"#,
                 #"{"msg":"added","collection":"core.get_jobs","id":"<int>","fields":{"<more>":true,"method":"test.job","state":"<string>"}}"#,
@@ -98,7 +98,7 @@ import SwitchboardCore
         ]),
         FrameCase("sysadm dispatcher as methods", login("admin") + [
             .send(#"{"msg":"method","id":"r","method":"dispatcher.run","params":[{"ddp-sleep":["sleep 5"]}]}"#),
-            .expect(#"{"id":"r","msg":"result","result":{"started":["ddp-sleep"]}}"#),
+            .expect(#"{"id":"r","msg":"result","result":{"started":["ddp-sleep"],"job_ids":{"ddp-sleep":"<int>"}}}"#),
             .send(#"{"msg":"method","id":"l","method":"dispatcher.list","params":[]}"#),
             .expect(#"{"id":"l","msg":"result","result":{"jobs":{"no_queue":{"ddp-sleep":{"commands":["sleep 5"],"queue_position":"0","state":"<string>"}}}}}"#),
             .send(#"{"msg":"method","id":"k","method":"dispatcher.kill","params":[{"job_id":"ddp-sleep"}]}"#),

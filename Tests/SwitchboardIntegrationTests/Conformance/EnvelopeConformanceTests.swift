@@ -131,7 +131,7 @@ import SwitchboardCore
         FrameCase("a job runs to SUCCESS with its progress as events", login + [
             .send(#"{"namespace":"events","name":"subscribe","id":"s","args":"core.get_jobs"}"#),
             .expect(#"{"namespace":"events","name":"response","id":"s","args":{"subscribe":["core.get_jobs"]}}"#),
-            .send(#"{"namespace":"rpc","name":"call","id":"job","args":{"method":"test.job","args":[3,30]}}"#),
+            .send(#"{"namespace":"rpc","name":"call","id":"job","args":{"method":"test.job","args":[3,150]}}"#),
             .collect([
                 #"{"namespace":"rpc","name":"response","id":"job","args":"<int:job>"}"#,
                 #"{"namespace":"events","name":"core.get_jobs","id":"","args":{"msg":"added","collection":"core.get_jobs","id":"<int>","fields":{"<more>":true,"method":"test.job","state":"<string>"}}}"#,
@@ -143,7 +143,7 @@ import SwitchboardCore
         ]),
         FrameCase("sysadm dispatcher: run, list, kill", login + [
             .send(#"{"namespace":"rpc","name":"dispatcher","id":"run","args":{"action":"run","queue":"pkg_queue","conformance-sleep":"sleep 5"}}"#),
-            .expect(#"{"namespace":"rpc","name":"response","id":"run","args":{"started":["conformance-sleep"]}}"#),
+            .expect(#"{"namespace":"rpc","name":"response","id":"run","args":{"started":["conformance-sleep"],"job_ids":{"conformance-sleep":"<int>"}}}"#),
             .send(#"{"namespace":"rpc","name":"dispatcher","id":"fooid","args":{"action":"list"}}"#),
             .expect(#"{"namespace":"rpc","name":"response","id":"fooid","args":{"jobs":{"pkg_queue":{"conformance-sleep":{"commands":["sleep 5"],"queue_position":"0","state":"<string>"}}}}}"#),
             .send(#"{"namespace":"rpc","name":"dispatcher","id":"kill","args":{"action":"kill","job_id":"conformance-sleep"}}"#),

@@ -75,7 +75,7 @@ import SwitchboardCore
         FrameCase("a job runs to SUCCESS with its progress as events", login("admin") + [
             .send(#"{"jsonrpc":"2.0","id":1,"method":"core.subscribe","params":["core.get_jobs"]}"#),
             .expect(#"{"jsonrpc":"2.0","id":1,"result":"<string>"}"#),
-            .send(#"{"jsonrpc":"2.0","id":2,"method":"test.job","params":[3,30]}"#),
+            .send(#"{"jsonrpc":"2.0","id":2,"method":"test.job","params":[3,150]}"#),
             .collect([
                 #"{"jsonrpc":"2.0","id":2,"result":"<int:job>"}"#,
                 #"{"jsonrpc":"2.0","method":"collection_update","params":{"msg":"added","collection":"core.get_jobs","id":"<int>","fields":{"<more>":true,"method":"test.job","state":"<string>"}}}"#,
@@ -87,7 +87,7 @@ import SwitchboardCore
         ]),
         FrameCase("sysadm dispatcher as methods", login("admin") + [
             .send(#"{"jsonrpc":"2.0","id":1,"method":"dispatcher.run","params":[{"queue":"iocage_queue","jsonrpc-sleep":"sleep 5"}]}"#),
-            .expect(#"{"jsonrpc":"2.0","id":1,"result":{"started":["jsonrpc-sleep"]}}"#),
+            .expect(#"{"jsonrpc":"2.0","id":1,"result":{"started":["jsonrpc-sleep"],"job_ids":{"jsonrpc-sleep":"<int>"}}}"#),
             .send(#"{"jsonrpc":"2.0","id":2,"method":"dispatcher.list"}"#),
             .expect(#"{"jsonrpc":"2.0","id":2,"result":{"jobs":{"iocage_queue":{"jsonrpc-sleep":{"commands":["sleep 5"],"queue_position":"0","state":"<string>"}}}}}"#),
             .send(#"{"jsonrpc":"2.0","id":3,"method":"dispatcher.kill","params":[{"job_id":["jsonrpc-sleep"]}]}"#),

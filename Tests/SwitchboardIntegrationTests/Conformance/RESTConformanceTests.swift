@@ -100,7 +100,7 @@ struct RESTStep: Sendable {
         ("sysadm REST: the same envelope as over WebSocket", [
             step("PUT", "/rpc/identify", as: .none, 200, #"{"namespace":"rpc","name":"response","id":"","args":{"type":"server","hostname":"<string>"}}"#),
             step("PUT", "/rpc/dispatcher", as: .none, body: #"{"action":"list"}"#, 401, #"{"namespace":"rpc","name":"error","id":"","args":{"code":207,"message":"Not authenticated"}}"#),
-            step("PUT", "/rpc/dispatcher", body: #"{"action":"run","rest-sleep":"sleep 5"}"#, 200, #"{"namespace":"rpc","name":"response","id":"","args":{"started":["rest-sleep"]}}"#),
+            step("PUT", "/rpc/dispatcher", body: #"{"action":"run","rest-sleep":"sleep 5"}"#, 200, #"{"namespace":"rpc","name":"response","id":"","args":{"started":["rest-sleep"],"job_ids":{"rest-sleep":"<int>"}}}"#),
             step("PUT", "/rpc/dispatcher", body: #"{"action":"list"}"#, 200,
                  #"{"namespace":"rpc","name":"response","id":"","args":{"jobs":{"no_queue":{"rest-sleep":{"commands":["sleep 5"],"queue_position":"0","state":"<string>"}}}}}"#),
             step("POST", "/rpc/dispatcher", body: #"{"action":"kill","job_id":"rest-sleep"}"#, 200, #"{"namespace":"rpc","name":"response","id":"","args":{"killed":{"jobs":["rest-sleep"]}}}"#),

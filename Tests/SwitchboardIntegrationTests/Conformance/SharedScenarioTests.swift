@@ -31,7 +31,8 @@ import SwitchboardCore
 
         // A job, watched to SUCCESS: by its events where the dialect has them, else by polling core.get_jobs.
         let events = try await driver.subscribe("core.get_jobs")
-        let job = try await driver.call("test.job", [3, 5])
+        // Steps 150 ms apart: more than `jobs.progress-interval-ms`, so pacing sends every one.
+        let job = try await driver.call("test.job", [3, 150])
         #expect(job.intValue != nil, "\(dialect): a job method returns the job id, got \(job)")
         var percents: [Int64] = []
         var final = JSON.null

@@ -28,8 +28,9 @@ enum Binary {
 
     /// Runs the binary to completion (bounded by `timeout`) on a thread of its own: the waiting must not take
     /// one of the few threads of the cooperative pool, which the in-process test daemon needs to answer.
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> Output {
-        try await onThread { try runBlocking(arguments, stdin: stdin, environment: environment, timeout: timeout) }
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: Duration = .seconds(30),
+                    directory: String? = nil) async throws -> Output {
+        try await onThread { try runBlocking(arguments, stdin: stdin, environment: environment, timeout: timeout, directory: directory) }
     }
 
     /// Runs another program the same way (a third-party client, say).
@@ -52,7 +53,7 @@ enum Binary {
     }
 
     static func runBlocking(_ arguments: [String], stdin: String?, environment: [String: String], timeout: Duration,
-                            executable: String? = nil) throws -> Output {
+                            executable: String? = nil, directory: String? = nil) throws -> Output {
         guard let path = executable ?? path else {
             Issue.record("the switchboard executable was not found next to the tests; run `swift build` first")
             return Output(status: -1, stdout: "", stderr: "")
@@ -60,6 +61,7 @@ enum Binary {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         process.environment = env
