@@ -46,7 +46,8 @@ import SwitchboardWire
         do {
             _ = try await ws.nextJSON(timeout: .seconds(5))
             Issue.record("the connection stayed open")
-        } catch ClientError.closed {
+        } catch ClientError.closedByServer(let code, let reason) {
+            #expect(code == 1001 && reason == "no answer to the heartbeat")
         } catch {
             Issue.record("expected the server to close the connection, got \(error)")
         }

@@ -17,7 +17,8 @@ import SwitchboardCore
         let daemon = try await TestDaemon.start()
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
         _ = try await client.call("core.subscribe", ["core.get_jobs"])
-        let id = try await client.call("test.job", [4])
+        // Steps 150 ms apart, more than `jobs.progress-interval-ms`: pacing sends every one.
+        let id = try await client.call("test.job", [4, 150])
         guard case .int = id else { Issue.record("job id is not an integer: \(id)"); return }
         var events: [JSON] = []
         while true {
@@ -36,7 +37,7 @@ import SwitchboardCore
         let final = try #require(events.last?["fields"])
         #expect(final["result"] == ["steps": 4])
         #expect(final["method"] == "test.job")
-        #expect(final["arguments"] == [4, 10, false])
+        #expect(final["arguments"] == [4, 150, false])
         #expect(final["description"] == "test job of 4 steps")
         #expect(final["time_finished"]?["$date"]?.intValue != nil)
         // Every key of the spec's job object is there.

@@ -56,6 +56,10 @@ public final class OutboundQueue: Sendable {
     /// A quarter of a small bound, so merging starts well before the bound is reached.
     public var mergeThreshold: Int { min(64, max(1, limits.maxMessages / 4)) }
 
+    /// Supersessions without a single take that mark a client as stopped, not slow: merging bounds what it costs,
+    /// but a connection whose reader is gone is closed as before (1008), not kept forever.
+    public var stallBound: Int { max(4 * limits.maxMessages, 4_096) }
+
     struct State {
         /// Waiting frames, oldest first; an empty one is a superseded frame's slot.
         var frames = Deque<[UInt8]>()
@@ -65,6 +69,8 @@ public final class OutboundQueue: Sendable {
         /// The sequence number of `frames.first`: frames are numbered by their place in the queue's life.
         var head = 0
         var changes = PendingChanges()
+        /// Frames superseded since the writer last took: a client that reads nothing is still found out.
+        var supersededSinceTake = 0
         var ending: Ending?
         /// A wake is on its way and `take` has not run since: no need for another.
         var wakePending = false
@@ -132,6 +138,8 @@ public final class OutboundQueue: Sendable {
                 let merged = PendingChanges.merge(waiting.event, event)
                 event = merged.event
                 if merged.reencode { frame = encode(event) }
+                state.supersededSinceTake += 1
+                if state.supersededSinceTake > stallBound { return Self.overflow(&state) }
                 let index = waiting.sequence - state.head
                 state.bytes -= state.frames[index].count
                 state.frames[index] = []
@@ -155,20 +163,25 @@ public final class OutboundQueue: Sendable {
     private static func append(_ frame: [UInt8], to state: inout State, limits: Limits) -> (Bool, Wake?, Waker?) {
         guard state.ending == nil else { return (false, nil, nil) }
         if state.frames.count - state.superseded >= limits.maxMessages || state.bytes + frame.count > limits.maxBytes {
-            state.ending = .overflowed
-            state.frames = Deque()
-            state.bytes = 0
-            state.superseded = 0
-            state.changes = PendingChanges()
-            let waker = state.waker
-            state.waker = nil
-            return (false, .overflowed, waker)
+            return overflow(&state)
         }
         state.frames.append(frame)
         state.bytes += frame.count
         if state.wakePending { return (true, nil, nil) }
         state.wakePending = true
         return (true, .frames, state.waker)
+    }
+
+    /// Ends the queue as overflowed and lets go of what it holds. Runs under the lock.
+    private static func overflow(_ state: inout State) -> (Bool, Wake?, Waker?) {
+        state.ending = .overflowed
+        state.frames = Deque()
+        state.bytes = 0
+        state.superseded = 0
+        state.changes = PendingChanges()
+        let waker = state.waker
+        state.waker = nil
+        return (false, .overflowed, waker)
     }
 
     /// Drops the empty slots of superseded frames, renumbering the waiting changes. O(frames), once per
@@ -202,6 +215,7 @@ public final class OutboundQueue: Sendable {
     public func take(maxBytes: Int = .max) -> [[UInt8]] {
         state.withLock { state in
             if state.ending == .overflowed { return [] }
+            state.supersededSinceTake = 0
             var batch: [[UInt8]] = []
             var size = 0
             while let frame = state.frames.first, batch.isEmpty || size + frame.count <= maxBytes {
