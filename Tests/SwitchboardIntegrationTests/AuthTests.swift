@@ -242,3 +242,20 @@ import SwitchboardCore
         await daemon.stop()
     }
 }
+
+/// REST answers what it does not route in its own error shape, and its OpenAPI document names every credential
+/// the bearer scheme takes (issue 14).
+@Suite struct RESTConsistencyTests {
+    @Test func patchIsRefusedWith405AndTheMethodsAllowed() async throws {
+        let daemon = try await TestDaemon.start()
+        let base = "http://127.0.0.1:\(daemon.port)/api/v2.0"
+        let patch = try await HTTPExchange.send("PATCH", base + "/user", body: "{}")
+        #expect(patch.status == 405, "\(patch.status) \(patch.text)")
+        #expect(patch.headers["allow"] == "GET, POST", "\(patch.headers)")
+        #expect(patch.json?["errname"] == "ENOTSUP" && patch.json?["reason"] == "PATCH is not allowed on /user; use GET, POST", "\(patch.text)")
+        let document = try await HTTPExchange.send("GET", base + "/openapi.json")
+        let bearer = document.json?["components"]?["securitySchemes"]?["bearer"]?["description"]?.stringValue ?? ""
+        #expect(bearer.contains("auth.generate_token") && bearer.contains("API key"), "\(bearer)")
+        await daemon.stop()
+    }
+}
