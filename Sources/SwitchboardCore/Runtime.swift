@@ -22,6 +22,8 @@ public final class Runtime: Sendable {
     /// The daemon's version, reported by `system.info`.
     public let version: String
     public let startedAt: ContinuousClock.Instant
+    /// The regular-expression steps one call's queries may spend (`security.query-match-steps`).
+    public let queryMatchSteps: Int
 
     private let internalSession: Session
 
@@ -29,8 +31,10 @@ public final class Runtime: Sendable {
         datastore: any Datastore, stateDirectory: String, logger: Logger, version: String = Runtime.version,
         pipeline: CallPipeline = CallPipeline(), registry: MethodRegistry = MethodRegistry(), events: EventBus = EventBus(),
         jobLimits: JobManager.Limits = JobManager.Limits(), guardLimits: ClientGuard.Limits = ClientGuard.Limits(),
-        sessionLimits: SessionDirectory.Limits = SessionDirectory.Limits(), auditLimits: AuditLog.Limits = AuditLog.Limits()
+        sessionLimits: SessionDirectory.Limits = SessionDirectory.Limits(), auditLimits: AuditLog.Limits = AuditLog.Limits(),
+        queryMatchSteps: Int = MatchBudget.defaultLimit
     ) {
+        self.queryMatchSteps = queryMatchSteps
         self.datastore = datastore
         self.stateDirectory = stateDirectory
         self.logger = logger
@@ -53,7 +57,14 @@ public final class Runtime: Sendable {
     public func call(_ method: String, _ params: [JSON], session: Session, messageID: JSON = .null) async throws(CallError) -> JSON {
         guard let descriptor = registry.method(method) else { throw CallError.methodNotFound(method) }
         let context = CallContext(session: session, runtime: self, method: method, logger: logger, messageID: messageID)
-        return try await pipeline.run(Call(method: descriptor, params: params, context: context))
+        let call = Call(method: descriptor, params: params, context: context)
+        do {
+            return try await MatchBudget.$taskLimit.withValue(queryMatchSteps) { try await pipeline.run(call) }
+        } catch let error as CallError {
+            throw error
+        } catch {
+            throw CallError.internalError(String(describing: error))
+        }
     }
 
     /// Runs a call as the daemon itself.

@@ -45,16 +45,36 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         return nil
     }
 
-    /// `PATTERN NUL SUBJECT`: compiling and searching never crash or loop, and grouping the whole pattern
-    /// changes nothing.
+    /// `PATTERN NUL SUBJECT`: compiling and searching never crash or loop; a refusal says why; grouping the
+    /// whole pattern changes nothing; a pattern compiles ignoring case too; a small budget either gives the
+    /// same answer or stops with E2BIG past its limit.
     static func regex(_ bytes: UnsafeRawBufferPointer) -> String? {
         let split = bytes.firstIndex(of: 0) ?? bytes.count
         let pattern = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<split]), as: UTF8.self)
         let subject = split < bytes.count ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(split + 1)...]), as: UTF8.self) : ""
-        guard let regex = ECMARegex(pattern) else { return nil }
+        let regex: ECMARegex
+        do {
+            regex = try ECMARegex(compiling: pattern)
+        } catch {
+            return error.reason.isEmpty ? "a refusal without a reason" : nil
+        }
         let found = regex.search(subject)
-        guard let grouped = ECMARegex("(?:" + pattern + ")") else { return "the pattern compiles, but not in a group" }
+        // A leading `(?i)` is a flag, outside the grammar: the group goes after it.
+        let body = pattern.hasPrefix("(?i)") ? String(pattern.dropFirst(4)) : pattern
+        guard let grouped = ECMARegex("(?:" + body + ")", ignoringCase: regex.ignoresCase) else { return "the pattern compiles, but not in a group" }
         if grouped.search(subject) != found { return "grouping the pattern changed the answer" }
+        // Not a superset: `[^a]` finds "A" matching case and not ignoring it, as ECMA-262 says.
+        guard let folded = ECMARegex(pattern, ignoringCase: true) else { return "the pattern compiles, but not ignoring case" }
+        _ = folded.search(subject)
+        let budget = MatchBudget(limit: 1_000)
+        do {
+            if try regex.search(subject, budget: budget) != found { return "a budget changed the answer" }
+            if budget.used > budget.limit { return "the budget was overspent without a refusal" }
+        } catch let error as CallError {
+            if error.errno != Errno.E2BIG || budget.used <= budget.limit { return "a wrong refusal: \(error)" }
+        } catch {
+            return "unexpected \(error)"
+        }
         return nil
     }
 

@@ -104,25 +104,81 @@ import Testing
         #expect(try #require(ECMARegex("^[^]$")).search("\n"))
     }
 
-    @Test func refusesWhatIsBeyondTheSubset() {
-        for pattern in ["(?=a)", "(?!a)", "(?<=a)b", "(a)\\1", "\\bword", "\\p{L}", "\\u0041", "\\x41", "(?i)abc",
-                        "(?<name>a)", "\\cA", "\\012", "a{", "a{,2}", "}", "]", "*a", "a**", "a{3,2}", "(a", "a)",
-                        "[a", "[z-a]", "[\\d-z]", "^*", "\\", "\\k<a>", "a{1001}", "(a{1000}){1000}"] {
+    @Test func refusesWhatCannotRunInLinearTimeWithTheReason() throws {
+        for pattern in ["(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b"] {
+            #expect(throws: ECMARegex.Parser.lookaround) { try ECMARegex(compiling: pattern) }
+        }
+        for pattern in ["(a)\\1", "(?<n>a)\\k<n>", "^(a+)\\1$"] {
+            #expect(throws: ECMARegex.Parser.backreference) { try ECMARegex(compiling: pattern) }
+        }
+        #expect(throws: ECMARegex.Compiler.tooLarge) { try ECMARegex(compiling: "(a{1000}){1000}") }
+        let flags = try #require(throws: ECMARegex.Refusal.self) { try ECMARegex(compiling: "a(?i)b") }
+        #expect(flags.reason.contains("only a leading (?i)"))
+        let script = try #require(throws: ECMARegex.Refusal.self) { try ECMARegex(compiling: "\\p{Script=Greek}") }
+        #expect(script.reason.contains("Script=Greek"))
+    }
+
+    @Test func refusesMalformedPatterns() {
+        for pattern in ["\\012", "a{", "a{,2}", "}", "]", "*a", "a**", "a{3,2}", "(a", "a)", "[a", "[z-a]", "[\\d-z]",
+                        "^*", "\\", "a{1001}", "\\c1", "\\x4", "\\u12", "\\u{110000}", "\\p{Nope}", "\\p{L", "\\q", "(?<>a)",
+                        "\\b+", "[\\B]", "\\-"] {
             #expect(ECMARegex(pattern) == nil, "accepted: \(pattern)")
         }
     }
 
-    @Test func patternCacheFallsBackToICUAndReportsInvalidPatterns() {
+    @Test func escapesAssertionsAndPropertiesBeyondTheCommonSubset() throws {
+        func matches(_ pattern: String, _ input: String) throws -> Bool { try #require(ECMARegex(pattern), "refused \(pattern)").search(input) }
+        #expect(try matches("\\bfoo\\b", "a foo b"))
+        #expect(try !matches("\\bfoo\\b", "afoo b"))
+        #expect(try matches("^\\B.\\B", "abc") == false)
+        #expect(try matches("\\B", "abc"))
+        #expect(try matches("^\\u0041\\x42\\u{43}$", "ABC"))
+        #expect(try matches("^\\uD83D\\uDE00$", "😀"))
+        #expect(try matches("^\\cJ$", "\n"))
+        #expect(try matches("^(?<word>\\w+)$", "abc"))
+        #expect(try matches("^\\p{Letter}+$", "héllo"))
+        #expect(try !matches("^\\p{L}+$", "h3llo"))
+        #expect(try matches("^\\P{L}+$", "123 !"))
+        #expect(try matches("^[\\p{Lu}\\d]+$", "AB12"))
+        #expect(try !matches("^[^\\p{Lu}]+$", "aB"))
+        #expect(try matches("^\\p{gc=Nd}$", "\u{663}"))
+        #expect(try matches("^\\p{White_Space}$", "\u{3000}"))
+    }
+
+    @Test func ignoringCaseFollowsECMA262() throws {
+        let admin = try #require(ECMARegex("^admin$", ignoringCase: true))
+        #expect(admin.search("ADMIN"))
+        #expect(admin.search("Admin"))
+        #expect(!admin.search("ADMINS"))
+        #expect(try #require(ECMARegex("(?i)^ÉTÉ$")).search("été"))
+        #expect(try #require(ECMARegex("^[a-c]+$", ignoringCase: true)).search("AbC"))
+        // The members are looked up before the negation: "A" is a case variant of a member of [^a].
+        #expect(!(try #require(ECMARegex("^[^a]$", ignoringCase: true)).search("A")))
+        #expect(try #require(ECMARegex("^[^a]$", ignoringCase: true)).search("b"))
+        #expect(!(try #require(ECMARegex("^admin$")).search("ADMIN")))
+    }
+
+    @Test func patternCacheReportsRefusalsAndKeepsCaseApart() throws {
         let cache = PatternCache()
-        #expect(cache.matches("(?=a)a", "a") == true)
-        #expect(cache.matches("\\bfoo\\b", "a foo b") == true)
-        #expect(cache.matches("(?i)ADMIN", "xadminx") == true)
         #expect(cache.matches("^[a-z]+$", "admin\n") == false)
         #expect(cache.matches("(", "x") == nil)
-        #expect(!cache.compiles("[z-a]"))
-        #expect(cache.compiles("^a+$"))
-        if case .native = cache.compiled("^[a-z]+$") {} else { Issue.record("the subset went to ICU") }
-        if case .icu = cache.compiled("(?i)a") {} else { Issue.record("a flag should go to ICU") }
+        #expect(cache.matches("(?=a)a", "a") == nil)
+        if case .success(let regex) = cache.compiled("abc", ignoringCase: true) { #expect(regex.search("xABCx")) } else { Issue.record("refused") }
+        if case .success(let regex) = cache.compiled("abc") { #expect(!regex.search("xABCx")) } else { Issue.record("refused") }
+    }
+
+    /// The budget is charged per step and stops the search; the figures it reports are the caller's error.
+    @Test func budgetStopsASearchAndReportsItsFigures() throws {
+        let regex = try #require(ECMARegex("^(a+)+$"))
+        let input = String(repeating: "a", count: 5_000) + "!"
+        let generous = MatchBudget(limit: 1_000_000)
+        #expect(try regex.search(input, budget: generous) == false)
+        #expect(generous.used > 5_000)
+        let tight = MatchBudget(limit: 1_000)
+        let error = try #require(throws: CallError.self) { try regex.search(input, budget: tight) }
+        #expect(error.errno == Errno.E2BIG)
+        #expect(error.extra["budget"]?.intValue == 1_000)
+        #expect((error.extra["steps"]?.intValue ?? 0) > 1_000)
     }
 
     /// A backtracking engine takes time exponential in the input for these; the NFA is linear.

@@ -165,3 +165,21 @@ import Testing
         #expect(r.arrayValue?.map { $0["v"]! } == [nil, true, 1, "a"])
     }
 }
+
+/// A query whose task is cancelled (its client left) stops instead of finishing the scan.
+@Suite struct QueryCancellationTests {
+    @Test func aCancelledQueryStops() async throws {
+        let rows = (0..<100_000).map { JSON.object(["name": .string("row \($0) " + String(repeating: "x", count: 200))]) }
+        let filters = try QueryFilter.parseList([["name", "~", "^(x|xx)+y$"]])
+        let started = AsyncStream<Void>.makeStream()
+        let task = Task {
+            started.continuation.yield()
+            // Unbounded, so that only the cancellation can end it early.
+            return try MatchBudget.$taskLimit.withValue(Int.max) { try QueryEngine.run(rows, filters: filters, options: QueryOptions()) }
+        }
+        var iterator = started.stream.makeAsyncIterator()
+        _ = await iterator.next()
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+    }
+}

@@ -48,10 +48,18 @@ import SwitchboardServer
         (#"{"plugins": {"user": 3}}"#, "plugins.user: must be an object"),
         (#"{"datastore": {"dsn": ""}}"#, "datastore.dsn: must be a non-empty string"),
         ("[]", "the configuration must be a JSON object"),
+        (#"{"security": {"query-match-steps": 10}}"#, "security.query-match-steps: must be an integer from 1000 to 1000000000"),
     ])
     func badValuesNameTheirKey(text: String, expected: String) {
         let message = error(text)
         #expect(message?.hasPrefix(expected) == true, "got \(message ?? "no error")")
+    }
+
+    @Test func queryMatchStepsReachTheDaemon() throws {
+        var configuration = DaemonConfiguration(stateDir: "/tmp/x")
+        #expect(configuration.queryMatchSteps == MatchBudget.defaultLimit)
+        try configuration.apply(try JSON.parse(#"{"security": {"query-match-steps": 5000}}"#))
+        #expect(configuration.queryMatchSteps == 5_000)
     }
 
     @Test func environmentOverridesTheFile() throws {

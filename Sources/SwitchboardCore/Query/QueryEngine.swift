@@ -8,8 +8,15 @@ public enum QueryEngine {
     /// Filters, orders, pages and shapes `rows` as `query(filters, options)` returns them:
     /// a list, an integer for `count`, or one row for `get`.
     /// - Throws: `CallError` ENOENT `MatchNotFound` for `get` without a match; EINVAL for values that cannot be compared.
+    /// - Throws: also E2BIG when `~` filters spend more than the task's `MatchBudget`, and
+    ///   `CancellationError` when the calling task is cancelled (its client left).
     public static func run(_ rows: [JSON], filters: [QueryFilter], options: QueryOptions) throws -> JSON {
-        var result = try rows.filter { try matches($0, filters) }
+        let budget = MatchBudget()
+        var result: [JSON] = []
+        for (index, row) in rows.enumerated() {
+            if index & 1023 == 1023 { try Task.checkCancellation() }
+            if try matches(row, filters, budget: budget) { result.append(row) }
+        }
         if options.count && options.offset == 0 && options.limit == 0 { return .int(Int64(result.count)) }
         if !options.orderBy.isEmpty { result = try order(result, by: options.orderBy) }
         if options.offset > 0 { result = Array(result.dropFirst(options.offset)) }
@@ -24,27 +31,27 @@ public enum QueryEngine {
     }
 
     /// Whether a row passes every filter.
-    public static func matches(_ row: JSON, _ filters: [QueryFilter]) throws -> Bool {
-        for filter in filters where try !matches(row, filter) { return false }
+    public static func matches(_ row: JSON, _ filters: [QueryFilter], budget: MatchBudget = MatchBudget()) throws -> Bool {
+        for filter in filters where try !matches(row, filter, budget: budget) { return false }
         return true
     }
 
-    static func matches(_ row: JSON, _ filter: QueryFilter) throws -> Bool {
+    static func matches(_ row: JSON, _ filter: QueryFilter, budget: MatchBudget) throws -> Bool {
         switch filter {
         case .or(let branches):
-            for branch in branches where try matches(row, branch) { return true }
+            for branch in branches where try matches(row, branch, budget: budget) { return true }
             return false
         case .condition(let condition):
             if condition.field.hasWildcard {
                 // `list.*.x`: true when any element satisfies the condition.
-                for value in condition.field.values(in: row) where try test(value, condition) { return true }
+                for value in condition.field.values(in: row) where try test(value, condition, budget: budget) { return true }
                 return false
             }
-            return try test(condition.field.value(in: row) ?? .null, condition)
+            return try test(condition.field.value(in: row) ?? .null, condition, budget: budget)
         }
     }
 
-    static func test(_ value: JSON, _ condition: QueryCondition) throws -> Bool {
+    static func test(_ value: JSON, _ condition: QueryCondition, budget: MatchBudget) throws -> Bool {
         let target = condition.value
         let fold = condition.caseInsensitive
         switch condition.op {
@@ -80,7 +87,10 @@ public enum QueryEngine {
             return condition.op == .reverseIn ? found : !found
         case .regex:
             guard case .string(let string) = value, case .string(let pattern) = target else { return false }
-            return PatternCache.shared.matches(fold ? "(?i)" + pattern : pattern, string) ?? false
+            switch PatternCache.shared.compiled(pattern, ignoringCase: fold) {
+            case .success(let regex): return try regex.search(string, budget: budget)
+            case .failure(let refusal): throw CallError.validation(condition.field.description, "Regular expression refused: \(refusal.reason)")
+            }
         case .startsWith, .notStartsWith, .endsWith, .notEndsWith:
             guard case .string(var string) = value, case .string(var affix) = target else {
                 return condition.op == .notStartsWith || condition.op == .notEndsWith

@@ -173,8 +173,8 @@ extension QueryFilter {
             guard case .string(let pattern) = value else {
                 throw CallError.validation(attribute, "The value of '~' should be a string (a regular expression)")
             }
-            guard PatternCache.shared.compiles(caseInsensitive ? "(?i)" + pattern : pattern) else {
-                throw CallError.validation(attribute, "Invalid regular expression: \(pattern)")
+            if case .failure(let refusal) = PatternCache.shared.compiled(pattern, ignoringCase: caseInsensitive) {
+                throw CallError.validation("\(attribute).2", "Regular expression refused: \(refusal.reason)")
             }
         case .startsWith, .notStartsWith, .endsWith, .notEndsWith:
             guard case .string = value else {

@@ -62,6 +62,8 @@ public struct DaemonConfiguration: Sendable {
     public var sessionLimits = SessionDirectory.Limits()
     /// The `audit` section: on or off, retention by age and by count.
     public var audit = AuditLog.Limits()
+    /// `security.query-match-steps`: the regular-expression steps one call's query filters may spend.
+    public var queryMatchSteps = MatchBudget.defaultLimit
     /// The `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
     public var plugins: JSON = [:]
 
@@ -139,7 +141,7 @@ public struct DaemonConfiguration: Sendable {
     static let securityKeys: Set<String> = [
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
         "login-failure-window-seconds", "lockout-seconds", "max-connections", "max-connections-per-address",
-        "unauthenticated-idle-seconds", "plain-loopback-is-secure",
+        "unauthenticated-idle-seconds", "plain-loopback-is-secure", "query-match-steps",
     ]
     static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds", "progress-interval-ms"]
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
@@ -245,6 +247,9 @@ public struct DaemonConfiguration: Sendable {
             if let v = security["plain-loopback-is-secure"] {
                 guard case .bool(let b) = v else { throw ConfigurationError(path: "security.plain-loopback-is-secure", reason: "must be true or false") }
                 guardLimits.plainLoopbackIsSecure = b
+            }
+            if let v = security["query-match-steps"] {
+                queryMatchSteps = try Self.integer(v, "security.query-match-steps", 1_000...1_000_000_000)
             }
             if let v = security["lockout-seconds"] { guardLimits.lockout = .seconds(try Self.integer(v, "security.lockout-seconds", 0...31_536_000)) }
         }

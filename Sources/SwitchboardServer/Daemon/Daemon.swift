@@ -68,7 +68,7 @@ public final class Daemon: Sendable {
         let datastore = try SQLiteDatastore(path: configuration.resolvedDatabasePath)
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
-                              auditLimits: configuration.audit)
+                              auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps)
         let loader = PluginLoader(runtime: runtime)
         do {
             try await runtime.audit.start()

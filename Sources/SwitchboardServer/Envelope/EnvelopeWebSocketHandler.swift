@@ -14,6 +14,8 @@ struct EnvelopeWebSocketHandler: Sendable {
         let subscriptions = EnvelopeRequests.Subscriptions()
         try await connection.serve(dialect: "envelope", context: context, outbox: { EnvelopeOutbox(queue: $0) }) { session, queue in
             try await withThrowingDiscardingTaskGroup { calls in
+                // When the client has gone, its calls stop: nobody will read their replies.
+                defer { calls.cancelAll() }
                 try await connection.forEachMessage(inbound, session: session, queue: queue, decode: { EnvelopeCodec.decode($0) }, method: {
                     guard case .request(_, let namespace, let name, let args) = $0 else { return nil }
                     if namespace == "rpc", name == "call" { return args["method"]?.stringValue }

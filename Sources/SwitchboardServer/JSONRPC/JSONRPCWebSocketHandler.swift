@@ -12,6 +12,8 @@ struct JSONRPCWebSocketHandler: Sendable {
         let runtime = connection.runtime
         try await connection.serve(dialect: "jsonrpc", context: context, outbox: { JSONRPCOutbox(queue: $0) }) { session, queue in
             try await withThrowingDiscardingTaskGroup { calls in
+                // When the client has gone, its calls stop: nobody will read their replies.
+                defer { calls.cancelAll() }
                 try await connection.forEachMessage(inbound, session: session, queue: queue, decode: { JSONRPCCodec.decode($0) }, method: Self.method) { decoded in
                     switch decoded {
                     case .invalid(let id, let code, let message, let reason):
