@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardFuzzing"],
+            dependencies: ["SwitchboardCore", "SwitchboardWire", "SwitchboardFuzzing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -15,6 +15,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case ddp
     case envelope
     case regex
+    case frames
+    case head
 
     /// Runs one input; returns a description of a broken invariant, or nil.
     public func run(_ bytes: UnsafeRawBufferPointer) -> String? {
@@ -26,6 +28,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .ddp: return Self.ddp(bytes)
         case .envelope: return Self.envelope(bytes)
         case .regex: return Self.regex(bytes)
+        case .frames: return Self.frames(bytes)
+        case .head: return Self.head(bytes)
         }
     }
 
@@ -76,6 +80,70 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             return "unexpected \(error)"
         }
         return nil
+    }
+
+    /// `LIMIT(2 bytes) CUT(2 bytes) STREAM`: the frame-header watch gives the same verdict however the stream is
+    /// cut; what it passes holds only masked frames whose messages stay within the limit, as a reference
+    /// parser of the whole stream finds.
+    static func frames(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard bytes.count >= 4 else { return nil }
+        let limit = Int(bytes[0]) << 8 | Int(bytes[1])
+        let stream = Array(bytes[4...])
+        let cut = stream.isEmpty ? 0 : (Int(bytes[2]) << 8 | Int(bytes[3])) % stream.count
+        var whole = WebSocketFrameWatch()
+        let once = stream.withUnsafeBytes { whole.inspect($0, limit: limit, authenticated: false) }
+        var pieces = WebSocketFrameWatch()
+        var twice = stream[..<cut].withUnsafeBytes { pieces.inspect($0, limit: limit, authenticated: false) }
+        if twice == .pass { twice = stream[cut...].withUnsafeBytes { pieces.inspect($0, limit: limit, authenticated: false) } }
+        if once != twice { return "cutting the stream at \(cut) changed the verdict: \(once) vs \(twice)" }
+        // The reference: walk the complete frame headers of the stream.
+        var index = 0
+        var total: UInt64 = 0
+        while index + 2 <= stream.count {
+            var length = UInt64(stream[index + 1] & 0x7F)
+            var size = 2
+            if length == 126 { size = 4 } else if length == 127 { size = 10 }
+            let masked = stream[index + 1] & 0x80 != 0
+            if masked { size += 4 }
+            guard index + size <= stream.count else { break }
+            if length == 126 { length = UInt64(stream[index + 2]) << 8 | UInt64(stream[index + 3]) }
+            if length == 127 { length = stream[(index + 2)..<(index + 10)].reduce(0) { $0 << 8 | UInt64($1) } }
+            let opcode = stream[index] & 0x0F
+            if !masked {
+                return once == .refuse(code: 1002, reason: "client frames must be masked") ? nil : "an unmasked frame passed: \(once)"
+            }
+            if opcode < 0x8 {
+                if opcode != 0 { total = 0 }
+                total = total.addingReportingOverflow(length).overflow ? .max : total + length
+                if total > UInt64(limit) {
+                    if case .refuse(1007, _) = once { return nil }
+                    return "a message of \(total) bytes over \(limit) passed: \(once)"
+                }
+                if stream[index] & 0x80 != 0 { total = 0 }
+            }
+            let (next, overflow) = UInt64(index + size).addingReportingOverflow(length)
+            guard !overflow, next <= UInt64(stream.count) else { break }
+            index = Int(next)
+        }
+        return once == .pass ? nil : "refused a stream the reference passes: \(once)"
+    }
+
+    /// An HTTP head fed whole and byte by byte ends at the same place with the same upgrade answer.
+    static func head(_ bytes: UnsafeRawBufferPointer) -> String? {
+        var whole = HTTPHeadWatch(maxSize: 4096)
+        let once = whole.inspect(bytes)
+        var single = HTTPHeadWatch(maxSize: 4096)
+        for index in 0..<bytes.count {
+            let outcome = single.inspect(UnsafeRawBufferPointer(rebasing: bytes[index...index]))
+            switch (outcome, once) {
+            case (.incomplete, _): continue
+            case (.complete(let upgrade, _), .complete(let expected, let consumed)):
+                return upgrade == expected && consumed == index + 1 ? nil : "byte by byte ended at \(index + 1), whole at \(consumed)"
+            case (.tooLarge, .tooLarge): return nil
+            default: return "byte by byte: \(outcome), whole: \(once)"
+            }
+        }
+        return once == .incomplete ? nil : "whole: \(once), byte by byte: incomplete"
     }
 
     /// `[schema, instance]`: compiling and validating never crash or loop; `isValid` agrees with `validate`.

@@ -67,35 +67,6 @@ import SwitchboardCore
         return (close.code, close.reason, read.closedByPeer)
     }
 
-    @Test func connectionsBeyondTheCapsAreClosedWith1013() async throws {
-        let daemon = try await TestDaemon.start {
-            $0.sessionLimits.maxConnectionsPerAddress = 3
-            $0.sessionLimits.maxConnections = 5
-        }
-        do {
-            let open = try (0..<3).map { _ in try RawWebSocket(port: daemon.port) }
-            let refused = try RawWebSocket(port: daemon.port)
-            let close = Self.closeCode(refused, timeout: .seconds(2))
-            #expect(close?.code == 1013 && close?.reason == "Too many connections from 127.0.0.1 (3)", "\(String(describing: close))")
-            // The local socket counts only towards the total: two more fit, the next does not.
-            let first = try await RPCClient.connect(to: daemon.unix)
-            let second = try await RPCClient.connect(to: daemon.unix)
-            #expect(try await second.call("core.ping") == "pong")
-            let third = try await RPCClient.connect(to: daemon.unix)
-            await #expect(throws: (any Error).self) { _ = try await third.call("core.ping") }
-            for client in [first, second, third] { await client.close() }
-            _ = open
-        }
-        // Closed connections free their places (once the daemon has seen them close).
-        try await eventually("a place is free again") {
-            guard let again = try? await RPCClient.connect(to: daemon.tcp) else { return false }
-            let answer = try? await again.call("core.ping")
-            await again.close()
-            return answer == "pong"
-        }
-        await daemon.stop()
-    }
-
     @Test func aSilentUnauthenticatedConnectionIsClosedAnAuthenticatedOneIsNot() async throws {
         let daemon = try await TestDaemon.start { $0.sessionLimits.unauthenticatedIdle = .seconds(1) }
         await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()

@@ -62,6 +62,16 @@ struct SelfSignedCertificate {
         await daemon.stop()
     }
 
+    /// A TLS client on the plain port is answered 400 at once (issue 15): it used to wait until the daemon
+    /// gave up on it. The head deadline is a minute here, longer than the run's own 30 s bound.
+    @Test func wssToAPlainPortFailsAtOnce() async throws {
+        let daemon = try await TestDaemon.start { $0.requestHeadTimeout = .seconds(60) }
+        let wrong = try await Binary.run(["call", "-u", "wss://127.0.0.1:\(daemon.port)", "core.ping"], timeout: .seconds(30))
+        #expect(wrong.status == 2, "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("TLS handshake failed: the server does not speak TLS on this port (use ws://)"), "\(wrong.stderr)")
+        await daemon.stop()
+    }
+
     @Test func aClientsFailedHandshakeIsLoggedAtDebugLevel() async throws {
         final class Recorder: LogHandler, @unchecked Sendable {
             var logLevel: Logger.Level = .trace

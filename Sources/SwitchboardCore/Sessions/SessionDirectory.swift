@@ -1,15 +1,12 @@
 import Synchronization
 
-/// Every open connection's session, with a way to close it: caps on connections in total and per client
-/// address, and one sweeper that closes connections that stay unauthenticated and silent too long.
+/// Every open connection's session, with a way to close it, and one sweeper that closes connections that stay
+/// unauthenticated and silent too long. (The connection caps are the server's: it counts sockets from the
+/// moment they are accepted, before any of them has a session.)
 ///
 /// One directory and one sweeper serve all connections, so an idle connection costs no task of its own.
 public final class SessionDirectory: Sendable {
     public struct Limits: Sendable, Equatable {
-        /// Open WebSocket connections at most, and from one TCP address at most (the local socket counts only
-        /// towards the total).
-        public var maxConnections: Int = 20_000
-        public var maxConnectionsPerAddress: Int = 1_000
         /// A connection that has not authenticated and has sent nothing for this long is closed; zero: never.
         public var unauthenticatedIdle: Duration = .seconds(60)
 
@@ -26,7 +23,6 @@ public final class SessionDirectory: Sendable {
 
     struct State {
         var entries: [ObjectIdentifier: Entry] = [:]
-        var perAddress: [String: Int] = [:]
     }
 
     public let limits: Limits
@@ -37,34 +33,13 @@ public final class SessionDirectory: Sendable {
     }
 
     /// Registers a new connection's session.
-    /// - Throws: EBUSY when the total or the address's cap is reached; the caller closes the connection.
-    public func open(_ session: Session, close: @escaping Closer) throws(CallError) {
-        let address = ClientGuard.address(session.origin)
-        let refusal = state.withLock { state -> String? in
-            if state.entries.count >= limits.maxConnections { return "Too many connections (\(limits.maxConnections))" }
-            if let address {
-                let count = state.perAddress[address, default: 0]
-                if count >= limits.maxConnectionsPerAddress {
-                    return "Too many connections from \(address) (\(limits.maxConnectionsPerAddress))"
-                }
-                state.perAddress[address] = count + 1
-            }
-            state.entries[ObjectIdentifier(session)] = Entry(session: session, close: close)
-            return nil
-        }
-        if let refusal { throw CallError.busy(refusal) }
+    public func open(_ session: Session, close: @escaping Closer) {
+        state.withLock { $0.entries[ObjectIdentifier(session)] = Entry(session: session, close: close) }
     }
 
     /// Forgets a connection that ended.
     public func closed(_ session: Session) {
-        let address = ClientGuard.address(session.origin)
-        state.withLock { state in
-            guard state.entries.removeValue(forKey: ObjectIdentifier(session)) != nil else { return }
-            if let address {
-                let count = state.perAddress[address, default: 1] - 1
-                state.perAddress[address] = count > 0 ? count : nil
-            }
-        }
+        state.withLock { _ = $0.entries.removeValue(forKey: ObjectIdentifier(session)) }
     }
 
     /// The open sessions.

@@ -58,8 +58,15 @@ public struct DaemonConfiguration: Sendable {
     public var jobs = JobManager.Limits()
     /// The `security` section: unauthenticated rate limit, failed-login delay and lockout.
     public var guardLimits = ClientGuard.Limits()
-    /// Also the `security` section: connection caps and the unauthenticated idle timeout.
+    /// Also the `security` section: the unauthenticated idle timeout.
     public var sessionLimits = SessionDirectory.Limits()
+    /// Sockets at most: TCP in total (lowered at start to fit the file descriptor limit), TCP from one
+    /// address, and on the local socket, which has its own pool so that it stays usable when TCP is full.
+    public var maxConnections = 20_000
+    public var maxConnectionsPerAddress = 1_000
+    public var maxLocalConnections = 256
+    /// `security.request-head-timeout-seconds`: a connection's first HTTP request must arrive within this.
+    public var requestHeadTimeout: Duration = .seconds(10)
     /// The `audit` section: on or off, retention by age and by count.
     public var audit = AuditLog.Limits()
     /// `security.query-match-steps`: the regular-expression steps one call's query filters may spend.
@@ -142,6 +149,7 @@ public struct DaemonConfiguration: Sendable {
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
         "login-failure-window-seconds", "lockout-seconds", "max-connections", "max-connections-per-address",
         "unauthenticated-idle-seconds", "plain-loopback-is-secure", "query-match-steps",
+        "max-local-connections", "request-head-timeout-seconds",
     ]
     static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds", "progress-interval-ms"]
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
@@ -237,9 +245,13 @@ public struct DaemonConfiguration: Sendable {
             if let v = security["login-failure-window-seconds"] {
                 guardLimits.loginFailureWindow = .seconds(try Self.integer(v, "security.login-failure-window-seconds", 1...86_400))
             }
-            if let v = security["max-connections"] { sessionLimits.maxConnections = try Self.integer(v, "security.max-connections", 1...10_000_000) }
+            if let v = security["max-connections"] { maxConnections = try Self.integer(v, "security.max-connections", 1...10_000_000) }
             if let v = security["max-connections-per-address"] {
-                sessionLimits.maxConnectionsPerAddress = try Self.integer(v, "security.max-connections-per-address", 1...10_000_000)
+                maxConnectionsPerAddress = try Self.integer(v, "security.max-connections-per-address", 1...10_000_000)
+            }
+            if let v = security["max-local-connections"] { maxLocalConnections = try Self.integer(v, "security.max-local-connections", 1...100_000) }
+            if let v = security["request-head-timeout-seconds"] {
+                requestHeadTimeout = .seconds(try Self.integer(v, "security.request-head-timeout-seconds", 1...3_600))
             }
             if let v = security["unauthenticated-idle-seconds"] {
                 sessionLimits.unauthenticatedIdle = .seconds(try Self.integer(v, "security.unauthenticated-idle-seconds", 0...86_400))

@@ -102,9 +102,32 @@ public final class Daemon: Sendable {
 
         var services: [any Service] = []
         let listenerLogger = ClientFaultLogHandler.wrapping(logger)
-        let plainServer = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: router, configuration: webSocket)
+        let softLimit = FileDescriptorLimit.raise()
+        let tcpCap = FileDescriptorLimit.tcpCap(configured: configuration.maxConnections, local: configuration.maxLocalConnections, softLimit: softLimit)
+        if tcpCap < configuration.maxConnections {
+            logger.notice("security.max-connections lowered to fit the open file limit",
+                          metadata: ["configured": .stringConvertible(configuration.maxConnections), "cap": .stringConvertible(tcpCap),
+                                     "open-file-limit": .stringConvertible(softLimit)])
+        }
+        let counter = ConnectionCounter(limits: .init(maxTCP: tcpCap, maxPerAddress: configuration.maxConnectionsPerAddress,
+                                                      maxLocal: configuration.maxLocalConnections))
+        let guardSettings = ConnectionGuardHandler.Settings(
+            headTimeout: .nanoseconds(configuration.requestHeadTimeout.nanoseconds),
+            unauthenticatedMessageSize: min(configuration.maxMessageSizeUnauthenticated, configuration.maxMessageSize),
+            maxMessageSize: configuration.maxMessageSize)
+        let webSocketResponder = router.buildResponder()
+        // A keep-alive HTTP connection idle this long is closed (a WebSocket has its own idle rules).
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(idleTimeout: .seconds(60)), ws: webSocket)
+        let guarded: @Sendable (@escaping HTTPChannelHandler.Responder, Bool) -> GuardedChildChannel = { responder, local in
+            GuardedChildChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+                                                                   configuration: channelConfiguration),
+                                settings: guardSettings, counter: counter, local: local)
+        }
         // With TLS the one TCP port serves wss:// and https:// only: a plain client fails its handshake.
-        let tcpServer = try tls.map { try HTTPServerBuilder.tls(plainServer, tlsConfiguration: $0) } ?? plainServer
+        let tcpServer = HTTPServerBuilder { responder -> any ServerChildChannel in
+            let channel = guarded(responder, false)
+            return try tls.map { try TLSChannel(channel, tlsConfiguration: $0) } ?? channel
+        }
         services.append(Application(
             router: router,
             server: tcpServer,
@@ -116,7 +139,7 @@ public final class Daemon: Sendable {
             try? FileManager.default.removeItem(atPath: socketPath)
             services.append(Application(
                 router: router,
-                server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: webSocket),
+                server: HTTPServerBuilder { responder in guarded(responder, true) },
                 configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "Switchboard"),
                 onServerRunning: { _ in
                     // Anyone may connect and log in; only root and the daemon's user are trusted without a password.

@@ -32,14 +32,9 @@ struct DialectConnection: Sendable {
         let session = await PeerCredentials.session(on: channel, id: sessionID, dialect: dialect, limits: limits,
                                                     encryptedTCP: encryptedTCP, outbox: outbox(queue))
         let origin = session.origin
-        do {
-            try runtime.sessions.open(session) { code, reason in queue.close(code: code, reason: reason) }
-        } catch {
-            // Over a connection cap: 1013, "try again later".
-            queue.close(code: 1013, reason: error.reason)
-            logger.notice("connection refused", metadata: ["origin": .string("\(origin)"), "reason": .string(error.reason)])
-            return
-        }
+        runtime.sessions.open(session) { code, reason in queue.close(code: code, reason: reason) }
+        // The guard reads frame headers before they are buffered; its limit follows this session's login.
+        channel.triggerUserOutboundEvent(ConnectionGuardEvent.session(session), promise: nil)
         logger.debug("session opened", metadata: ["session": .string(sessionID), "dialect": .string(dialect), "origin": .string("\(origin)")])
         defer {
             runtime.sessions.closed(session)

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// A WebSocket client on a bare POSIX socket, for tests that need a peer which stops reading.
-final class RawWebSocket {
+final class RawWebSocket: @unchecked Sendable {
     let fd: Int32
     /// Bytes read by `receiveAvailable` that do not yet make a whole frame.
     private var pending: [UInt8] = []

@@ -12,7 +12,8 @@ struct ServedBinary {
     var pid: Int32 { process.processIdentifier }
 
     /// Starts the daemon on a fresh state folder and an ephemeral port, with `configuration` as its file if given.
-    static func start(configuration: String? = nil, environment: [String: String] = [:],
+    /// `fileLimit`: run under `ulimit -n` of this (soft and hard), as a box with a low limit would.
+    static func start(configuration: String? = nil, environment: [String: String] = [:], fileLimit: Int? = nil,
                       sourceLocation: SourceLocation = #_sourceLocation) async throws -> ServedBinary {
         guard let path = Binary.path else { throw CocoaError(.fileNoSuchFile) }
         let dir = TestDaemon.makeStateDir()
@@ -24,8 +25,13 @@ struct ServedBinary {
             arguments += ["--config", dir + "/config.json"]
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        if let fileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -59,6 +65,15 @@ struct ServedBinary {
             return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
         }
         return 0
+    }
+
+    /// The soft and hard limits on open files of the running daemon.
+    var fileLimits: (soft: Int, hard: Int)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") }) else { return nil }
+        let numbers = line.split(separator: " ").compactMap { Int($0) }
+        guard numbers.count >= 2 else { return nil }
+        return (numbers[0], numbers[1])
     }
 
     /// SIGTERM, then the exit status.

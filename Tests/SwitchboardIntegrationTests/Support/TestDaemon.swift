@@ -44,7 +44,7 @@ final class TestDaemon: Sendable {
         configuration.guardLimits.loginFailureDelay = .milliseconds(20)
         configuration.guardLimits.loginFailures = 1_000_000
         configuration.guardLimits.unauthenticatedCalls = 1_000_000
-        configuration.sessionLimits.maxConnectionsPerAddress = 100_000
+        configuration.maxConnectionsPerAddress = 100_000
         configure(&configuration)
         var logger = Logger(label: "test-daemon")
         logger.logLevel = .warning
