@@ -148,6 +148,37 @@ import SwitchboardCore
         await daemon.stop()
     }
 
+    /// Issue 15, defect 5: `update` was refused on an administrator's key but `delete` went through. Both now
+    /// run the same rule (CRUDService.authorizeRow), as do the user service's update and delete.
+    @Test func delegatesCannotRevokeOrDeleteAdministratorKeys() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        _ = try await root.call("user.create", [["username": "boss", "password": "pw", "roles": ["FULL_ADMIN"]]])
+        _ = try await root.call("user.create", [["username": "intern", "password": "pw", "roles": []]])
+        let bossKey = try #require(try await root.call("api_key.create", [["name": "boss-key", "username": "boss"]])["id"])
+        let internKey = try #require(try await root.call("api_key.create", [["name": "intern-key", "username": "intern"]])["id"])
+        let delegate = try await daemon.client(as: "keymaster", roles: ["API_KEY_WRITE", "USER_WRITE"])
+        for (method, params) in [("api_key.update", [bossKey, ["revoked": true]] as [JSON]), ("api_key.update", [bossKey, ["reset": true]]),
+                                 ("api_key.delete", [bossKey])] {
+            let refused = try await delegate.request(method, params)
+            #expect(refused["error"]?["data"]?["error"] == 13, "\(method) \(params): \(refused)")
+        }
+        #expect(try await root.call("api_key.get_instance", [bossKey])["revoked"] == false)
+        // The same delegate manages the keys of users whose roles it holds.
+        #expect(try await delegate.call("api_key.delete", [internKey]) == true)
+        // Nor may it delete the administrator's account; an account it may manage, it may delete.
+        let bossID = try #require(try await root.call("user.query", [[["username", "=", "boss"]], ["get": true]])["id"])
+        #expect(try await delegate.request("user.delete", [bossID])["error"]?["data"]?["error"] == 13)
+        let internID = try #require(try await root.call("user.query", [[["username", "=", "intern"]], ["get": true]])["id"])
+        let orphan = try #require(try await root.call("api_key.create", [["name": "orphan", "username": "intern"]])["id"])
+        #expect(try await delegate.call("user.delete", [internID]) == true)
+        // A key whose owner is gone logs nobody in: the delegate may clear it away.
+        #expect(try await delegate.call("api_key.delete", [orphan]) == true)
+        await delegate.close()
+        await root.close()
+        await daemon.stop()
+    }
+
     /// With loopback not trusted as secure (a reverse proxy relays remote clients), a key over plain ws:// or
     /// http:// is refused with the reason, and stays valid: nothing is revoked behind the owner's back.
     @Test func keyOverAnUnencryptedRemoteConnectionIsRefusedNotRevoked() async throws {

@@ -14,6 +14,7 @@ public struct CRUDService: Sendable {
     public typealias PrepareCreate = @Sendable (CallContext, JSONObject) async throws -> JSONObject
     public typealias PrepareUpdate = @Sendable (CallContext, _ old: JSONObject, _ changes: JSONObject) async throws -> JSONObject
     public typealias BeforeDelete = @Sendable (CallContext, JSONObject) async throws -> Void
+    public typealias AuthorizeRow = @Sendable (CallContext, _ stored: JSONObject) async throws -> Void
     /// After a write is stored and announced: the request's data and the client row, to the reply.
     public typealias Complete = @Sendable (CallContext, _ id: Int64, _ request: JSONObject, _ row: JSON) async throws -> JSON
 
@@ -35,6 +36,11 @@ public struct CRUDService: Sendable {
     public var prepareCreate: PrepareCreate = { _, data in data }
     /// Client changes to stored columns for `update`.
     public var prepareUpdate: PrepareUpdate = { _, _, changes in changes }
+    /// Who may touch this stored row at all: run before every `update` and every `delete` alike, so a rule
+    /// written once cannot be forgotten on one of them (a delegate that may not revoke an administrator's
+    /// API key could once delete it).
+    public var authorizeRow: AuthorizeRow = { _, _ in }
+    /// What else a `delete` must check (after `authorizeRow`).
     public var beforeDelete: BeforeDelete = { _, _ in }
     /// What `create` and `update` answer, from the stored row: a service adds what is never stored or
     /// announced there, such as a secret shown once (API keys).
@@ -111,6 +117,7 @@ public struct CRUDService: Sendable {
             let id = args[0].intValue ?? 0
             guard let old = try await runtime.datastore.get(service.table, id: id) else { throw service.notFound(id) }
             let request = args[1].objectValue ?? [:]
+            try await service.authorizeRow(ctx, old)
             let changes = try await service.prepareUpdate(ctx, old, request)
             do {
                 guard try await runtime.datastore.update(service.table, id: id, changes) else { throw service.notFound(id) }
@@ -128,6 +135,7 @@ public struct CRUDService: Sendable {
         ) { ctx, args in
             let id = args[0].intValue ?? 0
             guard let old = try await runtime.datastore.get(service.table, id: id) else { throw service.notFound(id) }
+            try await service.authorizeRow(ctx, old)
             try await service.beforeDelete(ctx, old)
             guard try await runtime.datastore.delete(service.table, id: id) else { throw service.notFound(id) }
             runtime.events.publish(Event(name: service.eventName, kind: .removed, id: .int(id)))

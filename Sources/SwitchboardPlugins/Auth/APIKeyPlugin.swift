@@ -63,8 +63,11 @@ public struct APIKeyPlugin: Plugin {
         service.completeCreate = { _, id, _, row in
             try await Self.withNewSecret(id: id, row: row, datastore: datastore)
         }
+        // Revoking, resetting or deleting a key: the same rule as minting one for its owner.
+        service.authorizeRow = { ctx, row in
+            try await Self.checkExistingOwner(ctx, username: row["username"]?.stringValue ?? "", datastore: datastore)
+        }
         service.prepareUpdate = { ctx, old, changes in
-            try await Self.checkOwner(ctx, username: old["username"]?.stringValue ?? "", datastore: datastore, attribute: "id")
             var row: JSONObject = [:]
             if let name = changes["name"] { row["name"] = name }
             if let expires = changes["expires_at"] { row["expires_ms"] = APIKeys.millis(expires) }
@@ -103,6 +106,13 @@ public struct APIKeyPlugin: Plugin {
         var answer = row.objectValue ?? [:]
         answer["key"] = .string("\(id)-\(secret)")
         return .object(answer)
+    }
+
+    /// For a key that exists: without FULL_ADMIN, the caller must hold every role of its owner. A key whose
+    /// owner is gone logs nobody in, so anyone with API_KEY_WRITE may clear it away.
+    static func checkExistingOwner(_ ctx: CallContext, username: String, datastore: any Datastore) async throws {
+        guard let owner = try await UserTable.find(datastore, username: username) else { return }
+        try UserPlugin.checkGrant(ctx, roles: owner["roles"], attribute: "id")
     }
 
     /// The owner must exist; without FULL_ADMIN, the caller must hold every role of the owner.

@@ -59,8 +59,9 @@ public struct UserPlugin: Plugin {
             row["created"] = .int(Session.wallClockMillis)
             return row
         }
+        // Changing or deleting an account that holds a role the caller lacks would hand over that role.
+        service.authorizeRow = { ctx, row in try Self.checkGrant(ctx, roles: row["roles"], attribute: "id") }
         service.prepareUpdate = { ctx, old, changes in
-            try Self.checkGrant(ctx, roles: old["roles"], attribute: "id")
             try Self.checkKnown(changes["roles"], known: context.knownRoles, attribute: "user_update.roles")
             try Self.checkGrant(ctx, roles: changes["roles"], attribute: "user_update.roles")
             var row = changes
@@ -71,7 +72,6 @@ public struct UserPlugin: Plugin {
             return row
         }
         service.beforeDelete = { ctx, row in
-            try Self.checkGrant(ctx, roles: row["roles"], attribute: "id")
             if let me = ctx.credentials?.userID, me == row["id"]?.intValue, ctx.credentials?.mechanism != .internal {
                 throw CallError(Errno.EPERM, "You cannot delete the account you are logged in with")
             }
