@@ -55,19 +55,74 @@ import Testing
         for _ in 0..<10 { try guardian.admitUnauthenticated(method: "m", origin: .unix(uid: 1000, gid: 1000, pid: 1)) }
     }
 
-    @Test func lockoutAfterTheLimitAndClearedBySuccess() async throws {
+    static func guardian(failures: Int = 2, perUser: Int = 20) -> ClientGuard {
         var limits = ClientGuard.Limits()
-        limits.loginFailures = 2
+        limits.loginFailures = failures
+        limits.loginFailuresPerUser = perUser
         limits.loginFailureDelay = .zero
-        let guardian = ClientGuard(limits: limits, logger: Logger(label: "test"))
+        return ClientGuard(limits: limits, logger: Logger(label: "test"))
+    }
+
+    static func fail(_ guardian: ClientGuard, _ origin: SessionOrigin, _ username: String?) async throws {
+        await guardian.endLogin(try await guardian.beginLogin(origin, username: username), succeeded: false)
+    }
+
+    static func succeed(_ guardian: ClientGuard, _ origin: SessionOrigin, _ username: String?) async throws {
+        await guardian.endLogin(try await guardian.beginLogin(origin, username: username), succeeded: true)
+    }
+
+    /// Issue 15, defect 4: a success of one account no longer clears the failures of the address.
+    @Test func aSuccessClearsNothingButItsOwnCount() async throws {
+        let guardian = Self.guardian(failures: 2)
         let a = SessionOrigin.tcp(address: "192.0.2.1", port: 1)
-        await guardian.loginFailed(a, username: "x")
-        try guardian.checkLockout(a)
-        guardian.loginSucceeded(a)
-        await guardian.loginFailed(a, username: "x")
-        try guardian.checkLockout(a)
-        await guardian.loginFailed(a, username: "x")
-        #expect(throws: CallError.self) { try guardian.checkLockout(a) }
-        try guardian.checkLockout(.tcp(address: "192.0.2.9", port: 1))
+        try await Self.fail(guardian, a, "root")
+        try await Self.succeed(guardian, a, "mallory")
+        try await Self.fail(guardian, a, "root")
+        let refused = await #expect(throws: CallError.self) { _ = try await guardian.beginLogin(a, username: "mallory") }
+        #expect(refused?.errno == Errno.EACCES && refused?.reason.hasPrefix("Too many failed logins from 192.0.2.1: refused for 3") == true)
+        // Another address is not affected; the local socket never is.
+        try await Self.succeed(guardian, .tcp(address: "192.0.2.9", port: 1), "mallory")
+        try await Self.succeed(guardian, .unix(uid: 0, gid: 0, pid: 1), "root")
+        #expect(guardian.lockouts.contains { $0.address == "192.0.2.1" && $0.failures == 2 && ($0.lockedSeconds ?? 0) > 3_000 })
+        #expect(guardian.lockouts.contains { $0.username == "root" && $0.failures == 2 && $0.lockedSeconds == nil })
+        #expect(guardian.clearLockout("192.0.2.1"))
+        try await Self.succeed(guardian, a, "mallory")
+    }
+
+    /// Guesses spread over many addresses lock the account they target, over TCP only.
+    @Test func guessesFromManyAddressesLockTheAccount() async throws {
+        let guardian = Self.guardian(failures: 100, perUser: 3)
+        for host in 1...3 { try await Self.fail(guardian, .tcp(address: "198.51.100.\(host)", port: 1), "root") }
+        let refused = await #expect(throws: CallError.self) {
+            _ = try await guardian.beginLogin(.tcp(address: "198.51.100.77", port: 1), username: "root")
+        }
+        #expect(refused?.errno == Errno.EACCES && refused?.reason.hasPrefix("Too many failed logins for root: refused for 3") == true)
+        try await Self.succeed(guardian, .tcp(address: "198.51.100.1", port: 1), "alice")
+        try await Self.succeed(guardian, .unix(uid: 0, gid: 0, pid: 1), "root")
+        #expect(guardian.clearLockout("root"))
+        try await Self.succeed(guardian, .tcp(address: "198.51.100.77", port: 1), "root")
+    }
+
+    /// Undecided attempts count: the sixth of six parallel guesses waits for the first five, then is refused.
+    @Test func parallelAttemptsCannotOvertakeTheDecision() async throws {
+        let guardian = Self.guardian(failures: 5)
+        let a = SessionOrigin.tcp(address: "192.0.2.1", port: 1)
+        var admitted: [ClientGuard.LoginAttempt] = []
+        for _ in 0..<5 { admitted.append(try await guardian.beginLogin(a, username: "root")) }
+        let sixth = Task { try await guardian.beginLogin(a, username: "root") }
+        // Its admission waits on the five; prove it has not been admitted by deciding them only now.
+        for attempt in admitted { await guardian.endLogin(attempt, succeeded: false) }
+        await #expect(throws: CallError.self) { _ = try await sixth.value }
+    }
+
+    /// Valid logins in parallel only queue: none is refused.
+    @Test func parallelValidLoginsAreAllAdmitted() async throws {
+        let guardian = Self.guardian(failures: 2)
+        let a = SessionOrigin.tcp(address: "192.0.2.1", port: 1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 { group.addTask { try await Self.succeed(guardian, a, "script") } }
+            try await group.waitForAll()
+        }
+        #expect(guardian.lockouts.isEmpty)
     }
 }

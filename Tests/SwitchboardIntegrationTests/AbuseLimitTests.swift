@@ -59,6 +59,56 @@ import SwitchboardCore
     }
 }
 
+/// Issue 15, defect 4: the lockout held only by address, was cleared by any success from it, and was decided after
+/// the password check, so parallel guesses overtook it.
+@Suite(.serialized) struct LockoutBypassTests {
+    @Test func anotherAccountsSuccessDoesNotClearTheFailures() async throws {
+        let daemon = try await TestDaemon.start { $0.guardLimits.loginFailures = 5 }
+        let root = try await daemon.rootClient()
+        for (name, roles) in [("admin", ["FULL_ADMIN"]), ("mallory", [])] as [(String, [String])] {
+            _ = try await root.call("user.create", [["username": .string(name), "password": "pa55word", "roles": JSON(strings: roles)]])
+        }
+        await root.close()
+        let attacker = try await RPCClient.connect(to: daemon.tcp)
+        for _ in 0..<4 { #expect(try await attacker.call("auth.login", ["admin", "guess"]) == false) }
+        // The attacker's own account logs in, as often as it likes: never refused, and it clears nothing.
+        for _ in 0..<3 { #expect(try await attacker.call("auth.login", ["mallory", "pa55word"]) == true) }
+        #expect(try await attacker.call("auth.login", ["admin", "guess"]) == false)
+        let locked = try await attacker.request("auth.login", ["mallory", "pa55word"])
+        #expect(locked["error"]?["data"]?["error"] == 13, "\(locked)")
+        #expect(locked["error"]?["data"]?["reason"]?.stringValue?.hasPrefix("Too many failed logins from 127.0.0.1") == true)
+        // The operator sees the address and the account, and clears both.
+        let local = try await daemon.rootClient()
+        let rows = try await local.call("auth.lockout.query", [[], ["order_by": ["username"]]])
+        #expect(rows[0]?["address"] == "127.0.0.1" && rows[0]?["locked"] == true, "\(rows)")
+        #expect(rows[1]?["username"] == "admin" && rows[1]?["failures"] == 5 && rows[1]?["address"] == .null, "\(rows)")
+        #expect(try await local.call("auth.lockout.clear", ["127.0.0.1"]) == true)
+        #expect(try await local.call("auth.lockout.clear", ["admin"]) == true)
+        #expect(try await attacker.call("auth.login", ["mallory", "pa55word"]) == true)
+        for client in [attacker, local] { await client.close() }
+        await daemon.stop()
+    }
+
+    @Test func parallelRESTGuessesCheckNoMoreThanTheLimit() async throws {
+        let daemon = try await TestDaemon.start {
+            $0.guardLimits.loginFailures = 5
+            $0.guardLimits.loginFailureDelay = .milliseconds(200)
+        }
+        await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()
+        let url = "http://127.0.0.1:\(daemon.port)/api/v2.0/auth/me"
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<60 {
+                group.addTask { try await HTTPExchange.send("GET", url, headers: HTTPExchange.basic("admin", "guess\(index)")).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        // 401: a password that was checked and wrong; 403: refused by the lockout without a check.
+        #expect(statuses.filter { $0 == 401 }.count == 5, "\(statuses.sorted())")
+        #expect(statuses.filter { $0 == 403 }.count == 55, "\(statuses.sorted())")
+        await daemon.stop()
+    }
+}
+
 /// Connection caps and the idle unauthenticated timeout.
 @Suite(.serialized) struct ConnectionLimitTests {
     static func closeCode(_ raw: RawWebSocket, timeout: Duration) -> (code: Int, reason: String, closed: Bool)? {
@@ -273,13 +323,16 @@ import SwitchboardCore
         #expect(try await client.request("auth.login", ["admin", "pa55word"])["error"]?["data"]?["error"] == 13, "locked out for an hour")
         // Over the local socket (never locked out), an administrator sees the lockout and lifts it.
         let root = try await daemon.rootClient()
-        let lockouts = try await root.call("auth.lockout.query")
+        // The account tried is listed too (its own limit is higher: it is not locked).
+        let account = try await root.call("auth.lockout.query", [[["username", "=", "admin"]], ["get": true]])
+        #expect(account["failures"] == 2 && account["locked"] == false && account["address"] == .null, "\(account)")
+        let lockouts = try await root.call("auth.lockout.query", [[["address", "!=", nil]]])
         #expect(lockouts.arrayValue?.count == 1)
         #expect(lockouts[0]?["address"] == "127.0.0.1" && lockouts[0]?["failures"] == 2 && lockouts[0]?["locked"] == true, "\(lockouts)")
         #expect((lockouts[0]?["locked_seconds"]?.intValue ?? 0) > 3500)
         #expect(try await root.call("auth.lockout.clear", ["127.0.0.1"]) == true)
         #expect(try await root.call("auth.lockout.clear", ["127.0.0.1"]) == false, "nothing is held against it any more")
-        #expect(try await root.call("auth.lockout.query") == [])
+        #expect(try await root.call("auth.lockout.query", [[["address", "!=", nil]]]) == [])
         #expect(try await client.call("auth.login", ["admin", "pa55word"]) == true, "the address may log in at once")
         // FULL_ADMIN only, and audited.
         let reader = try await daemon.client(as: "reader", roles: [Role.readonlyAdmin])

@@ -6,6 +6,38 @@ import SwitchboardCore
 import SwitchboardStore
 
 @Suite(.serialized) struct AuditTests {
+    /// Issue 15, defect 6: a mistyped API key (or token) was stored whole as the record's username. A near-miss
+    /// of a secret is a secret: the username stays empty and the arguments keep the key's id at most.
+    @Test func aMistypedKeyOrTokenIsNeverStored() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        _ = try await root.call("user.create", [["username": "ops", "password": "pw", "roles": ["READONLY_ADMIN"]]])
+        let created = try await root.call("api_key.create", [["name": "backup", "username": "ops"]])
+        let key = try #require(created["key"]?.stringValue)
+        let id = try #require(created["id"]?.intValue)
+        let nearMiss = String(key.dropLast()) + (key.hasSuffix("x") ? "y" : "x")
+        let client = try await RPCClient.connect(to: daemon.tcp)
+        #expect(try await client.call("auth.login_with_api_key", [.string(nearMiss)]) == false)
+        #expect(try await client.call("auth.login_with_api_key", ["not-even-a-key-Secret123"]) == false)
+        #expect(try await client.call("auth.login_with_token", ["a-mistyped-token-Secret456"]) == false)
+        let ex = try await client.call("auth.login_ex", [["mechanism": "API_KEY_PLAIN", "username": "ops", "api_key": .string(nearMiss)]])
+        #expect(ex["response_type"] == "AUTH_ERR")
+        await client.close()
+        let records = try await root.call("audit.query", [[["event", "=", "AUTHENTICATION"]], ["order_by": ["id"]]])
+        let rows = try #require(records.arrayValue)
+        #expect(rows.count == 4, "\(records)")
+        #expect(rows.map { $0["username"] } == [.null, .null, .null, "ops"], "\(records)")
+        #expect(rows[0]["arguments"] == [.string("\(id)-********")])
+        #expect(rows[1]["arguments"] == ["********"])
+        #expect(rows[2]["arguments"] == ["********"])
+        #expect(rows[3]["arguments"]?[0]?["api_key"] == .string("\(id)-********"))
+        let text = records.encodedString()
+        let secret = String(key.split(separator: "-").last ?? "")
+        #expect(!text.contains(secret.prefix(12)) && !text.contains("Secret123") && !text.contains("Secret456"), "\(text)")
+        await root.close()
+        await daemon.stop()
+    }
+
     @Test func loginsTokensAndWritesAreRecordedWithSecretsMasked() async throws {
         let daemon = try await TestDaemon.start()
         let root = try await daemon.rootClient()

@@ -19,7 +19,7 @@ public enum AuditRedaction {
         out.reserveCapacity(params.count)
         for (index, value) in params.enumerated() {
             if index < parameterNames.count, isSecret(parameterNames[index]) {
-                out.append(value.isNull ? .null : mask)
+                out.append(masked(parameterNames[index], value))
             } else {
                 out.append(redact(value, depth: 0))
             }
@@ -32,6 +32,19 @@ public enum AuditRedaction {
 
     static func isSecret(_ name: String) -> Bool { secretNames.contains(name.lowercased()) }
 
+    /// Names of API keys (`<id>-<secret>`), whose id is not secret and tells an operator which key was tried.
+    static let keyNames: Set<String> = ["api_key", "apikey", "key"]
+
+    /// The mask for a secret named `name`: an API key keeps its id (at most 12 digits before the dash).
+    static func masked(_ name: String, _ value: JSON) -> JSON {
+        if value.isNull { return .null }
+        if keyNames.contains(name.lowercased()), case .string(let text) = value, let dash = text.firstIndex(of: "-") {
+            let id = text[..<dash]
+            if (1...12).contains(id.count), id.allSatisfy({ $0.isASCII && $0.isNumber }) { return .string("\(id)-********") }
+        }
+        return mask
+    }
+
     /// Depth is bounded by the parser already; the cap here only keeps this loop honest on its own.
     static func redact(_ value: JSON, depth: Int) -> JSON {
         guard depth < 64 else { return mask }
@@ -39,7 +52,7 @@ public enum AuditRedaction {
         case .object(let object):
             var copy = object
             for (key, member) in object {
-                copy[key] = isSecret(key) ? (member.isNull ? .null : mask) : redact(member, depth: depth + 1)
+                copy[key] = isSecret(key) ? masked(key, member) : redact(member, depth: depth + 1)
             }
             return .object(copy)
         case .array(let items):

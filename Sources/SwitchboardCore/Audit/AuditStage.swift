@@ -39,13 +39,21 @@ public struct AuditStage: CallStage {
         return result["response_type"]?.stringValue == "SUCCESS"
     }
 
+    /// The account a failed login named: auth.login's first argument, login_ex's `username`. Nothing for a
+    /// token or an API key, whose text is a secret: a mistyped key is a near-miss of one (its id prefix is
+    /// kept in the redacted arguments, see `AuditRedaction`).
+    static func triedUsername(_ method: String, _ params: [JSON]) -> String? {
+        switch method {
+        case "auth.login": return params.first?.stringValue
+        case "auth.login_ex": return params.first?["username"]?.stringValue
+        default: return nil
+        }
+    }
+
     static func record(_ call: Call, before: String?, success: Bool, errno: Int32?, error: String?) -> AuditRecord {
         let session = call.context.session
         var username = session.credentials?.username ?? before
-        if username == nil, event(call.method.name) == "AUTHENTICATION" {
-            // The name a failed login tried: auth.login's first argument, login_ex's username.
-            username = call.params.first?.stringValue ?? call.params.first?["username"]?.stringValue
-        }
+        if username == nil { username = triedUsername(call.method.name, call.params) }
         // Redaction and encoding happen in the writer: the reply is not held up by them.
         var record = AuditRecord(
             event: event(call.method.name), timeMillis: Session.wallClockMillis, session: session.id, username: username,

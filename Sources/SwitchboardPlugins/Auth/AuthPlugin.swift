@@ -30,17 +30,24 @@ public struct AuthPlugin: Plugin {
         try SessionMethods.register(in: context)
         let clientGuard = context.runtime.clientGuard
         try LockoutMethods.register(in: context, guard: clientGuard)
-        /// Every login goes through here: a locked-out address is refused before its credentials are looked at,
-        /// a failure is counted and answered only after the failure delay, a success clears the count.
-        @Sendable func attempt(_ ctx: CallContext, username: String, _ check: () async throws -> Credentials?) async throws -> Credentials? {
-            try clientGuard.checkLockout(ctx.session.origin)
-            if let credentials = try await check() {
-                clientGuard.loginSucceeded(ctx.session.origin)
-                return credentials
+        /// Every login goes through here: it is admitted (or refused, or made to wait) before its credentials are
+        /// looked at, a failure is counted against the address and the account and answered only after the
+        /// failure delay, a success removes only its own count. `username`: the account tried, nil when the
+        /// credential names nobody (a token, an API key).
+        @Sendable func attempt(_ ctx: CallContext, username: String?, _ check: () async throws -> Credentials?) async throws -> Credentials? {
+            let admitted = try await clientGuard.beginLogin(ctx.session.origin, username: username)
+            let credentials: Credentials?
+            do {
+                credentials = try await check()
+            } catch {
+                await clientGuard.endLogin(admitted, succeeded: false)
+                throw error
             }
-            ctx.logger.notice("login failed", metadata: ["username": .string(username), "origin": .string("\(ctx.session.origin)")])
-            await clientGuard.loginFailed(ctx.session.origin, username: username)
-            return nil
+            if credentials == nil {
+                ctx.logger.notice("login failed", metadata: ["username": .string(username ?? "(none)"), "origin": .string("\(ctx.session.origin)")])
+            }
+            await clientGuard.endLogin(admitted, succeeded: credentials != nil)
+            return credentials
         }
 
         try context.register(MethodDescriptor(
@@ -68,7 +75,7 @@ public struct AuthPlugin: Plugin {
                 return nil
             }
             var why: APIKeys.Refusal?
-            let credentials = try await attempt(ctx, username: "(api key)") {
+            let credentials = try await attempt(ctx, username: nil) {
                 switch try await APIKeys.verify(key, datastore: datastore, now: Session.wallClockMillis) {
                 case .success(let (credentials, id)):
                     _ = try? await datastore.update(APIKeys.definition, id: id, ["last_used_ms": .int(Session.wallClockMillis)])
@@ -100,7 +107,7 @@ public struct AuthPlugin: Plugin {
             "auth.login_with_token", description: "Authenticates the session with a token from auth.generate_token.",
             params: [Parameter("token", schema: ["type": "string"])], returns: ["type": "boolean"], flags: [.noAuthRequired]
         ) { ctx, args in
-            let redeemed = try await attempt(ctx, username: "(token)") {
+            let redeemed = try await attempt(ctx, username: nil) {
                 guard case .success(var credentials) = tokens.redeem(args[0].stringValue ?? "", origin: ctx.session.origin) else { return nil }
                 credentials.mechanism = .tokenPlain
                 return credentials
@@ -139,7 +146,7 @@ public struct AuthPlugin: Plugin {
                 guard let token = data["token"]?.stringValue else {
                     throw CallError.validation("login_data.token", "Field required")
                 }
-                credentials = try await attempt(ctx, username: "(token)") {
+                credentials = try await attempt(ctx, username: nil) {
                     switch tokens.redeem(token, origin: ctx.session.origin) {
                     case .success(var granted):
                         granted.mechanism = .tokenPlain

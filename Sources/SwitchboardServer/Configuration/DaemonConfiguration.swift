@@ -149,7 +149,7 @@ public struct DaemonConfiguration: Sendable {
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
         "login-failure-window-seconds", "lockout-seconds", "max-connections", "max-connections-per-address",
         "unauthenticated-idle-seconds", "plain-loopback-is-secure", "query-match-steps",
-        "max-local-connections", "request-head-timeout-seconds",
+        "max-local-connections", "request-head-timeout-seconds", "login-failures-per-user",
     ]
     static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds", "progress-interval-ms"]
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
@@ -242,6 +242,9 @@ public struct DaemonConfiguration: Sendable {
             }
             if let v = security["login-failure-delay-ms"] { guardLimits.loginFailureDelay = .milliseconds(try Self.integer(v, "security.login-failure-delay-ms", 0...60_000)) }
             if let v = security["login-failures"] { guardLimits.loginFailures = try Self.integer(v, "security.login-failures", 1...1_000_000) }
+            if let v = security["login-failures-per-user"] {
+                guardLimits.loginFailuresPerUser = try Self.integer(v, "security.login-failures-per-user", 1...1_000_000)
+            }
             if let v = security["login-failure-window-seconds"] {
                 guardLimits.loginFailureWindow = .seconds(try Self.integer(v, "security.login-failure-window-seconds", 1...86_400))
             }
