@@ -135,10 +135,11 @@ import SwitchboardCore
         let waiting = try await client.call("test.serial", [10])
         try await until(client, holder, is: "RUNNING")
         #expect(try await job(client, waiting)["state"] == "WAITING")
-        _ = try await client.call("core.job_abort", [waiting])
+        #expect(try await client.call("core.job_abort", [waiting]) == true, "the abort took effect")
         #expect(try await job(client, waiting)["state"] == "ABORTED")
+        #expect(try await client.call("core.job_abort", [waiting]) == false, "it had already ended")
         #expect(try await job(client, holder)["state"] == "RUNNING")
-        _ = try await client.call("core.job_abort", [holder])
+        #expect(try await client.call("core.job_abort", [holder]) == true)
         let aborted = try await client.request("core.job_wait", [holder])
         #expect(aborted["error"]?["data"]?["error"] == 125)
         #expect(try await job(client, holder)["state"] == "ABORTED")
@@ -151,6 +152,38 @@ import SwitchboardCore
         // Unknown job.
         #expect(try await client.request("core.job_abort", [999_999])["error"]?["data"]?["error"] == 2)
         await client.close()
+        await daemon.stop()
+    }
+
+    /// Issue 15, defect 7: the inner core.bulk waited for the bulk:core.bulk lock its own parent held, for good,
+    /// and every later bulk queued behind them; aborting the outer job did not end it.
+    @Test func nestedBulkRunsAndAbortingAJobAbortsItsChildren() async throws {
+        let daemon = try await TestDaemon.start { $0.jobs.maxRunning = 1 }
+        let client = try await daemon.client(as: "nobody", roles: [])
+        // The issue's reproduction: three core.bulk jobs deep, each under the same bulk:core.bulk lock.
+        let outer = try await client.call("core.bulk", ["core.bulk", [["core.bulk", [["core.ping", []]]]]])
+        let result = try await client.call("core.job_wait", [outer])
+        let middleID = try #require(result[0]?["job_id"]?.intValue, "\(result)")
+        let innerID = try #require(result[0]?["result"]?[0]?["job_id"]?.intValue, "\(result)")
+        #expect(result == [["job_id": .int(middleID), "result": [["job_id": .int(innerID), "result": [], "error": nil]], "error": nil]])
+        for id in [middleID, innerID] { #expect(try await job(client, .int(id))["state"] == "SUCCESS") }
+        // Later bulk jobs do not queue behind anything.
+        let later = try await client.call("core.bulk", ["core.ping", [[]]])
+        #expect(try await client.call("core.job_wait", [later]) == [["job_id": nil, "result": "pong", "error": nil]])
+
+        // A long child: aborting its parent aborts it first, and both end ABORTED.
+        let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let parent = try await admin.call("core.bulk", ["test.job", [[1_000, 50]]])
+        var child: JSON = .null
+        try await eventually("the child job runs") {
+            child = try await admin.call("core.get_jobs", [[["method", "=", "test.job"], ["state", "=", "RUNNING"]]])[0]?["id"] ?? .null
+            return !child.isNull
+        }
+        #expect(try await admin.call("core.job_abort", [parent]) == true)
+        #expect(try await admin.request("core.job_wait", [parent])["error"]?["data"]?["errname"] == "ECANCELED")
+        #expect(try await job(admin, parent)["state"] == "ABORTED")
+        #expect(try await job(admin, child)["state"] == "ABORTED")
+        for c in [client, admin] { await c.close() }
         await daemon.stop()
     }
 

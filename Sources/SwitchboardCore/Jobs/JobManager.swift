@@ -37,8 +37,14 @@ public final class JobManager: Sendable {
     public static let eventName = "core.get_jobs"
     static let interruptedReason = "interrupted: daemon restarted"
 
+    /// The job whose body is running in this task, if any: a job submitted from it is its child.
+    @TaskLocal static var enclosingJob: Int64?
+
     struct LiveJob {
         var record: JobRecord
+        /// The job whose body submitted this one: aborting it aborts this one, and this one never waits
+        /// for a lock its ancestor holds or for a slot its ancestor's wait would keep.
+        var parent: Int64?
         /// The task that runs the job's whole life; cancelling it cancels the body.
         var runner: Task<Void, Never>?
         var log: JobLog?
@@ -78,6 +84,18 @@ public final class JobManager: Sendable {
         /// Every stored finished job in id order, with what retention needs: so a pass reads no rows.
         var finished = Deque<FinishedJob>()
         var stopping = false
+
+        /// Whether `lock` is held by `job` or one of its ancestors.
+        func isHeld(_ lock: String, byAncestorOf job: Int64?) -> Bool {
+            var current = job
+            var depth = 0
+            while let ancestor = current, depth < 1_000 {
+                if lockHolders[lock] == ancestor { return true }
+                current = live[ancestor]?.parent
+                depth += 1
+            }
+            return false
+        }
 
         func canStartNow(_ id: Int64, lock: String?, maxRunning: Int) -> Bool {
             waiting.count == 1 && waiting[0].id == id && running < maxRunning && (lock.map { lockHolders[$0] == nil } ?? true)
@@ -214,14 +232,18 @@ public final class JobManager: Sendable {
     /// - Throws: EBUSY when the lock admits no queue and is taken; EBUSY when the daemon is stopping.
     public func submit(method: String, arguments: [JSON], options: JobOptions, context: CallContext, idReturned: Bool = true,
                        body: @escaping JobHandler) async throws(CallError) -> Int64 {
-        let lock = options.lock?(arguments)
+        let declaredLock = options.lock?(arguments)
+        let parent = Self.enclosingJob
         let messageID = context.messageID
         let description = options.description?(arguments)
         let owner = context.credentials?.username ?? ""
         let logDirectory = logDirectory
-        enum Admission { case queuedBehind(Int64), accepted(JobRecord) }
+        enum Admission { case queuedBehind(Int64), accepted(JobRecord, lock: String?) }
         let admission = try state.withLock { state throws(CallError) -> Admission in
             if state.stopping { throw CallError.busy("The daemon is stopping") }
+            // A lock an ancestor holds is already this job's: waiting for it would wait for ourselves
+            // (core.bulk inside core.bulk waited on its own bulk:core.bulk lock for good).
+            let lock = declaredLock.flatMap { state.isHeld($0, byAncestorOf: parent) ? nil : $0 }
             if let lock, let queueSize = options.lockQueueSize {
                 let holder = state.lockHolders[lock]
                 let queued = state.waiting.filter { $0.lock == lock }.map(\.id)
@@ -237,17 +259,18 @@ public final class JobManager: Sendable {
             let id = state.nextID
             var record = JobRecord(
                 id: id, method: method, arguments: arguments, messageIDs: messageID.isNull ? [] : [messageID],
-                owner: owner, description: description, abortable: options.abortable, transient: options.transient, lock: lock)
+                owner: owner, description: description, abortable: options.abortable, transient: options.transient, lock: declaredLock)
             // The log file is opened outside the lock; its path is known now.
             if options.logs { record.logsPath = JobLog.path(directory: logDirectory, id: id) }
-            state.live[id] = LiveJob(record: record)
+            state.live[id] = LiveJob(record: record, parent: parent)
             state.waiting.append(Waiter(id: id, lock: lock))
-            return .accepted(record)
+            return .accepted(record, lock: lock)
         }
         let record: JobRecord
+        let lock: String?
         switch admission {
         case .queuedBehind(let existing): return existing
-        case .accepted(let accepted): record = accepted
+        case .accepted(let accepted, let schedulingLock): (record, lock) = (accepted, schedulingLock)
         }
         let id = record.id
         if options.logs {
@@ -273,9 +296,16 @@ public final class JobManager: Sendable {
         announce(.added, record)
         let jobContext = JobContext(id: id, call: context, manager: self)
         // With nobody ahead of it and a slot and its lock free, the job takes its turn now, without queueing.
+        // A running job's child does not queue for a slot either: its parent holds one and waits for it.
         let startsNow = state.withLock { state -> Bool in
-            guard state.canStartNow(id, lock: lock, maxRunning: limits.maxRunning) else { return false }
-            state.waiting.removeAll()
+            let child = parent.map { state.live[$0]?.record.state == .running } ?? false
+            if child {
+                guard lock.map({ state.lockHolders[$0] == nil }) ?? true else { return false }
+                state.waiting.removeAll { $0.id == id }
+            } else {
+                guard state.canStartNow(id, lock: lock, maxRunning: limits.maxRunning) else { return false }
+                state.waiting.removeAll()
+            }
             state.running += 1
             if let lock { state.lockHolders[lock] = id }
             return true
@@ -317,7 +347,7 @@ public final class JobManager: Sendable {
         announce(.changed, record)
         let outcome: Result<JSON, any Error>
         do {
-            outcome = .success(try await body(context, arguments))
+            outcome = .success(try await Self.$enclosingJob.withValue(id) { try await body(context, arguments) })
         } catch {
             outcome = .failure(error)
         }
@@ -447,9 +477,13 @@ public final class JobManager: Sendable {
     ///
     /// - Returns: true when the abort took effect, and the job then ends ABORTED; false when the job had already
     ///   ended (or was ending) and keeps its outcome.
+    ///   Aborting a job aborts the jobs its body submitted (and theirs), first.
     @discardableResult
     public func abort(_ id: Int64, credentials: Credentials?) async throws(CallError) -> Bool {
         enum Action { case gone, none, cancel(Task<Void, Never>?), wait(Turn?) }
+        let children = state.withLock { state in
+            state.live.filter { $0.value.parent == id && !$0.value.record.state.isFinished }.map(\.key).sorted()
+        }
         let action = try state.withLock { state throws(CallError) -> Action in
             guard let job = state.live[id] else { return .gone }
             try Self.checkVisible(job.record, credentials)
@@ -463,6 +497,9 @@ public final class JobManager: Sendable {
             let turn = state.waiting.first { $0.id == id }?.turn
             state.waiting.removeAll { $0.id == id }
             return .wait(turn)
+        }
+        if case .cancel = action {
+            for child in children { _ = try? await abort(child, credentials: nil) }
         }
         switch action {
         case .gone:

@@ -108,11 +108,12 @@ public struct CorePlugin: Plugin {
         })
 
         try context.register(MethodDescriptor(
-            "core.job_abort", description: "Aborts a job: a waiting one at once, a running abortable one by cancellation.",
-            params: [Parameter("id", schema: ["type": "integer"])], returns: ["type": "null"], roles: [Role.authenticated]
+            "core.job_abort",
+            description: "Aborts a job (and the jobs it submitted): a waiting one at once, a running abortable one by cancellation. "
+                + "Returns whether the abort took effect (the job then ends ABORTED); false when it had already ended.",
+            params: [Parameter("id", schema: ["type": "integer"])], returns: ["type": "boolean"], roles: [Role.authenticated]
         ) { ctx, args in
-            try await runtime.jobs.abort(args[0].intValue ?? 0, credentials: ctx.credentials)
-            return .null
+            .bool(try await runtime.jobs.abort(args[0].intValue ?? 0, credentials: ctx.credentials))
         })
 
         try context.register(MethodDescriptor(
