@@ -134,7 +134,8 @@ public struct CorePlugin: Plugin {
         try context.register(MethodDescriptor.job(
             "core.noop_job",
             description: "A job that does nothing and returns true: checks the job pipeline end to end (durable states, events) and lets it be measured.",
-            returns: ["type": "boolean"], roles: [Role.authenticated]
+            // An administrator's diagnostic: nobody else needs to make jobs that do nothing.
+            returns: ["type": "boolean"], roles: [Role.fullAdmin]
         ) { _, _ in true })
 
         try context.register(MethodDescriptor.job(

@@ -33,6 +33,14 @@ public struct DaemonConfiguration: Sendable {
     public var pluginDirs: [String] = []
     /// Address the TCP listener binds; loopback unless configured.
     public var listen = "127.0.0.1"
+    /// `dispatcher.public-api-docs`: serve `/api/docs` and the OpenAPI document without login. Unset: only
+    /// when the TCP listener is loopback (a remote stranger learns nothing `core.get_methods` would not tell).
+    public var publicAPIDocs: Bool?
+    public var resolvedPublicAPIDocs: Bool { publicAPIDocs ?? Self.isLoopback(listen) }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
     /// The local socket; default `<state-dir>/switchboard.sock`; empty disables it.
     public var unixSocket: String?
     public var stateDir: String
@@ -157,7 +165,7 @@ public struct DaemonConfiguration: Sendable {
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
         "shutdown-close-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
-        "max-message-size-authenticated", "tls-certificate", "tls-private-key",
+        "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
     ]
 
     /// Applies a configuration document, refusing unknown keys and bad values by their path.
@@ -209,6 +217,10 @@ public struct DaemonConfiguration: Sendable {
                 pluginDirs = try dirs.enumerated().map { try Self.string($1, "dispatcher.plugin-dirs.\($0)") }
             }
             if let v = section["listen"] { listen = try Self.string(v, "dispatcher.listen") }
+            if let v = section["public-api-docs"] {
+                guard case .bool(let b) = v else { throw ConfigurationError(path: "dispatcher.public-api-docs", reason: "must be true or false") }
+                publicAPIDocs = b
+            }
             if let v = section["unix-socket"] { unixSocket = try Self.string(v, "dispatcher.unix-socket", allowEmpty: true) }
             if let v = section["state-dir"] { stateDir = try Self.string(v, "dispatcher.state-dir") }
             if let v = section["max-running-calls"] { maxRunningCalls = try Self.integer(v, "dispatcher.max-running-calls", 1...10_000) }

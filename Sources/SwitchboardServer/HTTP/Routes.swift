@@ -45,9 +45,9 @@ enum Routes {
         }
         var exchange = RESTExchange(runtime: runtime, limits: connection.limits, maxBodySize: configuration.maxMessageSize)
         exchange.encryptedTCP = configuration.tls
-        let v2 = APIv2REST(exchange: exchange)
-        router.get(RouterPath(APIv2REST.prefix + "/openapi.json")) { request, context in v2.openAPI(request, context: context) }
-        router.get("/api/docs") { request, context in v2.docs(request, context: context) }
+        let v2 = APIv2REST(exchange: exchange, publicDocs: configuration.resolvedPublicAPIDocs)
+        router.get(RouterPath(APIv2REST.prefix + "/openapi.json")) { request, context in await v2.openAPI(request, context: context) }
+        router.get("/api/docs") { request, context in await v2.docs(request, context: context) }
         // PATCH too, though no route takes it: a client that tries it is told 405 and the methods allowed, in
         // the API's JSON error shape, rather than the router's bare 404.
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {

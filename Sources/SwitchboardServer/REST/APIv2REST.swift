@@ -7,6 +7,8 @@ import SwitchboardWire
 struct APIv2REST: Sendable {
     static let prefix = "/api/v2.0"
     let exchange: RESTExchange
+    /// Whether the docs and the OpenAPI document are served without login (`dispatcher.public-api-docs`).
+    var publicDocs = true
 
     var runtime: Runtime { exchange.runtime }
 
@@ -34,13 +36,29 @@ struct APIv2REST: Sendable {
         }
     }
 
-    func openAPI(_ request: Request, context: SwitchboardRequestContext) -> Response {
-        RESTExchange.json(OpenAPIDocument.make(runtime.registry, version: runtime.version))
+    func openAPI(_ request: Request, context: SwitchboardRequestContext) async -> Response {
+        if let refusal = await docsRefusal(request, context: context) { return refusal }
+        return RESTExchange.json(OpenAPIDocument.make(runtime.registry, version: runtime.version))
     }
 
-    func docs(_ request: Request, context: SwitchboardRequestContext) -> Response {
+    func docs(_ request: Request, context: SwitchboardRequestContext) async -> Response {
+        if let refusal = await docsRefusal(request, context: context) { return refusal }
         let page = APIDocsPage.render(registry: runtime.registry, events: runtime.events.types, version: runtime.version)
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    /// Unless the docs are public, they describe the API only to a logged-in client, as `core.get_methods`
+    /// does: a browser is asked for a username and password (401 with `WWW-Authenticate: Basic`).
+    func docsRefusal(_ request: Request, context: SwitchboardRequestContext) async -> Response? {
+        guard !publicDocs else { return nil }
+        do throws(CallError) {
+            let session = try await exchange.session(for: request, context: context)
+            if session.isAuthenticated { return nil }
+            return failure(CallError(Errno.ENOTAUTHENTICATED, "The API description needs a login (dispatcher.public-api-docs is off)",
+                                     kind: .notAuthenticated))
+        } catch {
+            return failure(error)
+        }
     }
 
     func failure(_ error: CallError) -> Response {
