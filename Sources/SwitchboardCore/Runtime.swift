@@ -16,6 +16,8 @@ public final class Runtime: Sendable {
     public let sessions: SessionDirectory
     /// The audit trail of logins and of calls that may change something.
     public let audit: AuditLog
+    /// Warnings for the operator, logged and published on `core.alerts`.
+    public let alerts: Alerts
     public let logger: Logger
     /// Where plugins may keep files (job logs, keys); created at start.
     public let stateDirectory: String
@@ -42,10 +44,13 @@ public final class Runtime: Sendable {
         self.pipeline = pipeline
         self.registry = registry
         self.events = events
-        self.jobs = JobManager(datastore: datastore, events: events, stateDirectory: stateDirectory, logger: logger, limits: jobLimits)
+        let alerts = Alerts(events: events, logger: logger)
+        self.alerts = alerts
+        self.jobs = JobManager(datastore: datastore, events: events, stateDirectory: stateDirectory, logger: logger, limits: jobLimits,
+                               alerts: alerts)
         self.clientGuard = ClientGuard(limits: guardLimits, logger: logger)
         self.sessions = SessionDirectory(limits: sessionLimits)
-        self.audit = AuditLog(datastore: datastore, limits: auditLimits, logger: logger)
+        self.audit = AuditLog(datastore: datastore, limits: auditLimits, logger: logger, alerts: alerts)
         self.startedAt = .now
         self.internalSession = Session.makeInternal()
     }

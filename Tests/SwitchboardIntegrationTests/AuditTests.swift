@@ -6,6 +6,45 @@ import SwitchboardCore
 import SwitchboardStore
 
 @Suite(.serialized) struct AuditTests {
+    /// Issue 15, defect 3: with audit.max-records at 1,000, 1,500 refused calls of a user with no roles used to
+    /// push every earlier record out. Now that user's records beyond its quota are summarised, its refused
+    /// calls are throttled, FULL_ADMIN's records are counted apart, and when retention must drop young
+    /// records an alert says so.
+    @Test func noCallersVolumeErasesWhatOthersDid() async throws {
+        let daemon = try await TestDaemon.start {
+            $0.audit.maxRecords = 1_000
+            $0.audit.maxRecordsPerCaller = 600
+        }
+        let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        _ = try await admin.call("core.subscribe", [.string(Alerts.eventName)])
+        _ = try await admin.call("user.create", [["username": "kept", "password": "pw"]])
+        let flooders = [try await daemon.client(as: "nobody1", roles: []), try await daemon.client(as: "nobody2", roles: [])]
+        for flooder in flooders {
+            var busy = 0
+            for _ in 0..<700 {
+                let answer = try await flooder.request("user.delete", [1])
+                if answer["error"]?["data"]?["errname"] == "EBUSY" { busy += 1 }
+            }
+            // Refused calls are rate-limited like failed logins: 100 refusals, then EBUSY for the minute.
+            #expect(busy == 600)
+        }
+        let alert = try await admin.nextNotification()
+        #expect(alert["params"]?["collection"] == .string(Alerts.eventName))
+        #expect(alert["params"]?["fields"]?["kind"] == "audit.retention", "\(alert)")
+        #expect(alert["params"]?["fields"]?["class"] == "others")
+
+        let records = try await admin.call("audit.query", [[["username", "=", "admin"], ["method", "=", "user.create"]]])
+        #expect(records.arrayValue?.count == 1, "FULL_ADMIN's record survived: \(records)")
+        let summaries = try await admin.call("audit.query", [[["event", "=", "AUDIT_SUMMARY"], ["username", "=", "nobody1"]]])
+        // Its login and 700 calls: 701 records, 600 of them one by one.
+        #expect(summaries[0]?["arguments"]?["suppressed"] == 101, "\(summaries)")
+        #expect(summaries[0]?["arguments"]?["kinds"]?["METHOD_CALL user.delete failed"] == 101)
+        let others = try await admin.call("audit.query", [[["privileged", "=", false]], ["count": true]])
+        #expect((others.intValue ?? 0) <= 1_100, "\(others) records of others: the count limit holds")
+        for client in flooders + [admin] { await client.close() }
+        await daemon.stop()
+    }
+
     /// Issue 15, defect 6: a mistyped API key (or token) was stored whole as the record's username. A near-miss
     /// of a secret is a secret: the username stays empty and the arguments keep the key's id at most.
     @Test func aMistypedKeyOrTokenIsNeverStored() async throws {

@@ -187,6 +187,47 @@ import SwitchboardCore
         await daemon.stop()
     }
 
+    /// Issue 15, defect 3: 3,000 no-op jobs of one user used to delete every other user's jobs and logs by
+    /// count. Retention now counts per owner, unfinished jobs per user are capped, and when the count drops
+    /// jobs younger than the age limit an alert says so.
+    @Test func oneUsersVolumeNeverErasesAnothersJobs() async throws {
+        let daemon = try await TestDaemon.start {
+            $0.jobs.retentionCount = 100
+            $0.jobs.maxPerUser = 2
+        }
+        let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        _ = try await admin.call("core.subscribe", [.string(Alerts.eventName)])
+        let reader = try await daemon.client(as: "reader", roles: ["READONLY_ADMIN"])
+        var kept: [JSON] = []
+        for _ in 0..<3 {
+            let id = try await reader.call("test.job", [1, 1])
+            _ = try await reader.call("core.job_wait", [id])
+            kept.append(id)
+        }
+        // A user with no roles makes 300 jobs in one call (each child is that user's job).
+        let flooder = try await daemon.client(as: "nobody", roles: [])
+        let calls = JSON.array(Array(repeating: ["core.ping", [[]]] as JSON, count: 300))
+        let flood = try await flooder.call("core.bulk", ["core.bulk", calls])
+        _ = try await flooder.call("core.job_wait", [flood])
+        for id in kept { #expect(try await job(reader, id)["state"] == "SUCCESS", "job \(id) of another user was kept") }
+        let own = try await flooder.call("core.get_jobs", [[], ["count": true]])
+        #expect((own.intValue ?? 0) <= 100 + 100, "\(own): the flooder's own history is bounded by the count (plus one pass's slack)")
+        let alert = try await admin.nextNotification()
+        #expect(alert["params"]?["fields"]?["kind"] == "jobs.retention", "\(alert)")
+        #expect(alert["params"]?["fields"]?["owners"]?["nobody"] != nil, "\(alert)")
+
+        // At most two unfinished jobs per user; FULL_ADMIN is not limited.
+        let first = try await reader.call("test.job", [1_000, 50])
+        let second = try await reader.call("test.job", [1_000, 50])
+        let third = try await reader.request("test.job", [1, 1])
+        #expect(third["error"]?["data"]?["errname"] == "EBUSY", "\(third)")
+        #expect(third["error"]?["data"]?["reason"] == "Too many unfinished jobs of reader (2); wait for some to end")
+        for _ in 0..<3 { _ = try await admin.call("test.job", [1, 1]) }
+        for id in [first, second] { #expect(try await admin.call("core.job_abort", [id]) == true) }
+        for client in [admin, reader, flooder] { await client.close() }
+        await daemon.stop()
+    }
+
     @Test func jobsAreVisibleToTheirOwnerOnly() async throws {
         let daemon = try await TestDaemon.start()
         let alice = try await daemon.client(as: "alice", roles: ["READONLY_ADMIN"])

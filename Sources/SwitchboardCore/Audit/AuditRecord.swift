@@ -18,6 +18,11 @@ public struct AuditRecord: Sendable, Equatable {
     public var success: Bool
     public var errno: Int32?
     public var error: String?
+    /// Done by FULL_ADMIN: kept apart from everyone else's records, so no volume of theirs can push it out.
+    public var privileged = false
+    /// Who the quota of `AuditSummaries` counts this record against: the logged-in user; nil for a session
+    /// that is not logged in (counted by its address, whatever username a failed login tried).
+    var caller: String?
 
     public init(event: String, timeMillis: Int64, session: String, username: String?, address: String, dialect: String,
                 method: String, arguments: JSON, success: Bool, errno: Int32? = nil, error: String? = nil) {
@@ -46,6 +51,7 @@ public struct AuditRecord: Sendable, Equatable {
             "username": username.map { .string($0) } ?? .null, "address": .string(address), "dialect": .string(dialect),
             "method": .string(method), "arguments": storedArguments, "success": .bool(success),
             "errno": errno.map { .int(Int64($0)) } ?? .null, "error": error.map { .string($0) } ?? .null,
+            "privileged": .bool(privileged),
         ]
     }
 }

@@ -60,6 +60,8 @@ public struct AuditStage: CallStage {
             address: session.address, dialect: session.dialect, method: call.method.name,
             arguments: .array(call.params), success: success, errno: errno, error: error)
         record.parameterNames = call.method.params.map(\.name)
+        record.privileged = session.credentials?.isFullAdmin == true
+        record.caller = session.credentials?.username
         return record
     }
 }

@@ -17,6 +17,9 @@ public final class JobManager: Sendable {
         public var maxRunning: Int
         /// Finished jobs kept: at most this many...
         public var retentionCount: Int
+        /// Unfinished (WAITING or RUNNING) jobs one user may have at once; FULL_ADMIN and the daemon itself are
+        /// not limited. Beyond it a submission is refused with EBUSY.
+        public var maxPerUser = 100
         /// ...and none older than this.
         public var retentionAge: Duration
         /// How long a stopping daemon lets running jobs finish before it aborts them.
@@ -57,6 +60,8 @@ public final class JobManager: Sendable {
 
     struct FinishedJob {
         var id: Int64
+        /// Retention counts per owner: one user's volume never erases another's history.
+        var owner: String
         var timeFinished: Int64
         var logsPath: String?
     }
@@ -138,6 +143,7 @@ public final class JobManager: Sendable {
     }
 
     let datastore: any Datastore
+    let alerts: Alerts
     let journal: JobJournal
     let events: EventBus
     let logDirectory: String
@@ -146,7 +152,9 @@ public final class JobManager: Sendable {
     /// Internal, not private: `JobManager+Progress.swift` reports progress under it.
     let state = Mutex(State())
 
-    public init(datastore: any Datastore, events: EventBus, stateDirectory: String, logger: Logger, limits: Limits = Limits()) {
+    public init(datastore: any Datastore, events: EventBus, stateDirectory: String, logger: Logger, limits: Limits = Limits(),
+                alerts: Alerts? = nil) {
+        self.alerts = alerts ?? Alerts(events: events, logger: logger)
         self.datastore = datastore
         self.journal = JobJournal(datastore: datastore, table: JobRecord.table)
         self.events = events
@@ -187,7 +195,8 @@ public final class JobManager: Sendable {
             options: QueryOptions())
         let finished = Deque((stored.arrayValue ?? []).compactMap { row -> FinishedJob? in
             guard let id = row["id"]?.intValue else { return nil }
-            return FinishedJob(id: id, timeFinished: row["time_finished"]?.intValue ?? 0, logsPath: row["logs_path"]?.stringValue)
+            return FinishedJob(id: id, owner: row["owner"]?.stringValue ?? "", timeFinished: row["time_finished"]?.intValue ?? 0,
+                               logsPath: row["logs_path"]?.stringValue)
         })
         state.withLock { state in
             state.nextID = nextID
@@ -237,10 +246,18 @@ public final class JobManager: Sendable {
         let messageID = context.messageID
         let description = options.description?(arguments)
         let owner = context.credentials?.username ?? ""
+        // The daemon's own jobs and an administrator's are not counted against a quota.
+        let limited = context.credentials.map { !$0.isFullAdmin && $0.mechanism != .internal } ?? false
         let logDirectory = logDirectory
         enum Admission { case queuedBehind(Int64), accepted(JobRecord, lock: String?) }
         let admission = try state.withLock { state throws(CallError) -> Admission in
             if state.stopping { throw CallError.busy("The daemon is stopping") }
+            if limited {
+                let open = state.live.values.reduce(0) { $0 + ($1.record.owner == owner && !$1.record.state.isFinished ? 1 : 0) }
+                if open >= limits.maxPerUser {
+                    throw CallError.busy("Too many unfinished jobs of \(owner) (\(limits.maxPerUser)); wait for some to end")
+                }
+            }
             // A lock an ancestor holds is already this job's: waiting for it would wait for ourselves
             // (core.bulk inside core.bulk waited on its own bulk:core.bulk lock for good).
             let lock = declaredLock.flatMap { state.isHeld($0, byAncestorOf: parent) ? nil : $0 }
@@ -442,7 +459,7 @@ public final class JobManager: Sendable {
         let retention = max(100, limits.retentionCount / 4)
         let (waiters, pruneDue) = state.withLock { state -> ([CheckedContinuation<JobRecord?, Never>], Bool) in
             if !record.transient {
-                state.finished.append(FinishedJob(id: id, timeFinished: record.timeFinished ?? 0, logsPath: record.logsPath))
+                state.finished.append(FinishedJob(id: id, owner: record.owner, timeFinished: record.timeFinished ?? 0, logsPath: record.logsPath))
             }
             state.live.removeValue(forKey: id)
             state.finishedSincePrune += 1
@@ -591,18 +608,35 @@ public final class JobManager: Sendable {
 
     // MARK: - Retention
 
-    /// Deletes finished jobs beyond the count or older than the age, oldest first; the newest job is always
-    /// kept, since its id is where the next id continues. Works from the in-memory ledger of finished jobs,
-    /// so a pass costs the deletes only.
+    /// Deletes finished jobs beyond the count of their owner or older than the age, oldest first; the newest job
+    /// is always kept, since its id is where the next id continues. Works from the in-memory ledger of
+    /// finished jobs, so a pass costs the deletes only.
+    ///
+    /// The count is per owner (`retentionCount` each): 3,000 no-op jobs of one user used to delete every other
+    /// user's jobs and logs. When the count drops jobs younger than the age limit, the history covers less
+    /// time than configured, and an alert says so.
     func prune() async throws {
         let cutoff = JobRecord.now() - Int64(limits.retentionAge.components.seconds * 1000)
-        let expired = state.withLock { state -> [FinishedJob] in
-            let excess = max(0, state.finished.count - limits.retentionCount)
+        let (expired, early) = state.withLock { state -> ([FinishedJob], [String: Int]) in
+            var excess: [String: Int] = [:]
+            for job in state.finished { excess[job.owner, default: -limits.retentionCount] += 1 }
             var expired: [FinishedJob] = []
-            for (index, job) in state.finished.enumerated() where job.id != state.nextID && (index < excess || job.timeFinished < cutoff) {
-                expired.append(job)
+            var early: [String: Int] = [:]
+            for job in state.finished where job.id != state.nextID {
+                if excess[job.owner, default: 0] > 0 {
+                    excess[job.owner, default: 0] -= 1
+                    expired.append(job)
+                    if job.timeFinished >= cutoff { early[job.owner, default: 0] += 1 }
+                } else if job.timeFinished < cutoff {
+                    expired.append(job)
+                }
             }
-            return expired
+            return (expired, early)
+        }
+        if !early.isEmpty {
+            alerts.raise("jobs.retention", "job history is dropping jobs younger than jobs.retention-days: a user passed jobs.retention-count",
+                         details: ["owners": .object(JSONObject(uniqueKeysWithValues: early.sorted { $0.key < $1.key }.map { ($0.key, JSON.int(Int64($0.value))) })),
+                                  "retention_count": .int(Int64(limits.retentionCount))])
         }
         guard !expired.isEmpty else { return }
         try await datastore.commit(JobRecord.table, upserts: [], deletes: expired.map(\.id))

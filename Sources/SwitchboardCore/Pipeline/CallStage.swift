@@ -47,7 +47,8 @@ public struct AuthenticateStage: CallStage {
     }
 }
 
-/// Refuses a call whose credentials lack every role the method admits (EACCES).
+/// Refuses a call whose credentials lack every role the method admits (EACCES), and every call of a user who
+/// had `security.refused-calls` refused within the window (EBUSY, `ClientGuard.checkRefusals`).
 public struct AuthorizeStage: CallStage {
     public init() {}
 
@@ -55,8 +56,14 @@ public struct AuthorizeStage: CallStage {
         let flags = call.method.flags
         if !flags.contains(.noAuthRequired) {
             guard let credentials = call.context.session.credentials else { throw CallError.notAuthenticated }
+            let session = call.context.session
+            let clientGuard = call.context.runtime.clientGuard
+            try clientGuard.checkRefusals(credentials, origin: session.origin)
             let roles = flags.contains(.private) ? [Role.fullAdmin] : call.method.roles
-            if !credentials.allows(anyOf: roles) { throw CallError.notAuthorized }
+            if !credentials.allows(anyOf: roles) {
+                clientGuard.countRefusal(credentials, origin: session.origin)
+                throw CallError.notAuthorized
+            }
         }
         return try await next(call)
     }

@@ -26,6 +26,10 @@ public final class ClientGuard: Sendable {
         public var loginFailureWindow: Duration = .seconds(600)
         /// How long a locked-out address is refused.
         public var lockout: Duration = .seconds(3600)
+        /// Calls refused for lack of a role that one user may make within `refusedCallWindow`; beyond, every
+        /// call of that user over TCP is refused (EBUSY) until the window ends.
+        public var refusedCalls: Int = 100
+        public var refusedCallWindow: Duration = .seconds(60)
         /// Addresses and method-address pairs tracked at most; the oldest are forgotten beyond it, so a flood of
         /// source addresses cannot grow the daemon without bound.
         public var maxTracked: Int = 100_000
@@ -105,6 +109,37 @@ public final class ClientGuard: Sendable {
             } else {
                 state.calls[key]?.count -= 1
             }
+        }
+    }
+
+    /// Refuses every call of a user who had too many calls refused for lack of a role within the window: like
+    /// failed logins, refused calls are what probing looks like, and each one costs an audit record.
+    /// - Throws: EBUSY with the time left.
+    public func checkRefusals(_ credentials: Credentials, origin: SessionOrigin) throws(CallError) {
+        guard Self.address(origin) != nil else { return }
+        let key = "refused " + credentials.username
+        let now = ContinuousClock.now
+        let left = state.withLock { state -> Duration? in
+            guard let window = state.calls[key], window.count >= limits.refusedCalls else { return nil }
+            let left = limits.refusedCallWindow - (now - window.start)
+            return left > .zero ? left : nil
+        }
+        if let left {
+            throw CallError.busy("Too many refused calls by \(credentials.username): at most \(limits.refusedCalls) per "
+                                 + "\(limits.refusedCallWindow.components.seconds) s; calls are refused for \(ClientGuard.secondsLeft(left)) more seconds")
+        }
+    }
+
+    /// Counts a call refused for lack of a role.
+    public func countRefusal(_ credentials: Credentials, origin: SessionOrigin) {
+        guard Self.address(origin) != nil else { return }
+        let key = "refused " + credentials.username
+        let now = ContinuousClock.now
+        state.withLock { state in
+            var window = state.calls[key] ?? Window(start: now, count: 0)
+            if now - window.start >= limits.refusedCallWindow { window = Window(start: now, count: 0) }
+            window.count += 1
+            state.calls[key] = window
         }
     }
 

@@ -89,6 +89,12 @@ public struct CorePlugin: Plugin {
             JobManager.eventName, description: "Jobs: added when submitted, changed on progress and when they end. A session sees its own jobs; FULL_ADMIN sees all.",
             roles: [Role.authenticated]))
 
+        context.events.register(EventTypeDescriptor(
+            Alerts.eventName,
+            description: "Warnings for the operator, also logged: e.g. retention dropping audit records or jobs younger than the "
+                + "configured age because a count limit was reached. Fields: kind, message, time_ms and details.",
+            roles: [Role.readonlyAdmin]))
+
         try context.register(MethodDescriptor(
             "core.get_jobs", description: "Jobs, with the query language (e.g. [[\"id\", \"=\", 12]]). Without FULL_ADMIN only your own.",
             params: QueryArguments.parameters,

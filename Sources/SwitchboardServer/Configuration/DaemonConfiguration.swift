@@ -152,14 +152,14 @@ public struct DaemonConfiguration: Sendable {
     }
 
     static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "audit", "plugins", "etcd", "cli"]
-    static let auditKeys: Set<String> = ["enabled", "retention-days", "max-records"]
+    static let auditKeys: Set<String> = ["enabled", "retention-days", "max-records", "max-records-per-caller"]
     static let securityKeys: Set<String> = [
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
         "login-failure-window-seconds", "lockout-seconds", "max-connections", "max-connections-per-address",
         "unauthenticated-idle-seconds", "plain-loopback-is-secure", "query-match-steps",
-        "max-local-connections", "request-head-timeout-seconds", "login-failures-per-user",
+        "max-local-connections", "request-head-timeout-seconds", "login-failures-per-user", "refused-calls",
     ]
-    static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds", "progress-interval-ms"]
+    static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds", "progress-interval-ms", "max-per-user"]
     static let datastoreKeys: Set<String> = ["driver", "dsn"]
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
@@ -241,6 +241,7 @@ public struct DaemonConfiguration: Sendable {
         if let section = root["jobs"] {
             let jobs = try Self.object(section, "jobs", known: Self.jobKeys)
             if let v = jobs["max-running"] { self.jobs.maxRunning = try Self.integer(v, "jobs.max-running", 1...10_000) }
+            if let v = jobs["max-per-user"] { self.jobs.maxPerUser = try Self.integer(v, "jobs.max-per-user", 1...1_000_000) }
             if let v = jobs["retention-count"] { self.jobs.retentionCount = try Self.integer(v, "jobs.retention-count", 1...10_000_000) }
             if let v = jobs["retention-days"] { self.jobs.retentionAge = .seconds(86_400 * (try Self.integer(v, "jobs.retention-days", 1...36_500))) }
             if let v = jobs["shutdown-grace-seconds"] { self.jobs.shutdownGrace = .seconds(try Self.integer(v, "jobs.shutdown-grace-seconds", 0...3_600)) }
@@ -254,6 +255,7 @@ public struct DaemonConfiguration: Sendable {
             }
             if let v = security["login-failure-delay-ms"] { guardLimits.loginFailureDelay = .milliseconds(try Self.integer(v, "security.login-failure-delay-ms", 0...60_000)) }
             if let v = security["login-failures"] { guardLimits.loginFailures = try Self.integer(v, "security.login-failures", 1...1_000_000) }
+            if let v = security["refused-calls"] { guardLimits.refusedCalls = try Self.integer(v, "security.refused-calls", 1...1_000_000) }
             if let v = security["login-failures-per-user"] {
                 guardLimits.loginFailuresPerUser = try Self.integer(v, "security.login-failures-per-user", 1...1_000_000)
             }
@@ -288,6 +290,9 @@ public struct DaemonConfiguration: Sendable {
             }
             if let v = audit["retention-days"] { self.audit.retention = .seconds(86_400 * (try Self.integer(v, "audit.retention-days", 1...36_500))) }
             if let v = audit["max-records"] { self.audit.maxRecords = try Self.integer(v, "audit.max-records", 1_000...100_000_000) }
+            if let v = audit["max-records-per-caller"] {
+                self.audit.maxRecordsPerCaller = try Self.integer(v, "audit.max-records-per-caller", 1...1_000_000)
+            }
         }
         if let plugins = root["plugins"] {
             guard case .object(let section) = plugins else { throw ConfigurationError(path: "plugins", reason: "must be an object") }
