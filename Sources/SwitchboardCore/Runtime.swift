@@ -63,6 +63,8 @@ public final class Runtime: Sendable {
         guard let descriptor = registry.method(method) else { throw CallError.methodNotFound(method) }
         let context = CallContext(session: session, runtime: self, method: method, logger: logger, messageID: messageID)
         let call = Call(method: descriptor, params: params, context: context)
+        // Binding a task-local costs an allocation per call: only when the limit is not the default.
+        if queryMatchSteps == MatchBudget.defaultLimit { return try await pipeline.run(call) }
         do {
             return try await MatchBudget.$taskLimit.withValue(queryMatchSteps) { try await pipeline.run(call) }
         } catch let error as CallError {

@@ -60,6 +60,9 @@ public final class ClientGuard: Sendable {
     public let limits: Limits
     let logger: Logger
     let state = Mutex(State())
+    /// When a call was last refused for lack of a role (monotonic nanoseconds; 0: never): every authorized call
+    /// asks `checkRefusals`, which has nothing to look up unless a refusal is recent.
+    private let lastRefusal = Atomic<Int64>(0)
 
     public init(limits: Limits = Limits(), logger: Logger) {
         self.limits = limits
@@ -116,6 +119,8 @@ public final class ClientGuard: Sendable {
     /// failed logins, refused calls are what probing looks like, and each one costs an audit record.
     /// - Throws: EBUSY with the time left.
     public func checkRefusals(_ credentials: Credentials, origin: SessionOrigin) throws(CallError) {
+        let last = lastRefusal.load(ordering: .relaxed)
+        guard last != 0, Session.monotonicNow - last < limits.refusedCallWindow.nanoseconds else { return }
         guard Self.address(origin) != nil else { return }
         let key = "refused " + credentials.username
         let now = ContinuousClock.now
@@ -133,6 +138,7 @@ public final class ClientGuard: Sendable {
     /// Counts a call refused for lack of a role.
     public func countRefusal(_ credentials: Credentials, origin: SessionOrigin) {
         guard Self.address(origin) != nil else { return }
+        lastRefusal.store(Session.monotonicNow, ordering: .relaxed)
         let key = "refused " + credentials.username
         let now = ContinuousClock.now
         state.withLock { state in

@@ -28,15 +28,19 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private enum Phase {
-        case head(HTTPHeadWatch)
-        case frames(WebSocketFrameWatch)
+        case head
+        case frames
         /// A plain HTTP exchange: nothing more to watch (keep-alive idling is the HTTP channel's timeout).
         case http
         case refused
     }
 
     private let settings: Settings
-    private var phase: Phase = .head(HTTPHeadWatch())
+    private var phase: Phase = .head
+    // Kept apart from `phase` so that they mutate in place: a watch inside an enum payload would copy its
+    // buffer on every read.
+    private var headWatch = HTTPHeadWatch()
+    private var frameWatch = WebSocketFrameWatch()
     private var deadline: Scheduled<Void>?
     private var session: Session?
     /// Set when the socket was over a cap at accept: answered with this and closed.
@@ -72,20 +76,18 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         case .http:
             context.fireChannelRead(data)
-        case .frames(var watch):
-            let verdict = buffer.withUnsafeReadableBytes { inspect(&watch, $0) }
-            phase = .frames(watch)
+        case .frames:
+            let verdict = buffer.withUnsafeReadableBytes { inspectFrames($0) }
             guard verdict == .pass else { return refuseWebSocket(context, verdict) }
             context.fireChannelRead(data)
-        case .head(var watch):
-            let outcome = buffer.withUnsafeReadableBytes { watch.inspect($0) }
+        case .head:
+            let outcome = buffer.withUnsafeReadableBytes { headWatch.inspect($0) }
             switch outcome {
             case .incomplete:
-                phase = .head(watch)
                 context.fireChannelRead(data)
             case .tooLarge:
                 refuseHTTP(context, status: "431 Request Header Fields Too Large",
-                           error: CallError(Errno.E2BIG, "The request head exceeds \(watch.maxSize) bytes"), retryAfter: false)
+                           error: CallError(Errno.E2BIG, "The request head exceeds \(headWatch.maxSize) bytes"), retryAfter: false)
             case .complete(let upgrade, let consumed):
                 deadline?.cancel()
                 deadline = nil
@@ -93,19 +95,18 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
                     phase = .http
                     return context.fireChannelRead(data)
                 }
-                var frames = WebSocketFrameWatch()
-                let verdict = buffer.withUnsafeReadableBytes { inspect(&frames, UnsafeRawBufferPointer(rebasing: $0[consumed...])) }
-                phase = .frames(frames)
+                phase = .frames
+                let verdict = buffer.withUnsafeReadableBytes { inspectFrames(UnsafeRawBufferPointer(rebasing: $0[consumed...])) }
                 guard verdict == .pass else { return refuseWebSocket(context, verdict) }
                 context.fireChannelRead(data)
             }
         }
     }
 
-    private func inspect(_ watch: inout WebSocketFrameWatch, _ bytes: UnsafeRawBufferPointer) -> WebSocketFrameWatch.Verdict {
+    private func inspectFrames(_ bytes: UnsafeRawBufferPointer) -> WebSocketFrameWatch.Verdict {
         let authenticated = session?.isAuthenticated == true
-        return watch.inspect(bytes, limit: authenticated ? settings.maxMessageSize : settings.unauthenticatedMessageSize,
-                             authenticated: authenticated)
+        return frameWatch.inspect(bytes, limit: authenticated ? settings.maxMessageSize : settings.unauthenticatedMessageSize,
+                                  authenticated: authenticated)
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
