@@ -103,6 +103,12 @@ enum Binary {
         while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
+        // A daemon that never made its socket is a failure, not a start: a later "socket removed" check would
+        // otherwise pass without the daemon ever having run.
+        guard FileManager.default.fileExists(atPath: socket) else {
+            process.terminate()
+            throw ScriptFailure(description: "switchboard serve made no socket at \(socket) within 20 s (running: \(process.isRunning))")
+        }
         return (process, socket)
     }
 
