@@ -21,12 +21,18 @@ import Testing
         let locked = JobOptions(lock: { args in args.first?.intValue.map { "lock\($0 % 3)" } }, abortable: true)
         var ids: [Int64] = []
         var lateAborts: [Int64: Task<Bool?, Never>] = [:]
+        // Seeded, and the seed printed: a failing interleaving's inputs can be replayed (SWITCHBOARD_TEST_SEED).
+        let seed = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
+        print("abortsRacingEveryState seed: \(seed) (SWITCHBOARD_TEST_SEED=\(seed) replays it)")
+        var rng = SplitMix(seed: seed)
+        let steps = (0..<120).map { _ in rng.next(4) }
+        let delays = (0..<120).map { _ in rng.next(5) }
         for n in 0..<120 {
             let id = try await runtime.jobs.submit(method: "test.job", arguments: [.int(Int64(n))], options: locked, context: context) { _, args in
                 // A job aborted at once runs until it is cancelled (10 s at most, so a lost abort fails the test
                 // instead of hanging it): however late its abort is scheduled, the body cannot end first.
                 let untilCancelled = (args.first?.intValue ?? 0) % 3 == 0
-                for _ in 0..<(untilCancelled ? 10_000 : Int.random(in: 0...3)) {
+                for _ in 0..<(untilCancelled ? 10_000 : steps[Int(args.first?.intValue ?? 0)]) {
                     try Task.checkCancellation()
                     try await Task.sleep(for: .milliseconds(1))
                 }
@@ -40,8 +46,9 @@ import Testing
             }
             if n % 5 == 1 {
                 let jobs = runtime.jobs
+                let delay = delays[n]
                 lateAborts[id] = Task {
-                    try? await Task.sleep(for: .milliseconds(Int.random(in: 0...4)))
+                    try? await Task.sleep(for: .milliseconds(delay))
                     return try? await jobs.abort(id, credentials: nil)
                 }
             }

@@ -199,6 +199,34 @@ import SwitchboardCore
 
 /// `auth.sessions` and terminating sessions.
 @Suite(.serialized) struct SessionManagementTests {
+    /// `auth.terminate_other_sessions` closes every other session of the caller's user, and only those (issue 16).
+    @Test func terminatingOtherSessionsClosesExactlyThoseOfTheUser() async throws {
+        let daemon = try await TestDaemon.start()
+        let mine = try await daemon.client(as: "ops", roles: [Role.readonlyAdmin])
+        let bystander = try await daemon.client(as: "other", roles: [Role.readonlyAdmin])
+        var peers: [RawWebSocket] = []
+        for _ in 0..<2 {
+            let peer = try RawWebSocket(port: daemon.port)
+            try peer.sendText(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":["ops","pa55word"]}"#)
+            try await eventually("a second session of ops has logged in") {
+                peer.receiveAvailable().frames.contains { String(decoding: $0.payload, as: UTF8.self).contains(#""result":true"#) }
+            }
+            peers.append(peer)
+        }
+        #expect(try await mine.call("auth.sessions").arrayValue?.count == 3)
+        #expect(try await mine.call("auth.terminate_other_sessions") == true)
+        for peer in peers {
+            let closed = try await Binary.onThread { peer.readFrames(timeout: .seconds(10)) }
+            let close = MessageSizeLimitTests.closeFrame(closed.frames)
+            #expect(close?.code == 1008 && close?.reason == "session terminated", "\(String(describing: close))")
+        }
+        try await eventually("only the caller's own session is left") { try await mine.call("auth.sessions").arrayValue?.count == 1 }
+        // Another user's session is untouched.
+        #expect(try await bystander.call("core.ping") == "pong")
+        for client in [mine, bystander] { await client.close() }
+        await daemon.stop()
+    }
+
     @Test func sessionsAreListedAndATerminatedOneIsClosedAtOnce() async throws {
         let daemon = try await TestDaemon.start()
         let admin = try await daemon.client(as: "admin", roles: [Role.fullAdmin])

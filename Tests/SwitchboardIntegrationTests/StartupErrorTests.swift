@@ -54,6 +54,23 @@ import Testing
                 "\(output.stderr)")
     }
 
+    /// A datastore that cannot be opened is a failure to start (exit 1), said in one line (issue 16).
+    @Test(arguments: ["corrupt", "directory"])
+    func anUnopenableDatastoreExitsOne(kind: String) async throws {
+        let dir = TestDaemon.makeStateDir()
+        let path = dir + "/switchboard.db"
+        if kind == "corrupt" {
+            try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: path))
+        } else {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        let output = try await Binary.run(["serve", "--state-dir", dir, "--port", "0"], timeout: .seconds(30))
+        #expect(output.status == 1, "\(kind): \(output.stderr)")
+        #expect(output.stderr.contains("switchboard: [EIO] Cannot open the SQLite datastore at \(path): SQLite error "), "\(kind): \(output.stderr)")
+        #expect(output.stderr.contains(kind == "corrupt" ? "file is not a database" : "unable to open database file"), "\(output.stderr)")
+        #expect(output.stderr.split(separator: "\n").filter { $0.hasPrefix("switchboard: ") }.count == 1, "\(output.stderr)")
+    }
+
     @Test func aPortInUseIsOneSentenceNamingIt() async throws {
         let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(holder.localAddress?.port)
