@@ -9,7 +9,13 @@ final class RawTCP: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = try Self.connectLoopback(port: port)
+    }
+
+    /// A TCP socket connected to 127.0.0.1:`port`; `configure` runs before connecting (socket options).
+    static func connectLoopback(port: Int, configure: (Int32) -> Void = { _ in }) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        configure(fd)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -21,6 +27,7 @@ final class RawTCP: @unchecked Sendable {
             close(fd)
             throw POSIXError(.ECONNREFUSED)
         }
+        return fd
     }
 
     deinit { close(fd) }

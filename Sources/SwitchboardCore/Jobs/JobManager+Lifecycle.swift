@@ -1,0 +1,66 @@
+import DequeModule
+import Foundation
+
+/// Start (failing what a dead daemon left unfinished, learning the ledger) and shutdown (the grace period).
+extension JobManager {
+    /// Prepares the table, fails the jobs a dead daemon left WAITING or RUNNING, and applies retention.
+    public func start() async throws {
+        try await datastore.prepare(JobRecord.table)
+        let unfinished = try await datastore.query(
+            JobRecord.table, filters: [.condition(QueryCondition(field: QueryPath("state"), op: .in,
+                                                                   value: [.string("WAITING"), .string("RUNNING")]))],
+            options: QueryOptions())
+        for row in unfinished.arrayValue ?? [] {
+            guard let id = row["id"]?.intValue else { continue }
+            _ = try await datastore.update(JobRecord.table, id: id, [
+                "state": "FAILED", "error": .string(Self.interruptedReason), "errno": .int(Int64(Errno.EINTR)),
+                "time_finished": .int(JobRecord.now()),
+            ])
+        }
+        if !(unfinished.arrayValue ?? []).isEmpty {
+            logger.notice("jobs interrupted by the last stop marked FAILED", metadata: ["count": .stringConvertible(unfinished.arrayValue?.count ?? 0)])
+        }
+        var newest = QueryOptions()
+        newest.orderBy = [QueryOptions.Order(field: QueryPath("id"), descending: true, nullsFirst: nil)]
+        newest.limit = 1
+        let nextID = (try await datastore.query(JobRecord.table, filters: [], options: newest))[0]?["id"]?.intValue ?? 0
+        let stored = try await datastore.query(
+            JobRecord.table, filters: [.condition(QueryCondition(field: QueryPath("state"), op: .in, value: ["SUCCESS", "FAILED", "ABORTED"]))],
+            options: QueryOptions())
+        let finished = Deque((stored.arrayValue ?? []).compactMap { row -> FinishedJob? in
+            guard let id = row["id"]?.intValue else { return nil }
+            return FinishedJob(id: id, owner: row["owner"]?.stringValue ?? "", timeFinished: row["time_finished"]?.intValue ?? 0,
+                               logsPath: row["logs_path"]?.stringValue)
+        })
+        state.withLock { state in
+            state.nextID = nextID
+            state.finished = finished
+        }
+        try await prune()
+    }
+
+    /// Lets running jobs finish within the grace period, then aborts the rest and records them as interrupted.
+    public func shutdown() async {
+        let turns = state.withLock { state -> [Turn] in
+            state.stopping = true
+            var turns: [Turn] = []
+            for waiter in state.waiting {
+                state.live[waiter.id]?.abortRequested = true
+                if let turn = waiter.turn { turns.append(turn) }
+            }
+            state.waiting.removeAll()
+            return turns
+        }
+        for turn in turns { turn.resume(returning: false) }
+        let deadline = ContinuousClock.now + limits.shutdownGrace
+        while state.withLock({ $0.live.values.contains { $0.record.state == .running } }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let runners = state.withLock { $0.live.values.filter { $0.record.state == .running }.compactMap(\.runner) }
+        for runner in runners { runner.cancel() }
+        let settle = ContinuousClock.now + .seconds(2)
+        while !state.withLock({ $0.live.isEmpty }) && ContinuousClock.now < settle {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
