@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import SwitchboardClient
+import Synchronization
 
 /// What one benchmark connection does after the WebSocket upgrade.
 enum LoadMode: Sendable {
@@ -20,6 +21,9 @@ enum LoadMode: Sendable {
 final class LoadRun: Sendable {
     let stopFlag = NIOLockedValueBox(false)
     let results = NIOLockedValueBox(LoadResults())
+    /// Events received by all subscribers so far, readable while the run goes on (the results are merged only
+    /// at the end), so a fan-out run can wait for its deliveries instead of for a time.
+    let delivered = Atomic<Int>(0)
 
     var stopped: Bool { stopFlag.withLockedValue { $0 } }
     func stop() { stopFlag.withLockedValue { $0 = true } }
@@ -211,6 +215,7 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
             _ = local.latency.record(max(1, (now &- sent) / 1000))
             local.arrivals.append((sent, now))
             local.completed += 1
+            run.delivered.add(1, ordering: .relaxed)
         case .idle:
             break
         }

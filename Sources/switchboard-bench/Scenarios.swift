@@ -173,8 +173,12 @@ enum Scenarios {
             for try await count in tasks { emitted += count }
         }
         let elapsed = start.duration(to: .now)
-        try await Task.sleep(for: .milliseconds(500))
-        // After the drain wait, so the deliveries still queued at the end are paid for and counted alike.
+        // Drain: until every subscriber has every event, or 10 s (a lost delivery then shows in the counts).
+        let drainDeadline = ContinuousClock.now + .seconds(10)
+        while run.delivered.load(ordering: .relaxed) < emitted * subscribers && ContinuousClock.now < drainDeadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // After the drain, so the deliveries still queued at the end are paid for and counted alike.
         let cpu = ProcessStats.cpuSeconds(daemon.pid) - cpuBefore
         for (channel, handler) in opened {
             try await channel.eventLoop.submit { handler.collect() }.get()

@@ -137,7 +137,7 @@ import SwitchboardCore
         #expect(try JSON.parse(show.stdout)["state"] == "SUCCESS")
         let log = try await Binary.run(["jobs", "log", String(done.intValue!), "-u", socket])
         #expect(log.stdout.split(separator: "\n").count == 25)
-        let running = try await root.call("test.job", [100, 50])
+        let running = try await root.call("test.gated", ["never opened"])
         let abort = try await Binary.run(["jobs", "abort", String(running.intValue!), "-u", socket])
         #expect(abort.status == 0)
         let waited = try await Binary.run(["jobs", "wait", String(running.intValue!), "-u", socket])
@@ -162,14 +162,10 @@ import SwitchboardCore
         process.standardOutput = out
         try process.run()
         let output = Task { try await Binary.onThread { out.fileHandleForReading.readDataToEndOfFile() } }
-        // The subscriber may take a while to subscribe on a busy machine: write until it has seen two events.
+        // The subscriber may take a while to subscribe on a busy machine: write once it has.
         let root = try await daemon.rootClient()
-        var created = 0
-        while process.isRunning && created < 150 {
-            created += 1
-            _ = try await root.call("user.create", [["username": .string("user\(created)")]])
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        try await eventually("the CLI has subscribed") { try await root.call("test.subscriptions", ["user.query"]) == 1 }
+        for created in 1...3 { _ = try await root.call("user.create", [["username": .string("user\(created)")]]) }
         let data = try await output.value
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
@@ -177,11 +173,16 @@ import SwitchboardCore
         #expect(lines.count == 2)
         let first = lines.first??["fields"]?["username"]?.stringValue ?? ""
         let second = lines.last??["fields"]?["username"]?.stringValue ?? ""
-        #expect(first.hasPrefix("user") && Int(second.dropFirst(4)) == Int(first.dropFirst(4)).map { $0 + 1 }, "two consecutive events")
+        #expect(first == "user1" && second == "user2", "the first two events, in order")
         #expect(lines.last??["msg"] == "added")
-        let timed = try await Binary.run(["subscribe", "-u", daemon.socketPath, "-t", "0.6", #"system.stats:{"interval":0.1}"#])
-        #expect(timed.status == 0)
-        #expect(timed.stdout.split(separator: "\n").count >= 2)
+        // An event source with an argument.
+        let sourced = try await Binary.run(["subscribe", "-u", daemon.socketPath, "-n", "2", "-t", "60", #"system.stats:{"interval":0.1}"#])
+        #expect(sourced.status == 0, "\(sourced.stderr)")
+        #expect(sourced.stdout.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }.count == 2, "\(sourced.stdout)")
+        // `-t` ends a quiet subscription with status 0 and nothing printed.
+        let timed = try await Binary.run(["subscribe", "-u", daemon.socketPath, "-t", "0.5", "user.query"])
+        #expect(timed.status == 0, "\(timed.stderr)")
+        #expect(timed.stdout.isEmpty, "\(timed.stdout)")
         let unknown = try await Binary.run(["subscribe", "-u", daemon.socketPath, "no.such.event"])
         #expect(unknown.status == 1)
         await root.close()

@@ -56,7 +56,11 @@ import SwitchboardWire
         let quiet = try await TestDaemon.start { $0.ddpHeartbeat = .zero }
         let silent = try await connect(quiet)
         try await handshake(silent)
-        await #expect(throws: (any Error).self) { _ = try await silent.nextJSON(timeout: .milliseconds(1500)) }
+        // Silence longer than the heartbeat of the first daemon (a load only lengthens it), then a marker:
+        // its answer is the first frame, so no ping came before it.
+        try await Task.sleep(for: .milliseconds(1_500))
+        try await silent.send(#"{"msg":"method","id":"marker","method":"core.ping"}"#)
+        #expect(try await silent.nextJSON() == ["id": "marker", "msg": "result", "result": "pong"])
         await silent.close()
         await quiet.stop()
     }

@@ -26,6 +26,16 @@ import SwitchboardCore
         return listing
     }
 
+    /// A command that runs until the test creates `file`: a job that must still run when the test looks
+    /// at it waits on the test, not on a time the test bets a loaded machine stays within.
+    func untilFile(_ file: String) -> JSON {
+        ["sh", "-c", .string("while [ ! -e '\(file)' ]; do sleep 0.05; done")]
+    }
+
+    func release(_ file: String) {
+        FileManager.default.createFile(atPath: file, contents: nil)
+    }
+
     func processAlive(_ pid: Int32) -> Bool {
         kill(pid, 0) == 0 && !((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") ?? true)
     }
@@ -33,7 +43,8 @@ import SwitchboardCore
     @Test func runListAndKillShapes() async throws {
         let daemon = try await TestDaemon.start()
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let started = try await admin.call("dispatcher.run", [["queue": "pkg_queue", "first": "sleep 5", "second": ["sleep 5"]]])
+        let gate = daemon.stateDir + "/gate"
+        let started = try await admin.call("dispatcher.run", [["queue": "pkg_queue", "first": [untilFile(gate)], "second": [untilFile(gate)]]])
         #expect(Set(started["started"]?.arrayValue ?? []) == ["first", "second"])
         let listing = try await listing(admin) { $0["jobs"]?["pkg_queue"]?.objectValue?.values.contains { $0["state"] == "running" } == true }
         let queue = try #require(listing["jobs"]?["pkg_queue"]?.objectValue)
@@ -42,7 +53,7 @@ import SwitchboardCore
         let pending = try #require(queue.values.first { $0["state"] == "pending" })
         #expect(running["queue_position"] == "0")
         #expect(pending["queue_position"] == "1")
-        #expect(running["commands"] == ["sleep 5"])
+        #expect(running["commands"] == [untilFile(gate)])
         let runningName = try #require(queue.first { $0.value["state"] == "running" }?.key)
         let pendingName = try #require(queue.first { $0.value["state"] == "pending" }?.key)
         let killed = try await admin.call("dispatcher.kill", [["action": "kill", "job_id": [.string(runningName), .string(pendingName), "nobody"]]])
@@ -79,8 +90,9 @@ import SwitchboardCore
     @Test func parallelQueueRunsTogetherSerialQueuesOneAtATime() async throws {
         let daemon = try await TestDaemon.start { $0.plugins = ["user": ["bcrypt_cost": 4], "dispatcher": ["queues": ["backup_queue"]]] }
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        _ = try await admin.call("dispatcher.run", [["p1": "sleep 1", "p2": "sleep 1"]])
-        _ = try await admin.call("dispatcher.run", [["queue": "backup_queue", "b1": "sleep 1", "b2": "sleep 1"]])
+        let gate = daemon.stateDir + "/gate"
+        _ = try await admin.call("dispatcher.run", [["p1": [untilFile(gate)], "p2": [untilFile(gate)]]])
+        _ = try await admin.call("dispatcher.run", [["queue": "backup_queue", "b1": [untilFile(gate)], "b2": [untilFile(gate)]]])
         let listing = try await listing(admin) { listing in
             (listing["jobs"]?["no_queue"]?.objectValue?.values.filter { $0["state"] == "running" }.count ?? 0) == 2
                 && listing["jobs"]?["backup_queue"]?.objectValue?.values.contains { $0["state"] == "running" } == true
@@ -89,6 +101,7 @@ import SwitchboardCore
         #expect(parallel == ["running", "running"])
         let serial = listing["jobs"]?["backup_queue"]?.objectValue?.values.compactMap { $0["state"]?.stringValue }.sorted() ?? []
         #expect(serial == ["pending", "running"])
+        release(gate)
         for name in ["p1", "p2", "b1", "b2"] { _ = try await waitFinished(admin, name) }
         await admin.close()
         await daemon.stop()
@@ -102,18 +115,17 @@ import SwitchboardCore
         let script = "trap '' TERM; sleep 30 & echo $$ $! > \(pidFile); wait"
         _ = try await admin.call("dispatcher.run", [["tree": [["sh", "-c", .string(script)]]]])
         var pids: [Int32] = []
-        for _ in 0..<100 where pids.count < 2 {
-            try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the shell wrote its pid and its child's") {
             pids = ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int32($0) }
+            return pids.count == 2
         }
-        #expect(pids.count == 2)
         #expect(pids.allSatisfy(processAlive))
         _ = try await admin.call("dispatcher.kill", [["job_id": "tree"]])
         let record = try await waitFinished(admin, "tree")
         #expect(record["state"] == "ABORTED")
         #expect(record["progress"]?["percent"] == .null, "the killed command did not complete its step: \(record)")
-        try await Task.sleep(for: .milliseconds(200))
-        for pid in pids { #expect(!processAlive(pid), "process \(pid) survived the kill") }
+        // Gone once reaped (the grandchild by init): wait for that, not for a time.
+        for pid in pids { try await eventually("process \(pid) is gone") { !processAlive(pid) } }
         await admin.close()
         await daemon.stop()
     }
@@ -133,7 +145,8 @@ import SwitchboardCore
         #expect(badType["error"]?["code"] == -32602)
         let nothing = try await admin.request("dispatcher.run", [["queue": "pkg_queue"]])
         #expect(nothing["error"]?["code"] == -32602)
-        _ = try await admin.call("dispatcher.run", [["dup": "sleep 1"]])
+        let gate = daemon.stateDir + "/gate"
+        _ = try await admin.call("dispatcher.run", [["dup": [untilFile(gate)]]])
         let duplicate = try await admin.request("dispatcher.run", [["dup": "true"]])
         #expect(duplicate["error"]?["data"]?["extra"]?[0]?[2] == 17)
         let missing = try await admin.call("dispatcher.run", [["ghost": "/nonexistent/program"]])
@@ -142,6 +155,7 @@ import SwitchboardCore
         let ghostID = try #require(missing["job_ids"]?["ghost"])
         #expect(try await waitFinished(admin, "ghost")["state"] == "FAILED")
         #expect(try await jobRecord(admin, named: "ghost")["id"] == ghostID)
+        release(gate)
         _ = try await waitFinished(admin, "dup")
         await reader.close()
         await admin.close()
@@ -166,7 +180,12 @@ import SwitchboardCore
         let before = try await root.call("core.get_jobs", [[["method", "=", "dispatcher.run"]]])
         let ids = Set((before.arrayValue ?? []).compactMap { $0["id"]?.intValue })
         #expect(ids.count == 6)
-        try await Task.sleep(for: .milliseconds(300))
+        // Killed once the three parallel jobs and the first serial one have started their commands.
+        try await eventually("four commands have started") {
+            ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").split(separator: "\n").count == 4
+        }
+        let states = try await root.call("core.get_jobs", [[["method", "=", "dispatcher.run"]]]).arrayValue?.compactMap { $0["state"]?.stringValue }
+        #expect(states?.sorted() == ["RUNNING", "RUNNING", "RUNNING", "RUNNING", "WAITING", "WAITING"], "\(String(describing: states))")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         // The children were in their own sessions and outlive the daemon; clean them up.

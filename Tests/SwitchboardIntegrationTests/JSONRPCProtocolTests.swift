@@ -218,37 +218,56 @@ import SwitchboardCore
         }
     }
 
+    /// `dispatcher.max-running-calls` (10) run, `dispatcher.max-queued-calls` (20) wait, the rest are refused at
+    /// once: with every call held on a gate, exactly ten refusals arrive before anything else can.
     @Test func concurrencyLimitRefusesBeyondRunningAndQueued() async throws {
         let daemon = try await TestDaemon.start()
         let client = try await daemon.client(as: "reader", roles: ["READONLY_ADMIN"])
-        let results = await withTaskGroup(of: Result<JSON, any Error>.self) { group in
+        let root = try await daemon.rootClient()
+        let gate: JSON = "concurrency"
+        let (refused, succeeded, refusedFirst) = try await withThrowingTaskGroup(of: Result<JSON, any Error>.self) { group in
             for _ in 0..<40 {
                 group.addTask {
-                    do { return .success(try await client.call("test.sleep", [400])) } catch { return .failure(error) }
+                    do { return .success(try await client.call("test.hold", [gate])) } catch { return .failure(error) }
                 }
             }
-            var all: [Result<JSON, any Error>] = []
-            for await result in group { all.append(result) }
-            return all
+            var refused = 0, succeeded = 0, refusedFirst = true
+            while let result = try await group.next() {
+                switch result {
+                case .success(let value):
+                    #expect(value == true)
+                    if refused < 10 { refusedFirst = false }
+                    succeeded += 1
+                case .failure(let error):
+                    if case ClientError.call(let code, _, let data) = error, code == -32000, data["error"] == 109,
+                       data["reason"] == "Too many concurrent calls" {
+                        refused += 1
+                    } else {
+                        Issue.record("unexpected failure \(error)")
+                    }
+                }
+                if refused == 10 && succeeded == 0 {
+                    // The ten running calls hold the gate; the twenty queued have not started.
+                    try await eventually("ten calls wait on the gate") { try await root.call("test.waiting", [gate]) == 10 }
+                    _ = try await root.call("test.open", [gate])
+                }
+            }
+            return (refused, succeeded, refusedFirst)
         }
-        let succeeded = results.filter { if case .success = $0 { return true } else { return false } }.count
-        var refused = 0
-        for case .failure(let error) in results {
-            if case ClientError.call(let code, _, let data) = error, code == -32000, data["error"] == 109 { refused += 1 }
-        }
-        #expect(succeeded == 30)
         #expect(refused == 10)
+        #expect(succeeded == 30)
+        #expect(refusedFirst, "a call ended before the refusals while the gate was closed")
         // After the burst the connection works normally.
         #expect(try await client.call("core.ping") == "pong")
-        await client.close()
+        for c in [client, root] { await c.close() }
         await daemon.stop()
     }
 
     @Test func healthAnswersOnceReady() async throws {
         let daemon = try await TestDaemon.start()
-        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(daemon.port)/health")!)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect(try JSON.parse(bytes: data)["status"] == "ready")
+        let answer = try await HTTPExchange.send("GET", "http://127.0.0.1:\(daemon.port)/health")
+        #expect(answer.status == 200)
+        #expect(answer.json?["status"] == "ready")
         await daemon.stop()
     }
 }

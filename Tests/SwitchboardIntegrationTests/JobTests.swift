@@ -13,6 +13,9 @@ import SwitchboardCore
         try await eventually("job \(id) is \(state)") { try await job(client, id)["state"] == state }
     }
 
+    /// A gate of the test plugin: the jobs waiting on it run until the test opens it.
+    func gate() -> JSON { .string("gate-\(UUID().uuidString)") }
+
     @Test func legacyJobReturnsIdAndEventsArriveInOrder() async throws {
         let daemon = try await TestDaemon.start()
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
@@ -84,8 +87,12 @@ import SwitchboardCore
     @Test func lockSerialisesJobs() async throws {
         let daemon = try await TestDaemon.start()
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
+        let open = gate()
         var ids: [JSON] = []
-        for _ in 0..<3 { ids.append(try await client.call("test.serial", [150])) }
+        for _ in 0..<3 { ids.append(try await client.call("test.serial", [open])) }
+        try await until(client, ids[0], is: "RUNNING")
+        for id in ids.dropFirst() { #expect(try await job(client, id)["state"] == "WAITING") }
+        _ = try await client.call("test.open", [open])
         for id in ids { _ = try await client.call("core.job_wait", [id]) }
         let records = try await client.call("core.get_jobs", [[["method", "=", "test.serial"]], ["order_by": ["id"]]]).arrayValue ?? []
         #expect(records.count == 3)
@@ -101,13 +108,15 @@ import SwitchboardCore
     @Test func lockQueueSizeZeroRefusesWhileRunning() async throws {
         let daemon = try await TestDaemon.start()
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let first = try await client.call("test.exclusive", [400])
-        let second = try await client.request("test.exclusive", [10])
+        let held = gate()
+        let first = try await client.call("test.exclusive", [held])
+        let second = try await client.request("test.exclusive", [held])
         #expect(second["error"]?["data"]?["error"] == 16)
         #expect(second["error"]?["data"]?["reason"] == "This job is already being performed")
+        _ = try await client.call("test.open", [held])
         _ = try await client.call("core.job_wait", [first])
         // Once it ended the lock is free again.
-        let third = try await client.call("test.exclusive", [10])
+        let third = try await client.call("test.exclusive", [held])
         #expect(try await client.call("core.job_wait", [third]) == true)
         await client.close()
         await daemon.stop()
@@ -116,14 +125,18 @@ import SwitchboardCore
     @Test func fullQueueReturnsTheQueuedJob() async throws {
         let daemon = try await TestDaemon.start()
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let running = try await client.call("test.queued", [400])
+        let held = gate()
+        let running = try await client.call("test.queued", [held])
         try await until(client, running, is: "RUNNING")
-        let queued = try await client.request("test.queued", [10])
-        let again = try await client.request("test.queued", [10])
+        let queued = try await client.request("test.queued", [held])
+        let again = try await client.request("test.queued", [held])
         #expect(queued["result"] != running)
         #expect(again["result"] == queued["result"])
         let record = try await job(client, queued["result"]!)
         #expect(record["message_ids"] == [queued["id"]!, again["id"]!])
+        #expect(record["state"] == "WAITING")
+        _ = try await client.call("test.open", [held])
+        #expect(try await client.call("core.job_wait", [queued["result"]!]) == true)
         await client.close()
         await daemon.stop()
     }
@@ -131,8 +144,9 @@ import SwitchboardCore
     @Test func abortWaitingAndRunningJobs() async throws {
         let daemon = try await TestDaemon.start()
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let holder = try await client.call("test.serial", [600])
-        let waiting = try await client.call("test.serial", [10])
+        let held = gate()
+        let holder = try await client.call("test.serial", [held])
+        let waiting = try await client.call("test.serial", [held])
         try await until(client, holder, is: "RUNNING")
         #expect(try await job(client, waiting)["state"] == "WAITING")
         #expect(try await client.call("core.job_abort", [waiting]) == true, "the abort took effect")
@@ -144,10 +158,13 @@ import SwitchboardCore
         #expect(aborted["error"]?["data"]?["error"] == 125)
         #expect(try await job(client, holder)["state"] == "ABORTED")
         // A job that is not abortable says so.
-        let stubborn = try await client.call("test.unabortable", [300])
+        let stubborn = try await client.call("test.unabortable", [held])
         try await until(client, stubborn, is: "RUNNING")
         let refusal = try await client.request("core.job_abort", [stubborn])
         #expect(refusal["error"]?["data"]?["error"] == 22)
+        #expect(refusal["error"]?["data"]?["reason"] == .string("Job \(stubborn) is not abortable"), "\(refusal)")
+        #expect(try await job(client, stubborn)["state"] == "RUNNING")
+        _ = try await client.call("test.open", [held])
         #expect(try await client.call("core.job_wait", [stubborn]) == true)
         // Unknown job.
         #expect(try await client.request("core.job_abort", [999_999])["error"]?["data"]?["error"] == 2)
@@ -173,10 +190,10 @@ import SwitchboardCore
 
         // A long child: aborting its parent aborts it first, and both end ABORTED.
         let admin = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let parent = try await admin.call("core.bulk", ["test.job", [[1_000, 50]]])
+        let parent = try await admin.call("core.bulk", ["test.gated", [[gate()]]])
         var child: JSON = .null
         try await eventually("the child job runs") {
-            child = try await admin.call("core.get_jobs", [[["method", "=", "test.job"], ["state", "=", "RUNNING"]]])[0]?["id"] ?? .null
+            child = try await admin.call("core.get_jobs", [[["method", "=", "test.gated"], ["state", "=", "RUNNING"]]])[0]?["id"] ?? .null
             return !child.isNull
         }
         #expect(try await admin.call("core.job_abort", [parent]) == true)
@@ -217,8 +234,8 @@ import SwitchboardCore
         #expect(alert["params"]?["fields"]?["owners"]?["nobody"] != nil, "\(alert)")
 
         // At most two unfinished jobs per user; FULL_ADMIN is not limited.
-        let first = try await reader.call("test.job", [1_000, 50])
-        let second = try await reader.call("test.job", [1_000, 50])
+        let first = try await reader.call("test.gated", [gate()])
+        let second = try await reader.call("test.gated", [gate()])
         let third = try await reader.request("test.job", [1, 1])
         #expect(third["error"]?["data"]?["errname"] == "EBUSY", "\(third)")
         #expect(third["error"]?["data"]?["reason"] == "Too many unfinished jobs of reader (2); wait for some to end")
@@ -241,8 +258,11 @@ import SwitchboardCore
         #expect(try await bob.request("core.job_abort", [aliceJob])["error"]?["data"]?["error"] == 2)
         #expect(try await admin.call("core.get_jobs", [[["id", "=", aliceJob]]]).arrayValue?.count == 1)
         #expect(try await alice.call("core.get_jobs", [[["id", "=", aliceJob]]]).arrayValue?.count == 1)
-        // Bob's subscription saw none of Alice's job events.
-        await #expect(throws: (any Error).self) { try await bob.nextNotification(timeout: .milliseconds(300)) }
+        // Bob's subscription saw none of Alice's job events: the first one it receives is about his own job.
+        let marker = try await bob.call("test.job", [0])
+        let first = try await bob.nextNotification()
+        #expect(first["params"]?["id"] == marker, "\(first)")
+        #expect(first["params"]?["msg"] == "added", "\(first)")
         for client in [alice, bob, admin] { await client.close() }
         await daemon.stop()
     }
@@ -316,7 +336,12 @@ import SwitchboardCore
         _ = try await client.call("core.set_options", [["legacy_jobs": false]])
         #expect(try await client.call("test.transient") == "gone")
         #expect(try await client.call("core.get_jobs", [[["method", "=", "test.transient"]]]) == [])
-        await #expect(throws: (any Error).self) { try await client.nextNotification(timeout: .milliseconds(300)) }
+        // A job that is kept, run after it: its events are the first to arrive.
+        let marker = try await client.request("test.job", [0])
+        let first = try await client.nextNotification()
+        #expect(first["params"]?["fields"]?["method"] == "test.job", "\(first)")
+        #expect(first["params"]?["msg"] == "added", "\(first)")
+        #expect(marker["result"] == ["steps": 0])
         await client.close()
         await daemon.stop()
     }
@@ -324,10 +349,12 @@ import SwitchboardCore
     @Test func globalLimitMakesJobsWait() async throws {
         let daemon = try await TestDaemon.start { $0.jobs.maxRunning = 1 }
         let client = try await daemon.client(as: "admin", roles: ["FULL_ADMIN"])
-        let first = try await client.call("test.job", [3, 100])
+        let held = gate()
+        let first = try await client.call("test.gated", [held])
         let second = try await client.call("test.job", [1, 1])
         try await until(client, first, is: "RUNNING")
         #expect(try await job(client, second)["state"] == "WAITING")
+        _ = try await client.call("test.open", [held])
         _ = try await client.call("core.job_wait", [second])
         let a = try await job(client, first)
         let b = try await job(client, second)

@@ -103,7 +103,9 @@ final class RawWebSocket: @unchecked Sendable {
 
     /// Reads frames until the peer closes the connection or `timeout` passes; server frames are unmasked.
     /// `closedByPeer` is true for an orderly close (EOF), false for a timeout or a reset.
-    func readFrames(timeout: Duration) -> (frames: [(opcode: UInt8, payload: [UInt8])], closedByPeer: Bool) {
+    /// Reads until the peer closes, `count` whole frames have arrived (when given), or `timeout` passes: with a
+    /// count, `timeout` only bounds a hang.
+    func readFrames(count: Int? = nil, timeout: Duration) -> (frames: [(opcode: UInt8, payload: [UInt8])], closedByPeer: Bool) {
         var tv = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var data: [UInt8] = []
@@ -118,6 +120,7 @@ final class RawWebSocket: @unchecked Sendable {
                 break
             }
             data += buffer[0..<n]
+            if let count, Self.frames(in: data).frames.count >= count { break }
         }
         let frames = Self.frames(in: data).frames
         return (frames, closedByPeer)

@@ -123,24 +123,51 @@ struct TestPlugin: Plugin {
             if args[2] == true { throw CallError(Errno.ENOSPC, "no space left for the test") }
             return ["steps": .int(Int64(steps))]
         })
+        // Jobs and a call that run until the test opens their gate (see `Gates`), instead of for a time.
+        let gates = Gates()
+        let gate = Parameter("gate", schema: ["type": "string", "minLength": 1])
         for (suffix, queue) in [("serial", nil), ("exclusive", 0), ("queued", 1)] as [(String, Int?)] {
             try context.register(MethodDescriptor.job(
-                "test.\(suffix)", params: [Parameter("milliseconds", schema: ["type": "integer"])],
+                "test.\(suffix)", params: [gate],
                 roles: [Role.readonlyAdmin], options: JobOptions(lock: { _ in "lock-\(suffix)" }, lockQueueSize: queue, abortable: true)
             ) { _, args in
-                try await Task.sleep(for: .milliseconds(args[0].intValue ?? 0))
+                try await gates.wait(args[0].stringValue ?? "")
                 return true
             })
         }
         try context.register(MethodDescriptor.job(
-            "test.transient", params: [], roles: [Role.readonlyAdmin], options: JobOptions(transient: true)
-        ) { _, _ in "gone" })
-        try context.register(MethodDescriptor.job(
-            "test.unabortable", params: [Parameter("milliseconds", schema: ["type": "integer"])], roles: [Role.readonlyAdmin]
+            "test.gated", params: [gate], roles: [Role.readonlyAdmin], options: JobOptions(abortable: true)
         ) { _, args in
-            try? await Task.sleep(for: .milliseconds(args[0].intValue ?? 0))
+            try await gates.wait(args[0].stringValue ?? "")
             return true
         })
+        try context.register(MethodDescriptor.job(
+            "test.unabortable", params: [gate], roles: [Role.readonlyAdmin]
+        ) { _, args in
+            // Not abortable: an abort never reaches it, so only the gate ends it.
+            try? await gates.wait(args[0].stringValue ?? "")
+            return true
+        })
+        try context.register(MethodDescriptor(
+            "test.hold", params: [gate], returns: ["type": "boolean"], roles: [Role.readonlyAdmin], flags: .readonly
+        ) { _, args in
+            try await gates.wait(args[0].stringValue ?? "")
+            return true
+        })
+        try context.register(MethodDescriptor(
+            "test.open", params: [gate], returns: ["type": "boolean"], roles: [Role.readonlyAdmin]
+        ) { _, args in
+            gates.open(args[0].stringValue ?? "")
+            return true
+        })
+        try context.register(MethodDescriptor(
+            "test.waiting", params: [gate], returns: ["type": "integer"], roles: [Role.readonlyAdmin], flags: .readonly
+        ) { _, args in
+            .int(Int64(gates.waiting(on: args[0].stringValue ?? "")))
+        })
+        try context.register(MethodDescriptor.job(
+            "test.transient", params: [], roles: [Role.readonlyAdmin], options: JobOptions(transient: true)
+        ) { _, _ in "gone" })
         // Event sources: one that fails on its first two runs, one that ends, one that always fails.
         let runs = SourceRuns()
         context.register(EventSourceDescriptor("test.counter", roles: [Role.readonlyAdmin], maxRestarts: 3) { argument, emit in
