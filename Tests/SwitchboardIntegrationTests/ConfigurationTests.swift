@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SwitchboardCore
+import SwitchboardPlugins
 import SwitchboardServer
 
 @Suite struct ConfigurationTests {
@@ -88,11 +89,28 @@ import SwitchboardServer
     }
 
     @Test func pluginFailingSetUpStopsStartup() async throws {
-        await #expect(throws: (any Error).self) {
+        // A plugin whose setUp throws stops the start, naming the plugin and its reason.
+        let setUp = await #expect(throws: PluginLoadError.self) {
+            _ = try await TestDaemon.start(plugins: BuiltinPlugins.all + [TestPlugin(), FailingPlugin()])
+        }
+        #expect(setUp?.description == "plugin 'failing' failed to set up: [EIO] the disk is gone", "\(String(describing: setUp))")
+        // A configuration its plugin's schema refuses stops it before any plugin loads.
+        let refused = await #expect(throws: ConfigurationError.self) {
             _ = try await TestDaemon.start { $0.plugins = ["user": ["bcrypt_cost": 99]] }
         }
-        await #expect(throws: PluginLoadError.self) {
+        #expect(refused.map { "\($0)" } == "plugins.user.bcrypt_cost: Input should be less than or equal to 31")
+        let dependency = await #expect(throws: PluginLoadError.self) {
             _ = try await TestDaemon.start { $0.plugins = ["user": ["enabled": false]] }
         }
+        #expect(dependency?.description == "plugin 'auth' depends on 'user', which is missing or not enabled")
+    }
+}
+
+/// A plugin that cannot start.
+struct FailingPlugin: Plugin {
+    let name = "failing"
+    let dependencies = ["core"]
+    func setUp(_ context: PluginContext) async throws {
+        throw CallError(Errno.EIO, "the disk is gone")
     }
 }

@@ -37,7 +37,8 @@ import SwitchboardServer
         #expect(try await client.call("core.ping") == "pong")
         // The client stays connected; stop must still finish.
         await daemon.stop()
-        await #expect(throws: (any Error).self) { try await client.call("core.ping") }
+        let error = await #expect(throws: ClientError.self) { try await client.call("core.ping") }
+        guard case .closed = error else { Issue.record("expected the connection to be closed, got \(String(describing: error))"); return }
     }
 
     @Test func secondInstanceOnTheSameStateFolderIsRefused() async throws {
