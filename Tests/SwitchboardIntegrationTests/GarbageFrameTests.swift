@@ -119,19 +119,46 @@ import SwitchboardCore
         await daemon.stop()
     }
 
-    /// Frames the WebSocket protocol itself forbids close that connection only.
-    @Test func protocolViolationsCloseOnlyTheirConnection() async throws {
+    /// A frame RFC 6455 forbids, how it is sent, and the close code the daemon answers it with.
+    struct Violation: Sendable, CustomTestStringConvertible {
+        let name: String
+        let send: @Sendable (RawWebSocket) throws -> Void
+        let code: Int
+        var testDescription: String { name }
+    }
+
+    static let violations: [Violation] = [
+        Violation(name: "invalid UTF-8 in a text frame", send: { try $0.sendFrame(opcode: 0x1, [0x7B, 0xFF, 0xFE, 0x7D]) }, code: 1007),
+        Violation(name: "invalid UTF-8 across fragments", send: {
+            try $0.sendFrame(opcode: 0x1, [0x7B, 0xE2], final: false)
+            try $0.sendFrame(opcode: 0x0, [0x28, 0x7D])
+        }, code: 1007),
+        Violation(name: "a reserved data opcode", send: { try $0.sendFrame(opcode: 0x3, [1, 2, 3]) }, code: 1002),
+        Violation(name: "a reserved control opcode", send: { try $0.sendFrame(opcode: 0xB, []) }, code: 1002),
+        Violation(name: "RSV1 without an extension", send: { try $0.sendFrame(opcode: 0x1, Array("{}".utf8), reserved: 0b100) }, code: 1002),
+        Violation(name: "a control frame over 125 bytes", send: { try $0.sendFrame(opcode: 0x9, [UInt8](repeating: 0x61, count: 126)) }, code: 1002),
+        Violation(name: "a fragmented control frame", send: { try $0.sendFrame(opcode: 0x9, [1], final: false) }, code: 1002),
+        Violation(name: "a continuation with nothing to continue", send: { try $0.sendFrame(opcode: 0x0, Array("{}".utf8)) }, code: 1002),
+        Violation(name: "a new message inside a fragmented one", send: {
+            try $0.sendFrame(opcode: 0x1, Array("{".utf8), final: false)
+            try $0.sendFrame(opcode: 0x1, Array("}".utf8))
+        }, code: 1002),
+        Violation(name: "a close frame with a 1-byte body", send: { try $0.sendFrame(opcode: 0x8, [0x03]) }, code: 1002),
+        Violation(name: "a close frame with a code no endpoint may send (1005)", send: { try $0.sendFrame(opcode: 0x8, [0x03, 0xED]) }, code: 1002),
+        // The connection fails (RFC 6455 section 8.1); the close-frame check answers it as a protocol error.
+        Violation(name: "a close frame whose reason is not UTF-8", send: { try $0.sendFrame(opcode: 0x8, [0x03, 0xE8, 0xFF]) }, code: 1002),
+    ]
+
+    /// Frames the WebSocket protocol itself forbids close that connection only, with the code RFC 6455 gives.
+    @Test(arguments: violations) func protocolViolationsCloseOnlyTheirConnection(violation: Violation) async throws {
         let daemon = try await TestDaemon.start()
         let bystander = try await RPCClient.connect(to: daemon.tcp)
         for path in ["/api/current", "/websocket", "/socket"] {
-            // Invalid UTF-8 in a text frame.
-            let broken = try RawWebSocket(port: daemon.port, path: path, receiveBuffer: nil)
-            try broken.sendFrame(opcode: 0x1, [0x7B, 0xFF, 0xFE, 0x7D])
-            #expect(broken.drainUntilClosed(timeout: .seconds(10)), "\(path): invalid UTF-8 did not close the connection")
-            // A reserved opcode.
-            let reserved = try RawWebSocket(port: daemon.port, path: path, receiveBuffer: nil)
-            try reserved.sendFrame(opcode: 0x3, [1, 2, 3])
-            #expect(reserved.drainUntilClosed(timeout: .seconds(10)), "\(path): a reserved opcode did not close the connection")
+            let peer = try RawWebSocket(port: daemon.port, path: path, receiveBuffer: nil)
+            try violation.send(peer)
+            let read = try await Binary.onThread { peer.readFrames(timeout: .seconds(10)) }
+            let close = MessageSizeLimitTests.closeFrame(read.frames)
+            #expect(close?.code == violation.code && read.closedByPeer, "\(path): \(violation.name): \(String(describing: close))")
             #expect(try await bystander.call("core.ping") == "pong")
         }
         await bystander.close()

@@ -44,9 +44,10 @@ final class RawWebSocket: @unchecked Sendable {
         try sendFrame(opcode: 0x1, Array(text.utf8))
     }
 
-    /// Sends one masked frame with any opcode and payload (invalid UTF-8 in a text frame included).
-    func sendFrame(opcode: UInt8, _ payload: [UInt8]) throws {
-        var frame: [UInt8] = [0x80 | opcode]
+    /// Sends one masked frame with any opcode and payload (invalid UTF-8 in a text frame included), the FIN bit
+    /// as `final` says and `reserved` (RSV1-3, in bits 4-6 of the first byte) set as given.
+    func sendFrame(opcode: UInt8, _ payload: [UInt8], final: Bool = true, reserved: UInt8 = 0) throws {
+        var frame: [UInt8] = [(final ? 0x80 : 0) | (reserved << 4) | opcode]
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
         } else if payload.count < 65_536 {
