@@ -20,6 +20,16 @@ extension JobManager {
         if !(unfinished.arrayValue ?? []).isEmpty {
             logger.notice("jobs interrupted by the last stop marked FAILED", metadata: ["count": .stringConvertible(unfinished.arrayValue?.count ?? 0)])
         }
+        // Rows in no state the daemon knows (written by hand, or by a future version) are never listed, failed or
+        // pruned: say so once, by id, so an operator can see why `core.get_jobs` leaves them out.
+        let unreadable = try await datastore.query(
+            JobRecord.table, filters: [.condition(QueryCondition(field: QueryPath("state"), op: .notIn,
+                                                                   value: .array(JobState.allCases.map { .string($0.rawValue) })))],
+            options: QueryOptions())
+        if let rows = unreadable.arrayValue, !rows.isEmpty {
+            let ids = rows.compactMap { $0["id"]?.intValue }.map(String.init).joined(separator: ", ")
+            logger.warning("job rows the daemon cannot read (no known state); left as they are", metadata: ["ids": .string(ids)])
+        }
         var newest = QueryOptions()
         newest.orderBy = [QueryOptions.Order(field: QueryPath("id"), descending: true, nullsFirst: nil)]
         newest.limit = 1

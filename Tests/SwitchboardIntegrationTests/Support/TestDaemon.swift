@@ -32,7 +32,7 @@ final class TestDaemon: Sendable {
     }
 
     static func start(
-        stateDir: String? = nil, plugins: [any Plugin] = BuiltinPlugins.all + [TestPlugin()],
+        stateDir: String? = nil, plugins: [any Plugin] = BuiltinPlugins.all + [TestPlugin()], logHandler: LogCapture? = nil,
         configure: (inout DaemonConfiguration) -> Void = { _ in }
     ) async throws -> TestDaemon {
         let dir = stateDir ?? makeStateDir()
@@ -46,8 +46,8 @@ final class TestDaemon: Sendable {
         configuration.guardLimits.unauthenticatedCalls = 1_000_000
         configuration.maxConnectionsPerAddress = 100_000
         configure(&configuration)
-        var logger = Logger(label: "test-daemon")
-        logger.logLevel = .warning
+        var logger = logHandler.map { handler in Logger(label: "test-daemon") { _ in handler } } ?? Logger(label: "test-daemon")
+        logger.logLevel = logHandler == nil ? .warning : .info
         let daemon = Daemon(configuration: configuration, logger: logger, plugins: plugins)
         let (ready, readySink) = AsyncStream<ReadyInfo>.makeStream()
         let failure = Mutex<(any Error)?>(nil)
