@@ -15,15 +15,14 @@ public struct AuthPlugin: Plugin {
 
         /// Checks a username and password; `nil` when they do not match an unlocked account.
         @Sendable func checkPassword(_ username: String, _ password: String) async throws -> Credentials? {
-            guard let row = try await UserTable.find(datastore, username: username) else {
-                // Spend the same time as a real check so a miss does not reveal which usernames exist.
-                _ = await PasswordHasher.verify(password, hash: Self.decoyHash)
+            // A miss spends what a real check does, so it does not reveal which usernames exist (or have a password).
+            guard let row = try await UserTable.find(datastore, username: username),
+                  case .string(let hash) = row["password_hash"], !hash.isEmpty
+            else {
+                _ = await PasswordHasher.verify(password, hash: try await UserTable.decoyHash(datastore))
                 return nil
             }
-            guard case .string(let hash) = row["password_hash"], !hash.isEmpty,
-                  await PasswordHasher.verify(password, hash: hash),
-                  row["locked"]?.boolValue != true
-            else { return nil }
+            guard await PasswordHasher.verify(password, hash: hash), row["locked"]?.boolValue != true else { return nil }
             return UserTable.credentials(row, mechanism: .passwordPlain)
         }
 
@@ -233,6 +232,4 @@ public struct AuthPlugin: Plugin {
         ]
     }
 
-    /// A bcrypt hash of a random string, made on first use, to keep the time of a login to an unknown user honest.
-    static let decoyHash = Bcrypt.hash(TokenStore.randomToken(), cost: 10)
 }
