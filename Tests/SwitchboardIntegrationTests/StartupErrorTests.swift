@@ -92,3 +92,50 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: daemon.socket), "the socket file is removed")
     }
 }
+
+/// `serve` with a bad flag or environment variable: each exits with its documented status (2 for what the
+/// operator wrote, 1 for what the machine refused) and one line that names the flag, variable or path.
+@Suite struct BadInvocationTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var arguments: [String]
+        var environment: [String: String] = [:]
+        var status: Int32
+        var message: String
+        var testDescription: String { (environment.map { "\($0.key)=\($0.value)" } + arguments).joined(separator: " ") }
+    }
+
+    static let cases: [Case] = [
+        Case(arguments: [], environment: ["SWITCHBOARD_PORT": "many"], status: 2,
+             message: "switchboard: configuration error: SWITCHBOARD_PORT: must be a port number, not 'many'"),
+        Case(arguments: [], environment: ["SWITCHBOARD_PORT": "70000"], status: 2,
+             message: "switchboard: configuration error: SWITCHBOARD_PORT: must be a port number, not '70000'"),
+        Case(arguments: [], environment: ["SWITCHBOARD_LOG_LEVEL": "loud"], status: 2,
+             message: "switchboard: configuration error: SWITCHBOARD_LOG_LEVEL: must be one of trace, debug, info, notice, warning, error, critical"),
+        Case(arguments: ["--port", "70000"], status: 2, message: "switchboard: configuration error: --port: must be 0 to 65535"),
+        Case(arguments: ["--log-level", "loud"], status: 2,
+             message: "switchboard: configuration error: --log-level: must be one of trace, debug, info, notice, warning, error, critical"),
+        Case(arguments: ["--port", "abc"], status: 2, message: "Error: The value 'abc' is invalid for '--port <port>'"),
+        Case(arguments: ["--bogus"], status: 2, message: "Error: Unknown option '--bogus'"),
+        Case(arguments: ["--listen", "999.1.1.1"], status: 1,
+             message: "switchboard: cannot listen on 999.1.1.1:0: 999.1.1.1 is not an address or a name this machine resolves (dispatcher.listen)"),
+        Case(arguments: ["--socket", "/nonexistent/folder/s.sock"], status: 1,
+             message: "switchboard: cannot create the local socket /nonexistent/folder/s.sock: the folder /nonexistent/folder does not exist (dispatcher.unix-socket, --socket)"),
+        Case(arguments: [], environment: ["SWITCHBOARD_DATASTORE_DSN": "/nonexistent/folder/db.sqlite"], status: 1,
+             message: "switchboard: [EIO] Cannot open the SQLite datastore at /nonexistent/folder/db.sqlite: SQLite error 14: unable to open database file"),
+    ]
+
+    @Test(arguments: cases) func exitsWithItsStatusAndNamesTheCause(_ invocation: Case) async throws {
+        let dir = TestDaemon.makeStateDir()
+        let output = try await Binary.run(["serve", "--state-dir", dir, "--port", "0"] + invocation.arguments,
+                                          environment: invocation.environment, timeout: .seconds(30))
+        #expect(output.status == invocation.status, "\(output.stderr)")
+        #expect(output.stderr.contains(invocation.message), "\(output.stderr)")
+    }
+
+    @Test func anUncreatableStateFolderNamesItAndTheSystemsReason() async throws {
+        let output = try await Binary.run(["serve", "--state-dir", "/proc/self/stat/state", "--port", "0"], timeout: .seconds(30))
+        #expect(output.status == 1, "\(output.stderr)")
+        #expect(output.stderr.contains(
+            "switchboard: cannot create the state folder /proc/self/stat/state: Not a directory (--state-dir, SWITCHBOARD_STATE_DIR)"), "\(output.stderr)")
+    }
+}

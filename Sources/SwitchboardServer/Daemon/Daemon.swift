@@ -51,7 +51,8 @@ public final class Daemon: Sendable {
         if let issue = PluginLoader.configurationIssues(plugins, configuration: configuration.plugins).first {
             throw ConfigurationError(path: issue.attribute, reason: issue.message)
         }
-        try FileManager.default.createDirectory(atPath: configuration.stateDir, withIntermediateDirectories: true)
+        try StartError.createStateFolder(configuration.stateDir)
+        if let socketPath = configuration.resolvedSocketPath { try StartError.checkSocketFolder(socketPath) }
         let lock = try InstanceLock(path: (configuration.stateDir as NSString).appendingPathComponent("switchboard.lock"))
         defer { lock.release() }
         if let previous = lock.previousOwner {

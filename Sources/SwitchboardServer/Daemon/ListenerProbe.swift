@@ -38,7 +38,7 @@ enum ListenerProbe {
                 return ListenError(description: "cannot listen on \(address): \(String(cString: strerror(error.errnoCode)))")
             }
         }
-        if error is SocketAddressError {
+        if error is SocketAddressError || error is SocketAddressError.UnknownHost {
             return ListenError(description: "cannot listen on \(address): \(host) is not an address or a name this machine resolves (dispatcher.listen)")
         }
         return nil
