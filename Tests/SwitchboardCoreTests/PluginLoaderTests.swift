@@ -93,13 +93,41 @@ final class NullDatastore: Datastore {
 
     @Test func setUpFailureNamesThePlugin() async {
         let loader = PluginLoader(runtime: runtime())
-        await #expect(throws: PluginLoadError.self) {
+        await #expect(throws: PluginLoadError(description: "plugin 'broken' failed to set up: [EINVAL] bad configuration")) {
             try await loader.load([StubPlugin("broken")])
         }
-        do {
-            try await loader.load([StubPlugin("broken")])
-        } catch {
-            #expect("\(error)".contains("plugin 'broken' failed to set up"))
+    }
+
+    /// A schema a plugin declares is checked when it registers: a typo or a pattern the engine refuses stops the
+    /// plugin's load with the method, the attribute path and the reason, instead of failing every call later.
+    static let invalidSchemas: [(Parameter, JSON, String)] = [
+        (Parameter("size", schema: ["type": "integr"]), true, "x.m.params.size.type: Input does not match any of the allowed schemas"),
+        (Parameter("size", schema: ["type": "integer", "minimum": "5"]), true, "x.m.params.size.minimum: Input should be a valid number"),
+        (Parameter("name", schema: ["type": "string", "pattern": "(?<=a)b"]), true, "x.m.params.name.pattern: lookahead and lookbehind cannot be matched in linear time and are not supported: (?<=a)b"),
+        (Parameter("map", schema: ["type": "object", "patternProperties": ["(a)\\1": true]]), true, "x.m.params.map.patternProperties: backreference"),
+        (Parameter("ok", schema: ["type": "string"]), ["required": "yes"], "x.m.returns.required: Input should be a valid list"),
+    ]
+
+    @Test(arguments: invalidSchemas)
+    func anInvalidSchemaStopsThePluginThatDeclaresIt(parameter: Parameter, returns: JSON, expected: String) async throws {
+        let error = #expect(throws: CallError.self) {
+            _ = try MethodDescriptor("x.m", params: [parameter], returns: returns) { _, _ in true }
         }
+        #expect(error?.errno == Errno.EINVAL)
+        #expect(error?.reason.hasPrefix("method x.m declares an invalid schema: ") == true, "\(String(describing: error))")
+        #expect(error?.reason.contains(expected) == true, "\(String(describing: error))")
+        // Through a plugin: the load fails and names it.
+        struct Declaring: Plugin {
+            let name = "declaring"
+            let parameter: Parameter
+            let returns: JSON
+            func setUp(_ context: PluginContext) async throws {
+                try context.register(MethodDescriptor("x.m", params: [parameter], returns: returns) { _, _ in true })
+            }
+        }
+        let loader = PluginLoader(runtime: runtime())
+        let loadError = await #expect(throws: PluginLoadError.self) { try await loader.load([Declaring(parameter: parameter, returns: returns)]) }
+        #expect(loadError?.description.hasPrefix("plugin 'declaring' failed to set up: [EINVAL] method x.m declares an invalid schema: ") == true,
+                "\(String(describing: loadError))")
     }
 }

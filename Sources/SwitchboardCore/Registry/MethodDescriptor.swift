@@ -60,7 +60,8 @@ public struct MethodDescriptor: Sendable {
     /// Parameter schemas compiled once at registration.
     let compiled: [Schema]
 
-    /// - Throws: `CallError` when a parameter schema is not a schema.
+    /// - Throws: `CallError` (EINVAL, with each problem's attribute path in `extra`) when a parameter or result
+    ///   schema is not a valid draft 2020-12 schema or holds a pattern the engine refuses.
     public init(
         _ name: String, description: String = "", params: [Parameter] = [], returns: JSON = true,
         roles: [String] = [], flags: MethodFlags = [], handler: @escaping MethodHandler
@@ -72,6 +73,13 @@ public struct MethodDescriptor: Sendable {
         self.roles = roles
         self.flags = flags
         self.handler = handler
+        var issues: [ValidationIssue] = []
+        for parameter in params { issues += Schema.definitionIssues(parameter.schema, path: "\(name).params.\(parameter.name)") }
+        issues += Schema.definitionIssues(returns, path: "\(name).returns")
+        if let first = issues.first {
+            throw CallError(Errno.EINVAL, "method \(name) declares an invalid schema: \(first.attribute): \(first.message)",
+                            extra: .array(issues.map { [.string($0.attribute), .string($0.message), .int(Int64($0.errno))] }))
+        }
         self.compiled = try params.map { try Schema($0.schema) }
     }
 
