@@ -32,4 +32,36 @@ import SwitchboardCore
         #expect(created.status == 200, "\(created.text)")
         await daemon.stop()
     }
+
+    /// The query string of a `GET` on a CRUD route, and the argument count of a body: each mistake is a 422 whose
+    /// `extra` names the attribute, never a crash or a silently dropped argument.
+    @Test func queryStringsAndArgumentCountsAreValidated() async throws {
+        let daemon = try await TestDaemon.start()
+        await (try daemon.client(as: "admin", roles: [Role.fullAdmin])).close()
+        let base = "http://127.0.0.1:\(daemon.port)/api/v2.0"
+        let auth = HTTPExchange.basic("admin", "pa55word")
+        for (query, attribute, reason) in [
+            ("limit=-1", "query.limit", "A non-negative integer is required"),
+            ("offset=ten", "query.offset", "A non-negative integer is required"),
+            ("__gt=1", "query.__gt", "A field name is required"),
+        ] {
+            let answer = try await HTTPExchange.send("GET", base + "/user?" + query, headers: auth)
+            #expect(answer.status == 422, "\(query): \(answer.status) \(answer.text)")
+            #expect(answer.json?["extra"]?[0]?[0] == .string(attribute) && answer.json?["extra"]?[0]?[1] == .string(reason), "\(query): \(answer.text)")
+        }
+        let badOperator = try await HTTPExchange.send("GET", base + "/user?username__near=x", headers: auth)
+        #expect(badOperator.status == 422 && badOperator.json?["extra"]?[0]?[0] == "filters.0", "\(badOperator.text)")
+        // Good ones still work, values typed as they look.
+        let good = try await HTTPExchange.send("GET", base + "/user?username=admin&limit=1&sort=-id", headers: auth)
+        #expect(good.status == 200 && good.json?[0]?["username"] == "admin", "\(good.text)")
+        // test.job takes three arguments: four in a list are too many, an unknown name is refused.
+        let tooMany = try await HTTPExchange.send("POST", base + "/test/job", headers: auth, body: "[1, 1, false, 7]")
+        #expect(tooMany.status == 422, "\(tooMany.status) \(tooMany.text)")
+        #expect(tooMany.json?["reason"]?.stringValue?.contains("Too many arguments") == true, "\(tooMany.text)")
+        let unknownName = try await HTTPExchange.send("POST", base + "/test/job", headers: auth, body: #"{"steps": 1, "speed": 9}"#)
+        #expect(unknownName.status == 422 && unknownName.json?["extra"]?[0]?[0] == "body", "\(unknownName.text)")
+        #expect(unknownName.json?["extra"]?[0]?[1] == "test.job takes 3 arguments: send them as a JSON array, or an object naming them (steps, step_ms, fail)",
+                "\(unknownName.text)")
+        await daemon.stop()
+    }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Checking a schema a plugin declares, once, when it registers: a typo (`"type": "strnig"`, `"minimum": "5"`)
 /// or a pattern the engine refuses would otherwise be accepted and then fail every call at run time, or, for
 /// keywords the evaluator skips, validate nothing.
@@ -9,11 +11,22 @@ extension Schema {
     /// Switchboard can evaluate: valid against the meta-schema, and every `pattern` and `patternProperties` key
     /// a regular expression `ECMARegex` compiles.
     public static func definitionIssues(_ definition: JSON, path: String) -> [ValidationIssue] {
+        // Trivial schemas (`true`, a lone type) are most of what methods declare; they need no walk.
+        if case .bool = definition { return [] }
+        let key = definition.encodedString()
+        if checkedDefinitions.withLock({ $0.contains(key) }) { return [] }
         guard let metaschema else { return [ValidationIssue(attribute: path, message: "the meta-schema did not compile")] }
         var issues = metaschema.validate(definition, path: path)
         collectPatternIssues(definition, path: path, into: &issues)
+        // Only valid ones are remembered (the issues' paths depend on where a schema is declared); the set is
+        // bounded by the distinct schemas plugins declare.
+        if issues.isEmpty { checkedDefinitions.withLock { _ = $0.insert(key) } }
         return issues
     }
+
+    /// Schemas already found valid in this process: the same declaration (a CRUD service's filters, a daemon
+    /// started again in one process) is walked once.
+    private static let checkedDefinitions = Mutex<Set<String>>([])
 
     private static func collectPatternIssues(_ schema: JSON, path: String, into issues: inout [ValidationIssue]) {
         switch schema {

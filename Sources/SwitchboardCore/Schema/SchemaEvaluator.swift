@@ -19,6 +19,10 @@ final class SchemaEvaluator {
     var dynamicScope: [String] = []
     var depth = 0
     static let maxDepth = 256
+    /// `$ref` targets and `$dynamicRef` initial targets by base and reference: a schema walked over a nested
+    /// instance (the meta-schema over a plugin's schema above all) resolves the same few references at every
+    /// level, and parsing and resolving the URIs each time was most of its cost. One evaluation's cache.
+    private var resolved: [String: (target: URIReference, schema: (JSON, String)?)] = [:]
 
     init(registry: SchemaRegistry) {
         self.registry = registry
@@ -68,7 +72,7 @@ final class SchemaEvaluator {
 
         for keyword in ["$ref", "$dynamicRef"] {
             guard case .string(let reference) = schema[keyword] else { continue }
-            let resolved = keyword == "$ref" ? registry.resolve(URIReference(base).resolve(reference)) : resolveDynamic(reference, base: base)
+            let resolved = keyword == "$ref" ? lookUp(reference, base: base).schema : resolveDynamic(reference, base: base)
             if let (targetSchema, targetBase) = resolved {
                 let sub = evaluate(targetSchema, instance, base: targetBase, path: path, collect: collect, baseIsOwn: true)
                 if sub.valid { result.merge(sub) } else { fail() }
@@ -150,9 +154,18 @@ final class SchemaEvaluator {
         return result
     }
 
-    private func resolveDynamic(_ reference: String, base: String) -> (JSON, String)? {
+    private func lookUp(_ reference: String, base: String) -> (target: URIReference, schema: (JSON, String)?) {
+        let key = base + "\u{0}" + reference
+        if let known = resolved[key] { return known }
         let target = URIReference(base).resolve(reference)
-        guard let initial = registry.resolve(target) else { return nil }
+        let found = (target, registry.resolve(target))
+        resolved[key] = found
+        return found
+    }
+
+    private func resolveDynamic(_ reference: String, base: String) -> (JSON, String)? {
+        let (target, found) = lookUp(reference, base: base)
+        guard let initial = found else { return nil }
         guard let name = target.fragment, !name.isEmpty, !name.hasPrefix("/"),
               registry.dynamicAnchor(target.withoutFragment + "#" + name) != nil
         else { return initial }
