@@ -94,15 +94,17 @@ struct RESTStep: Sendable {
             step("POST", "/api/v2.0/core/job_wait", body: "$job", 200, #"{"steps":2}"#),
         ]),
         ("a full lock queue is 429", [
-            step("POST", "/api/v2.0/test/exclusive", body: "2000", 200, #""<int>""#),
-            step("POST", "/api/v2.0/test/exclusive", body: "1", 429, #"{"errno":16,"errname":"EBUSY","reason":"<string>","extra":null}"#),
+            // The first holds its lock until the test opens its gate, however slow the machine.
+            step("POST", "/api/v2.0/test/exclusive", body: #""rest-held""#, 200, #""<int>""#),
+            step("POST", "/api/v2.0/test/exclusive", body: #""rest-held""#, 429, #"{"errno":16,"errname":"EBUSY","reason":"<string>","extra":null}"#),
+            step("POST", "/api/v2.0/test/open", body: #""rest-held""#, 200, "true"),
         ]),
         ("sysadm REST: the same envelope as over WebSocket", [
             step("PUT", "/rpc/identify", as: .none, 200, #"{"namespace":"rpc","name":"response","id":"","args":{"type":"server","hostname":"<string>"}}"#),
             step("PUT", "/rpc/dispatcher", as: .none, body: #"{"action":"list"}"#, 401, #"{"namespace":"rpc","name":"error","id":"","args":{"code":207,"message":"Not authenticated"}}"#),
-            step("PUT", "/rpc/dispatcher", body: #"{"action":"run","rest-sleep":"sleep 5"}"#, 200, #"{"namespace":"rpc","name":"response","id":"","args":{"started":["rest-sleep"],"job_ids":{"rest-sleep":"<int>"}}}"#),
+            step("PUT", "/rpc/dispatcher", body: #"{"action":"run","rest-sleep":"sleep 300"}"#, 200, #"{"namespace":"rpc","name":"response","id":"","args":{"started":["rest-sleep"],"job_ids":{"rest-sleep":"<int>"}}}"#),
             step("PUT", "/rpc/dispatcher", body: #"{"action":"list"}"#, 200,
-                 #"{"namespace":"rpc","name":"response","id":"","args":{"jobs":{"no_queue":{"rest-sleep":{"commands":["sleep 5"],"queue_position":"0","state":"<string>"}}}}}"#),
+                 #"{"namespace":"rpc","name":"response","id":"","args":{"jobs":{"no_queue":{"rest-sleep":{"commands":["sleep 300"],"queue_position":"0","state":"<string>"}}}}}"#),
             step("POST", "/rpc/dispatcher", body: #"{"action":"kill","job_id":"rest-sleep"}"#, 200, #"{"namespace":"rpc","name":"response","id":"","args":{"killed":{"jobs":["rest-sleep"]}}}"#),
             step("PUT", "/rpc/call", body: #"{"method":"test.sleep","args":["soon"]}"#, 422,
                  #"{"namespace":"rpc","name":"error","id":"","args":{"code":22,"message":"<string>","extra":[["milliseconds","<string>",22]]}}"#),
@@ -143,7 +145,7 @@ struct RESTStep: Sendable {
         case .bearer(let value): headers["Authorization"] = "Bearer " + captures.substitute(value)
         }
         let url = base + captures.substitute(step.path)
-        for attempt in 1...(step.poll ? 100 : 1) {
+        for attempt in 1...(step.poll ? 600 : 1) {
             let answer = try await HTTPExchange.send(step.method, url, headers: headers, body: step.body.map(captures.substitute))
             let pattern = try FrameScript.parse(captures.substitute(step.pattern), at)
             var problem: String?
@@ -158,7 +160,8 @@ struct RESTStep: Sendable {
                 problem = problem ?? "header \(name): \(answer.headers[name] ?? "missing"), expected \(value)"
             }
             guard let problem else { return }
-            if attempt == (step.poll ? 100 : 1) { throw ScriptFailure(description: "\(at) (\(step.method) \(url)): \(problem)") }
+            // Polled steps wait up to 30 s for the state (a bound on a hang, not a timing bet).
+            if attempt == (step.poll ? 600 : 1) { throw ScriptFailure(description: "\(at) (\(step.method) \(url)): \(problem)") }
             try await Task.sleep(for: .milliseconds(50))
         }
     }

@@ -36,7 +36,9 @@ import SwitchboardCore
         #expect(job.intValue != nil, "\(dialect): a job method returns the job id, got \(job)")
         var percents: [Int64] = []
         var final = JSON.null
-        for _ in 0..<400 {
+        // Bounds a hang only: a loaded machine may take its time over three 150 ms steps.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             if events {
                 let event = try await driver.nextEvent()
                 guard event.collection == "core.get_jobs", event.id == job else { continue }
