@@ -107,4 +107,19 @@ import SwitchboardCore
         await root.close()
         await daemon.stop()
     }
+
+    /// A plugin whose set-up fails for a reason in the machine, not in the configuration (here the `user`
+    /// plugin cannot make `username` unique: an older file holds the same name twice), stops the real binary
+    /// with exit 1 and one line naming the plugin and the cause.
+    @Test func aPluginThatCannotSetUpStopsTheBinaryWithExitOne() async throws {
+        let dir = TestDaemon.makeStateDir()
+        try await Self.sql(dir,
+            "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT)",
+            "INSERT INTO users (username) VALUES ('twice'), ('twice')")
+        let output = try await Binary.run(["serve", "--state-dir", dir, "--port", "0"], timeout: .seconds(30))
+        #expect(output.status == 1, "\(output.stderr)")
+        let line = output.stderr.split(separator: "\n").filter { $0.hasPrefix("switchboard: ") }
+        #expect(line.count == 1 && line.first?.hasPrefix("switchboard: plugin 'user' failed to set up: ") == true, "\(output.stderr)")
+        #expect(line.first == "switchboard: plugin 'user' failed to set up: [EEXIST] An entry with this username already exists", "\(output.stderr)")
+    }
 }
