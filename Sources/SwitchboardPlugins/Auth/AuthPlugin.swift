@@ -1,4 +1,3 @@
-import HummingbirdBcrypt
 import SwitchboardCore
 
 /// `auth.*`: logging a session in and out with passwords and tokens, with middlewared's signatures.
@@ -231,5 +230,4 @@ public struct AuthPlugin: Plugin {
             "mechanism": .string(credentials.mechanism.rawValue),
         ]
     }
-
 }
