@@ -24,10 +24,10 @@ public struct AuditStage: CallStage {
     }
 
     static func event(_ method: String) -> String {
+        if MethodName.logins.contains(method) { return "AUTHENTICATION" }
         switch method {
-        case "auth.login", "auth.login_ex", "auth.login_with_token", "auth.login_with_api_key": return "AUTHENTICATION"
-        case "auth.logout": return "LOGOUT"
-        case "auth.generate_token": return "TOKEN"
+        case MethodName.logout: return "LOGOUT"
+        case MethodName.generateToken: return "TOKEN"
         default: return "METHOD_CALL"
         }
     }
@@ -44,8 +44,8 @@ public struct AuditStage: CallStage {
     /// kept in the redacted arguments, see `AuditRedaction`).
     static func triedUsername(_ method: String, _ params: [JSON]) -> String? {
         switch method {
-        case "auth.login": return params.first?.stringValue
-        case "auth.login_ex": return params.first?["username"]?.stringValue
+        case MethodName.login: return params.first?.stringValue
+        case MethodName.loginEx: return params.first?["username"]?.stringValue
         default: return nil
         }
     }

@@ -49,7 +49,7 @@ public struct AuthPlugin: Plugin {
         }
 
         try context.register(MethodDescriptor(
-            "auth.login", description: "Authenticates the session with a username and password; returns whether it succeeded.",
+            MethodName.login, description: "Authenticates the session with a username and password; returns whether it succeeded.",
             params: [Parameter("username", schema: ["type": "string"]), Parameter("password", schema: ["type": "string"]),
                      Parameter("otp_token", schema: ["type": ["string", "null"]], default: .null)],
             returns: ["type": "boolean"], flags: [.noAuthRequired]
@@ -88,7 +88,7 @@ public struct AuthPlugin: Plugin {
         }
 
         try context.register(MethodDescriptor(
-            "auth.login_with_api_key",
+            MethodName.loginWithAPIKey,
             description: "Authenticates the session with an API key (<id>-<secret>); refused over an unencrypted remote connection.",
             params: [Parameter("api_key", schema: ["type": "string"])], returns: ["type": "boolean"], flags: [.noAuthRequired]
         ) { ctx, args in
@@ -102,7 +102,7 @@ public struct AuthPlugin: Plugin {
         })
 
         try context.register(MethodDescriptor(
-            "auth.login_with_token", description: "Authenticates the session with a token from auth.generate_token.",
+            MethodName.loginWithToken, description: "Authenticates the session with a token from auth.generate_token.",
             params: [Parameter("token", schema: ["type": "string"])], returns: ["type": "boolean"], flags: [.noAuthRequired]
         ) { ctx, args in
             let redeemed = try await attempt(ctx, username: nil) {
@@ -116,7 +116,7 @@ public struct AuthPlugin: Plugin {
         })
 
         try context.register(MethodDescriptor(
-            "auth.login_ex",
+            MethodName.loginEx,
             description: "Authenticates with a mechanism object: PASSWORD_PLAIN {username, password}, TOKEN_PLAIN {token} or API_KEY_PLAIN {username, api_key}.",
             params: [Parameter("login_data", schema: [
                 "type": "object",
@@ -179,7 +179,7 @@ public struct AuthPlugin: Plugin {
         })
 
         try context.register(MethodDescriptor(
-            "auth.generate_token",
+            MethodName.generateToken,
             description: "A token that logs a session in as the caller: valid ttl seconds, optionally once only and only from this client.",
             params: [
                 Parameter("ttl", schema: ["type": ["integer", "null"], "minimum": 1, "maximum": 2_592_000], default: 600),
@@ -212,7 +212,7 @@ public struct AuthPlugin: Plugin {
         })
 
         try context.register(MethodDescriptor(
-            "auth.logout", description: "Ends the session's authentication.", returns: ["type": "boolean"],
+            MethodName.logout, description: "Ends the session's authentication.", returns: ["type": "boolean"],
             roles: [Role.authenticated]
         ) { ctx, _ in
             ctx.session.credentials = nil

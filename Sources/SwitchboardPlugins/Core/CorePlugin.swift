@@ -54,7 +54,7 @@ public struct CorePlugin: Plugin {
         })
 
         try context.register(MethodDescriptor(
-            "core.subscribe",
+            MethodName.subscribe,
             description: "Subscribes this session to an event name, `*` or `prefix.*`; returns the subscription id. Events arrive as collection_update notifications.",
             params: [Parameter("name", schema: ["type": "string", "minLength": 1, "maxLength": 1024])],
             returns: ["type": "string"], roles: [Role.authenticated], flags: .readonly
@@ -63,7 +63,7 @@ public struct CorePlugin: Plugin {
         })
 
         try context.register(MethodDescriptor(
-            "core.unsubscribe", description: "Ends a subscription of this session.",
+            MethodName.unsubscribe, description: "Ends a subscription of this session.",
             params: [Parameter("id", schema: ["type": "string"])],
             returns: ["type": "null"], roles: [Role.authenticated], flags: .readonly
         ) { ctx, args in

@@ -56,7 +56,7 @@ struct DDPWebSocketHandler: Sendable {
                             queue.enqueue(DDPCodec.encodeNosub(id: id, collection: name, error: CallError(Errno.EEXIST, "Subscription \(id) exists")))
                             return
                         }
-                        switch await SessionCalls.perform(runtime, session: session, method: "core.subscribe", params: [.string(name)]) {
+                        switch await SessionCalls.perform(runtime, session: session, method: MethodName.subscribe, params: [.string(name)]) {
                         case .success(let bus):
                             documents.addSub(id, bus: bus.stringValue ?? "", name: name)
                             queue.enqueue(DDPCodec.encodeReady(subs: [id]))
@@ -65,7 +65,7 @@ struct DDPWebSocketHandler: Sendable {
                         }
                     case .unsub(let id):
                         if let bus = documents.removeSub(id) {
-                            _ = await SessionCalls.perform(runtime, session: session, method: "core.unsubscribe", params: [.string(bus)])
+                            _ = await SessionCalls.perform(runtime, session: session, method: MethodName.unsubscribe, params: [.string(bus)])
                         }
                         // Meteor confirms an unsub with `nosub` and no error.
                         queue.enqueue(DDPCodec.encodeNosub(id: id, collection: "", error: nil))

@@ -26,7 +26,7 @@ struct RESTExchange: Sendable {
             else { throw CallError(Errno.ENOTAUTHENTICATED, "Malformed Basic credentials", kind: .notAuthenticated) }
             let username = String(decoded[..<colon])
             let password = String(decoded[decoded.index(after: colon)...])
-            let loggedIn = try await SessionCalls.perform(runtime, session: session, method: "auth.login",
+            let loggedIn = try await SessionCalls.perform(runtime, session: session, method: MethodName.login,
                                                           params: [.string(username), .string(password)]).get()
             guard loggedIn == true else { throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated) }
         case "bearer", "token":

@@ -46,7 +46,7 @@ public struct EnvelopeRequests: Sendable {
         case ("rpc", "auth"):
             let username = try Self.string(args, "username")
             let password = try Self.string(args, "password")
-            guard try await call("auth.login", [.string(username), .string(password)], session: session) == true else {
+            guard try await call(MethodName.login, [.string(username), .string(password)], session: session) == true else {
                 throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated)
             }
             return ("rpc", try await issueToken(session))
@@ -55,7 +55,7 @@ public struct EnvelopeRequests: Sendable {
             try await Self.loginWithToken(token, runtime: runtime, session: session)
             return ("rpc", try await issueToken(session))
         case ("rpc", "auth_clear"):
-            if session.isAuthenticated { _ = try await call("auth.logout", [], session: session) }
+            if session.isAuthenticated { _ = try await call(MethodName.logout, [], session: session) }
             return ("rpc", "SUCCESS")
         case ("rpc", "identify"):
             return ("rpc", ["type": "server", "hostname": .string(Runtime.hostname)])
@@ -94,7 +94,7 @@ public struct EnvelopeRequests: Sendable {
 
     /// A fresh token for the session just logged in: `[token, lifetime_seconds]`.
     func issueToken(_ session: Session) async throws(CallError) -> JSON {
-        let token = try await call("auth.generate_token", [.int(Int64(tokenLifetime))], session: session)
+        let token = try await call(MethodName.generateToken, [.int(Int64(tokenLifetime))], session: session)
         return [token, .int(Int64(tokenLifetime))]
     }
 
@@ -102,7 +102,7 @@ public struct EnvelopeRequests: Sendable {
         var added: [String] = []
         for name in names where subscriptions.bus(name) == nil {
             do {
-                let bus = try await call("core.subscribe", [.string(name)], session: session)
+                let bus = try await call(MethodName.subscribe, [.string(name)], session: session)
                 subscriptions.add(name, bus: bus.stringValue ?? "")
                 added.append(name)
             } catch {
@@ -118,7 +118,7 @@ public struct EnvelopeRequests: Sendable {
         var removed: [JSON] = []
         for name in names {
             guard let bus = subscriptions.remove(name) else { continue }
-            _ = try? await call("core.unsubscribe", [.string(bus)], session: session)
+            _ = try? await call(MethodName.unsubscribe, [.string(bus)], session: session)
             removed.append(.string(name))
         }
         return removed
@@ -164,7 +164,7 @@ public struct EnvelopeRequests: Sendable {
     /// Logs `session` in with a token; a refusal says why (invalid, expired, already used, wrong address).
     /// Shared by the envelope's `rpc/auth_token` and REST's `Bearer`.
     public static func loginWithToken(_ token: String, runtime: Runtime, session: Session) async throws(CallError) {
-        let answer = try await SessionCalls.perform(runtime, session: session, method: "auth.login_ex",
+        let answer = try await SessionCalls.perform(runtime, session: session, method: MethodName.loginEx,
                                                     params: [["mechanism": "TOKEN_PLAIN", "token": .string(token)]]).get()
         guard answer["response_type"] == "SUCCESS" else {
             throw CallError(Errno.ENOTAUTHENTICATED, answer["reason"]?.stringValue ?? "Invalid token", kind: .notAuthenticated)
@@ -173,7 +173,7 @@ public struct EnvelopeRequests: Sendable {
 
     /// Logs `session` in with an API key; a refusal says why (invalid, revoked, expired, or sent unencrypted).
     public static func loginWithAPIKey(_ key: String, runtime: Runtime, session: Session) async throws(CallError) {
-        let answer = try await SessionCalls.perform(runtime, session: session, method: "auth.login_ex",
+        let answer = try await SessionCalls.perform(runtime, session: session, method: MethodName.loginEx,
                                                     params: [["mechanism": "API_KEY_PLAIN", "api_key": .string(key)]]).get()
         guard answer["response_type"] == "SUCCESS" else {
             throw CallError(Errno.ENOTAUTHENTICATED, answer["reason"]?.stringValue ?? "Invalid API key", kind: .notAuthenticated)

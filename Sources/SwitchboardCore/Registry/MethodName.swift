@@ -1,0 +1,17 @@
+/// The methods the dialects, REST and the audit stage name themselves: one table, read by the code that
+/// registers each method and by the code that calls or classifies it, so the two cannot disagree (a renamed
+/// method breaks the build, not a dialect at run time). Methods only clients name are not here.
+public enum MethodName {
+    public static let subscribe = "core.subscribe"
+    public static let unsubscribe = "core.unsubscribe"
+
+    public static let login = "auth.login"
+    public static let loginEx = "auth.login_ex"
+    public static let loginWithToken = "auth.login_with_token"
+    public static let loginWithAPIKey = "auth.login_with_api_key"
+    public static let logout = "auth.logout"
+    public static let generateToken = "auth.generate_token"
+
+    /// Every way a session logs in: the audit trail records them as `AUTHENTICATION`.
+    public static let logins: Set<String> = [login, loginEx, loginWithToken, loginWithAPIKey]
+}
