@@ -6,7 +6,7 @@ import Testing
 final class RecordingOutbox: EventOutbox {
     let received = Mutex<[String]>([])
     func deliver(_ event: Event, frames: EncodedFrames) { received.withLock { $0.append("\(event.name)#\(event.id)") } }
-    func unsubscribed(name: String, error: CallError?) {}
+    func unsubscribed(name: String, error: CallError?) { received.withLock { $0.append("end:\(name):\(error?.reason ?? "")") } }
     var all: [String] { received.withLock { $0 } }
 }
 
@@ -97,5 +97,62 @@ final class RecordingOutbox: EventOutbox {
         alice.credentials = nil
         bus.publish(Event(name: "core.get_jobs", kind: .changed, id: 2, owner: "alice"))
         #expect(aliceBox.all == ["core.get_jobs#1"])
+    }
+
+    /// A source that emits one event carrying its argument as id, then waits until it is stopped.
+    static func echoSource(_ name: String) -> EventSourceDescriptor {
+        EventSourceDescriptor(name, roles: ["READONLY_ADMIN"]) { argument, emit in
+            emit(.changed, argument, [:])
+            try await Task.sleep(for: .seconds(3_600))
+        }
+    }
+
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        // Bounded only so that a broken bus fails the test instead of hanging it; the state is what is awaited.
+        for _ in 0..<6_000 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(condition())
+    }
+
+    /// Event-source events take the bus's one path: masks and handlers receive them, and a subscriber of one
+    /// argument receives only its own producer's events.
+    @Test func sourceEventsArePublishedOnTheBus() async throws {
+        let bus = EventBus()
+        bus.register(Self.echoSource("stats"))
+        let handled = Mutex<[String]>([])
+        bus.addHandler(mask: "stats") { event in handled.withLock { $0.append("\(event.id)") } }
+        let (all, allBox) = Self.session()
+        let (one, oneBox) = Self.session(["READONLY_ADMIN"])
+        let (two, twoBox) = Self.session(["READONLY_ADMIN"])
+        _ = try bus.subscribe(session: all, name: "*")
+        _ = try bus.subscribe(session: one, name: "stats:1")
+        _ = try bus.subscribe(session: two, name: "stats:2")
+        try await Self.waitUntil { allBox.all.count == 2 }
+        // Each publish delivers to all its receivers at once: once `*` has both, the others have theirs.
+        #expect(Set(allBox.all) == ["stats#1", "stats#2"])
+        #expect(oneBox.all == ["stats#1"] && twoBox.all == ["stats#2"])
+        #expect(Set(handled.withLock { $0 }) == ["1", "2"])
+        #expect(bus.runningSources == 2)
+    }
+
+    /// Withdrawing an event source stops its producers and ends each subscription naming it, once per
+    /// session; masks stay.
+    @Test func withdrawingASourceEndsItsSubscriptions() async throws {
+        let bus = EventBus()
+        bus.register(Self.echoSource("stats"))
+        let (all, allBox) = Self.session()
+        let (one, oneBox) = Self.session(["READONLY_ADMIN"])
+        _ = try bus.subscribe(session: all, name: "*")
+        _ = try bus.subscribe(session: one, name: "stats:1")
+        _ = try bus.subscribe(session: one, name: "stats:2")
+        try await Self.waitUntil { allBox.all.count == 2 }
+        bus.unregister(event: "stats", reason: "plugin 'x' was unloaded")
+        #expect(oneBox.all.filter { $0.hasPrefix("end:") } == ["end:stats:plugin 'x' was unloaded"])
+        #expect(!allBox.all.contains { $0.hasPrefix("end:") })
+        try await Self.waitUntil { bus.runningSources == 0 }
+        #expect(throws: CallError.self) { try bus.subscribe(session: one, name: "stats") }
+        // The mask still works for what remains.
+        bus.register(EventTypeDescriptor("other"))
+        bus.publish(Event(name: "other", kind: .added, id: 9))
+        #expect(allBox.all.last == "other#9")
     }
 }

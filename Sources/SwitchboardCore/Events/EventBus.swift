@@ -22,6 +22,9 @@ public final class EventBus: Sendable {
         let id: String
         let mask: String
         let session: Session
+        /// For an event source's subscription, the producer whose events it takes (`name:` + argument): two
+        /// arguments run two producers under one event name. `nil` takes every event the mask matches.
+        let channel: String?
     }
 
     /// Who receives events of one name: worked out once, then reused by every publish of that name until a
@@ -32,6 +35,14 @@ public final class EventBus: Sendable {
         struct Delivery: Sendable {
             let session: Session
             let outbox: any EventOutbox
+            /// The channels this session takes events of this name from; `nil` for all of them (a mask or a
+            /// plain subscription), which is every delivery but an event source's.
+            var channels: [String]?
+
+            func takes(_ channel: String?) -> Bool {
+                guard let channels, let channel else { return true }
+                return channels.contains(channel)
+            }
         }
 
         let handlers: [Handler]
@@ -80,12 +91,17 @@ public final class EventBus: Sendable {
 
         mutating func route(_ name: String) -> Route {
             if let route = routes[name] { return route }
-            var seen = Set<ObjectIdentifier>()
+            var index: [ObjectIdentifier: Int] = [:]
             var deliveries: [Route.Delivery] = []
             for subscription in subscriptions.values where EventBus.matches(mask: subscription.mask, name: name) {
                 guard let outbox = subscription.session.outbox else { continue }
-                if seen.insert(ObjectIdentifier(subscription.session)).inserted {
-                    deliveries.append(Route.Delivery(session: subscription.session, outbox: outbox))
+                let channels = subscription.channel.map { [$0] }
+                if let at = index[ObjectIdentifier(subscription.session)] {
+                    // One delivery per session: it takes every channel once any of its subscriptions does.
+                    if let channels, deliveries[at].channels != nil { deliveries[at].channels? += channels } else { deliveries[at].channels = nil }
+                } else {
+                    index[ObjectIdentifier(subscription.session)] = deliveries.count
+                    deliveries.append(Route.Delivery(session: subscription.session, outbox: outbox, channels: channels))
                 }
             }
             let route = Route(handlers: handlers.values.filter { EventBus.matches(mask: $0.mask, name: name) }.map(\.handler),
@@ -96,7 +112,7 @@ public final class EventBus: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
     let sources = EventSourceSupervisor()
 
     public init() {}
@@ -148,61 +164,6 @@ public final class EventBus: Sendable {
         }
     }
 
-    // MARK: - Subscriptions
-
-    /// Subscribes a session to a name or mask; returns the subscription id.
-    /// - Throws: `CallError` ENOENT for an unknown event name, EACCES when the session's roles do not admit it.
-    public func subscribe(session: Session, name: String) throws(CallError) -> String {
-        guard let credentials = session.credentials else { throw CallError.notAuthenticated }
-        if let (source, argument) = try Self.sourceSubscription(name, sources) {
-            guard credentials.allows(anyOf: source.roles) else { throw CallError.notAuthorized }
-            let issues = (try? Schema(source.argumentSchema))?.validate(argument, path: "argument") ?? []
-            if !issues.isEmpty { throw CallError.validation(issues) }
-            let id = Session.makeID()
-            sources.subscribe(id: id, session: session, source: source, argument: argument)
-            return id
-        }
-        let isMask = name == "*" || name.hasSuffix(".*")
-        if !isMask {
-            guard let type = type(name) else { throw CallError(Errno.ENOENT, "No event named \(name)") }
-            guard credentials.allows(anyOf: type.roles) else { throw CallError.notAuthorized }
-        }
-        let id = Session.makeID()
-        state.withLock { $0.add(Subscription(id: id, mask: name, session: session)) }
-        return id
-    }
-
-    /// Removes a subscription of this session; false when it has no such subscription.
-    @discardableResult
-    public func unsubscribe(session: Session, id: String) -> Bool {
-        if sources.unsubscribe(id: id, session: session) { return true }
-        return state.withLock { state in
-            guard let subscription = state.subscriptions[id], subscription.session === session else { return false }
-            state.remove(id)
-            return true
-        }
-    }
-
-    /// Removes every subscription of a session (its connection closed).
-    public func unsubscribeAll(session: Session) {
-        sources.unsubscribeAll(session: session)
-        state.withLock { state in
-            for id in state.bySession[ObjectIdentifier(session)] ?? [] { state.remove(id) }
-        }
-    }
-
-    /// `name` or `name:{json}` naming an event source, with its argument (`null` without one).
-    static func sourceSubscription(_ name: String, _ sources: EventSourceSupervisor) throws(CallError) -> (EventSourceDescriptor, JSON)? {
-        if let source = sources.source(name) { return (source, .null) }
-        guard let colon = name.firstIndex(of: ":"), let source = sources.source(String(name[..<colon])) else { return nil }
-        let text = String(name[name.index(after: colon)...])
-        guard let argument = try? JSON.parse(text) else {
-            throw CallError.validation("name", "The argument after '\(source.name):' is not valid JSON")
-        }
-        return (source, argument)
-    }
-
-
     // MARK: - Publishing
 
     /// Whether anyone (a handler or a subscription) would receive an event of this name.
@@ -222,9 +183,19 @@ public final class EventBus: Sendable {
         publish(event.name) { event }
     }
 
+    /// Publishes an event of an event source's producer: subscribers of that source receive it only if they
+    /// subscribed with its argument (`channel`); everyone else whose subscription matches the name does.
+    func publish(_ event: Event, channel: String) {
+        publish(event.name, channel: channel) { event }
+    }
+
     /// Publishes an event that is built only if someone (a handler or a subscription) would receive it: for
     /// publishers whose events are costly to build.
     public func publish(_ name: String, _ make: () -> Event) {
+        publish(name, channel: nil, make)
+    }
+
+    private func publish(_ name: String, channel: String?, _ make: () -> Event) {
         let route = state.withLock { $0.route(name) }
         guard !route.handlers.isEmpty || !route.deliveries.isEmpty else { return }
         let event = make()
@@ -232,7 +203,7 @@ public final class EventBus: Sendable {
         guard !route.deliveries.isEmpty else { return }
         let frames = EncodedFrames()
         let type = route.type
-        for delivery in route.deliveries where delivery.session.admits(event, type: type) {
+        for delivery in route.deliveries where delivery.takes(channel) && delivery.session.admits(event, type: type) {
             delivery.outbox.deliver(event, frames: frames)
         }
         frames.wakes.flush()

@@ -1,22 +1,24 @@
-import Logging
 import Synchronization
 
-/// Runs event sources for their subscribers: one producer per source and argument, started by the first
-/// subscription, cancelled when the last one goes, restarted with exponential backoff when it fails.
+/// Runs event sources for their subscribers: one producer per source and argument (a *channel*), started by
+/// the first subscription, cancelled when the last one goes, restarted with exponential backoff when it fails.
+///
+/// It only decides when producers run. Their events go through `EventBus.publish` like every other event, so
+/// `*` and `prefix.*` subscribers and server-side handlers see them, roles apply, and there is one fan-out;
+/// the bus keeps the subscriptions and tells their sessions when a stream ends.
 final class EventSourceSupervisor: Sendable {
     struct Instance {
         let source: EventSourceDescriptor
-        let argument: JSON
-        var subscribers: [String: Session] = [:]
+        var subscribers: Set<String> = []
         var task: Task<Void, Never>?
     }
 
     struct State {
         var sources: [String: EventSourceDescriptor] = [:]
-        /// Running producers by `name` + canonical argument.
+        /// Running producers by channel (`name:` + canonical argument).
         var instances: [String: Instance] = [:]
-        /// Subscription id to instance key.
-        var keys: [String: String] = [:]
+        /// Subscription id to channel.
+        var channels: [String: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -25,64 +27,65 @@ final class EventSourceSupervisor: Sendable {
         state.withLock { $0.sources[source.name] = source }
     }
 
+    /// Forgets a source and stops its producers; returns the ids of the subscriptions it had.
+    func unregister(_ name: String) -> [String] {
+        let (ids, tasks) = state.withLock { state -> ([String], [Task<Void, Never>]) in
+            state.sources.removeValue(forKey: name)
+            var ids: [String] = []
+            var tasks: [Task<Void, Never>] = []
+            for (channel, instance) in state.instances where instance.source.name == name {
+                state.instances.removeValue(forKey: channel)
+                ids += instance.subscribers
+                if let task = instance.task { tasks.append(task) }
+            }
+            for id in ids { state.channels.removeValue(forKey: id) }
+            return (ids, tasks)
+        }
+        for task in tasks { task.cancel() }
+        return ids
+    }
+
     func source(_ name: String) -> EventSourceDescriptor? {
         state.withLock { $0.sources[name] }
     }
 
-    /// Adds a subscriber, starting the producer if it is the first.
-    func subscribe(id: String, session: Session, source: EventSourceDescriptor, argument: JSON) {
-        let key = source.name + ":" + argument.encodedString()
+    var names: [String] { state.withLock { Array($0.sources.keys) } }
+
+    static func channel(_ source: EventSourceDescriptor, _ argument: JSON) -> String {
+        source.name + ":" + argument.encodedString()
+    }
+
+    /// Adds a subscriber to `channel`, starting its producer if it is the first.
+    func subscribe(id: String, channel: String, source: EventSourceDescriptor, argument: JSON, bus: EventBus) {
         state.withLock { state in
-            var instance = state.instances[key] ?? Instance(source: source, argument: argument)
-            instance.subscribers[id] = session
+            var instance = state.instances[channel] ?? Instance(source: source)
+            instance.subscribers.insert(id)
             if instance.task == nil {
-                instance.task = Task { await self.supervise(key: key, source: source, argument: argument) }
+                instance.task = Task { await self.supervise(channel: channel, source: source, argument: argument, bus: bus) }
             }
-            state.instances[key] = instance
-            state.keys[id] = key
+            state.instances[channel] = instance
+            state.channels[id] = channel
         }
     }
 
-    /// Removes a subscriber; the last one out stops the producer. False when `id` is not a source subscription.
-    func unsubscribe(id: String, session: Session) -> Bool {
-        let task: Task<Void, Never>?? = state.withLock { state in
-            guard let key = state.keys[id], let instance = state.instances[key], instance.subscribers[id] === session else { return nil }
-            state.keys.removeValue(forKey: id)
-            state.instances[key]?.subscribers.removeValue(forKey: id)
-            if state.instances[key]?.subscribers.isEmpty == true {
-                let task = state.instances.removeValue(forKey: key)?.task
-                return .some(task)
-            }
-            return .some(nil)
+    /// Removes a subscriber; the last one out stops the producer.
+    func unsubscribe(id: String) {
+        let task: Task<Void, Never>? = state.withLock { state in
+            guard let channel = state.channels.removeValue(forKey: id) else { return nil }
+            state.instances[channel]?.subscribers.remove(id)
+            guard state.instances[channel]?.subscribers.isEmpty == true else { return nil }
+            return state.instances.removeValue(forKey: channel)?.task
         }
-        guard let task else { return false }
         task?.cancel()
-        return true
-    }
-
-    func unsubscribeAll(session: Session) {
-        let ids = state.withLock { state in
-            state.keys.keys.filter { state.instances[state.keys[$0] ?? ""]?.subscribers[$0] === session }
-        }
-        for id in ids { _ = unsubscribe(id: id, session: session) }
     }
 
     var runningCount: Int { state.withLock { $0.instances.values.filter { $0.task != nil }.count } }
 
-    private func subscribers(_ key: String) -> [Session] {
-        state.withLock { Array(($0.instances[key]?.subscribers ?? [:]).values) }
-    }
-
-    private func supervise(key: String, source: EventSourceDescriptor, argument: JSON) async {
+    private func supervise(channel: String, source: EventSourceDescriptor, argument: JSON, bus: EventBus) async {
         var failures = 0
         var lastError: CallError?
         let emit: EventSourceDescriptor.Emit = { kind, id, fields in
-            let event = Event(name: source.name, kind: kind, id: id, fields: fields)
-            let frames = EncodedFrames()
-            for session in self.subscribers(key) where session.isAuthenticated {
-                session.outbox?.deliver(event, frames: frames)
-            }
-            frames.wakes.flush()
+            bus.publish(Event(name: source.name, kind: kind, id: id, fields: fields), channel: channel)
         }
         while !Task.isCancelled {
             do {
@@ -102,15 +105,12 @@ final class EventSourceSupervisor: Sendable {
             }
         }
         if Task.isCancelled { return }
-        // The stream ended for good: tell every subscriber and forget them.
-        let ended = state.withLock { state -> [String: Session] in
-            guard let instance = state.instances.removeValue(forKey: key) else { return [:] }
-            for id in instance.subscribers.keys { state.keys.removeValue(forKey: id) }
+        // The stream ended for good: the bus ends its subscriptions and tells their sessions.
+        let ended = state.withLock { state -> Set<String> in
+            guard let instance = state.instances.removeValue(forKey: channel) else { return [] }
+            for id in instance.subscribers { state.channels.removeValue(forKey: id) }
             return instance.subscribers
         }
-        var told = Set<ObjectIdentifier>()
-        for session in ended.values where told.insert(ObjectIdentifier(session)).inserted {
-            session.outbox?.unsubscribed(name: source.name, error: lastError)
-        }
+        bus.end(Array(ended), name: source.name, error: lastError)
     }
 }
