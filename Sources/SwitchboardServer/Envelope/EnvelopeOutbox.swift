@@ -5,8 +5,12 @@ import SwitchboardWire
 /// once per publish for every envelope subscriber.
 final class EnvelopeOutbox: EventOutbox {
     let queue: OutboundQueue
+    let subscriptions: EnvelopeRequests.Subscriptions
 
-    init(queue: OutboundQueue) { self.queue = queue }
+    init(queue: OutboundQueue, subscriptions: EnvelopeRequests.Subscriptions) {
+        self.queue = queue
+        self.subscriptions = subscriptions
+    }
 
     func deliver(_ event: Event, frames: EncodedFrames) {
         queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) }, event: event,
@@ -15,6 +19,7 @@ final class EnvelopeOutbox: EventOutbox {
 
     /// The stream behind a subscription ended: the client hears it as an `events/unsubscribed` message.
     func unsubscribed(name: String, error: CallError?) {
+        subscriptions.ended(event: name)
         var args: JSONObject = ["name": .string(name)]
         if let error { args["error"] = EnvelopeCodec.errorArgs(error) }
         queue.enqueue(EnvelopeCodec.encode(["namespace": "events", "name": "unsubscribed", "id": "", "args": .object(args)]))

@@ -21,6 +21,14 @@ public struct EnvelopeRequests: Sendable {
         func bus(_ name: String) -> String? { byName.withLock { $0[name] } }
         func add(_ name: String, bus: String) { byName.withLock { $0[name] = bus } }
         func remove(_ name: String) -> String? { byName.withLock { $0.removeValue(forKey: name) } }
+
+        /// The daemon ended the subscriptions to `event` (its plugin was unloaded, its source stopped): forget
+        /// them, so that subscribing again subscribes anew instead of finding the name taken. Masks stay.
+        public func ended(event: String) {
+            byName.withLock { byName in
+                for name in byName.keys where name == event || name.hasPrefix(event + ":") { byName.removeValue(forKey: name) }
+            }
+        }
     }
 
     /// The reply to one request: the whole envelope, `response` or `error`.
