@@ -9,6 +9,8 @@ public final class Runtime: Sendable {
     public let events: EventBus
     public let datastore: any Datastore
     public let pipeline: CallPipeline
+    /// The HTTP routes plugins serve under `/plugins/`.
+    public let httpRoutes = HTTPRouteTable()
     public let jobs: JobManager
     /// Rate limits and login lockouts by client address.
     public let clientGuard: ClientGuard

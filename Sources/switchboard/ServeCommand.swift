@@ -56,7 +56,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "switchboard")
         do {
-            try await Daemon(configuration: configuration, logger: logger).run()
+            // A reload reads the same file (and environment) again; only the plugins section is applied then.
+            let path = config
+            try await Daemon(configuration: configuration, logger: logger,
+                             reloadConfiguration: { try DaemonConfiguration.load(path: path) }).run()
         } catch let error as ConfigurationError {
             // Found only once the daemon looks (a plugin's section, a TLS file): still the operator's file to fix.
             logger.critical("cannot start: configuration error: \(error)")

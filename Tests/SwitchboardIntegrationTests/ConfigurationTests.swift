@@ -99,10 +99,14 @@ import SwitchboardServer
             _ = try await TestDaemon.start { $0.plugins = ["user": ["bcrypt_cost": 99]] }
         }
         #expect(refused.map { "\($0)" } == "plugins.user.bcrypt_cost: Input should be less than or equal to 31")
-        let dependency = await #expect(throws: PluginLoadError.self) {
-            _ = try await TestDaemon.start { $0.plugins = ["user": ["enabled": false]] }
-        }
-        #expect(dependency?.description == "plugin 'auth' depends on 'user', which is missing or not enabled")
+        // A disabled dependency leaves its dependents unloaded, with the reason, and the daemon serving.
+        let daemon = try await TestDaemon.start { $0.plugins = ["user": ["enabled": false]] }
+        let root = try await daemon.rootClient()
+        let auth = try await root.call("plugin.query", [[["name", "=", "auth"]], ["get": true]])
+        #expect(auth["state"] == "unloaded" && auth["last_error"] == "plugin 'auth' depends on 'user', which is not enabled")
+        #expect(try await root.call("plugin.query", [[["name", "=", "user"]], ["get": true]])["state"] == "disabled")
+        await root.close()
+        await daemon.stop()
     }
 }
 

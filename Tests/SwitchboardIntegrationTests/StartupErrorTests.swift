@@ -81,11 +81,27 @@ import Testing
         #expect(!output.stderr.contains("CancellationError") && !output.stderr.contains("bind(descriptor"), "\(output.stderr)")
     }
 
-    @Test func sighupIsLoggedAndTheDaemonGoesOn() async throws {
-        let daemon = try await ServedBinary.start()
-        kill(daemon.pid, SIGHUP)
-        try await daemon.waitForLog("SIGHUP received: reloading is not supported yet")
+    /// SIGHUP reloads the plugins with the configuration file read again; a file that cannot be used is logged
+    /// and the daemon goes on with what it has.
+    @Test func sighupReloadsThePluginsWithTheFileReadAgain() async throws {
+        let daemon = try await ServedBinary.start(configuration: #"{"plugins": {"dispatcher": {"queues": ["alpha"]}}}"#)
         let client = try await RPCClient.connect(to: ConnectionTarget(.unix(path: daemon.socket)))
+        let run: JSON = ["queue": "beta", "j1": "true"]
+        do {
+            _ = try await client.call("dispatcher.run", [run])
+            Issue.record("queue beta exists before the reload")
+        } catch ClientError.call(_, _, let data) {
+            #expect(data["extra"]?[0]?[0] == "args.queue", "\(data)")
+        }
+        try #"{"plugins": {"dispatcher": {"queues": ["alpha", "beta"]}}}"#.write(toFile: daemon.stateDir + "/config.json", atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        try await daemon.waitForLog("plugins reloaded")
+        #expect(try await client.call("dispatcher.run", [run])["started"] == ["j1"])
+        // A file that is not JSON: logged, nothing torn down.
+        try "{".write(toFile: daemon.stateDir + "/config.json", atomically: true, encoding: .utf8)
+        kill(daemon.pid, SIGHUP)
+        try await daemon.waitForLog("plugin reload failed")
+        #expect(try await client.call("plugin.query", [[["name", "=", "dispatcher"]], ["get": true]])["state"] == "loaded")
         #expect(try await client.call("core.ping") == "pong")
         await client.close()
         #expect(try await daemon.stop() == 0)

@@ -10,7 +10,7 @@ extension JobManager {
     ///   ended (or was ending) and keeps its outcome.
     ///   Aborting a job aborts the jobs its body submitted (and theirs), first.
     @discardableResult
-    public func abort(_ id: Int64, credentials: Credentials?) async throws(CallError) -> Bool {
+    public func abort(_ id: Int64, credentials: Credentials?, reason: String? = nil) async throws(CallError) -> Bool {
         enum Action { case gone, none, cancel(Task<Void, Never>?), wait(Turn?) }
         let children = state.withLock { state in
             state.live.filter { $0.value.parent == id && !$0.value.record.state.isFinished }.map(\.key).sorted()
@@ -24,13 +24,14 @@ extension JobManager {
                 throw CallError(Errno.EINVAL, "Job \(id) is not abortable")
             }
             state.live[id]?.abortRequested = true
+            if let reason { state.live[id]?.abortReason = reason }
             if job.record.state == .running { return .cancel(job.runner) }
             let turn = state.waiting.first { $0.id == id }?.turn
             state.waiting.removeAll { $0.id == id }
             return .wait(turn)
         }
         if case .cancel = action {
-            for child in children { _ = try? await abort(child, credentials: nil) }
+            for child in children { _ = try? await abort(child, credentials: nil, reason: reason) }
         }
         switch action {
         case .gone:
@@ -46,6 +47,13 @@ extension JobManager {
             turn?.resume(returning: false)
             _ = try await waitLive(id, credentials: nil)
             return true
+        }
+    }
+
+    /// The jobs of these methods that have not ended, oldest first (a plugin's, before it is unloaded).
+    func unfinished(methods: Set<String>) -> [Int64] {
+        state.withLock { state in
+            state.live.filter { !$0.value.record.state.isFinished && methods.contains($0.value.record.method) }.map(\.key).sorted()
         }
     }
 

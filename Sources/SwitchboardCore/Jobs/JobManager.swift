@@ -52,6 +52,8 @@ public final class JobManager: Sendable {
         var runner: Task<Void, Never>?
         var log: JobLog?
         var abortRequested = false
+        /// Why it was aborted, when the daemon did it (a plugin unloaded past its grace): told in its error.
+        var abortReason: String?
         /// Made at the first progress report: a job that reports none costs nothing for pacing.
         var pacer: ProgressPacer?
         /// Counts progress reports, so the pacer can tell the newest.
@@ -348,6 +350,9 @@ public final class JobManager: Sendable {
             var final = final, result = result, error = error
             if state.live.values[index].abortRequested && final != .aborted {
                 (final, result, error) = (.aborted, .null, Self.abortedError)
+            }
+            if final == .aborted, let reason = state.live.values[index].abortReason {
+                error = CallError(Errno.ECANCELED, "Job aborted: \(reason)")
             }
             state.live.values[index].record.state = final
             state.live.values[index].record.result = result

@@ -1,9 +1,9 @@
 import Logging
 
-/// What a method body sees of the call: who calls, over which session, and the runtime to reach the rest.
+/// What a method body sees of the call: who calls, over which session, and calling on with the caller's rights.
 public struct CallContext: Sendable {
     public let session: Session
-    public let runtime: Runtime
+    let runtime: Runtime
     public let method: String
     public let logger: Logger
     /// The client's id for this request (JSON-RPC `id`), `null` when the dialect has none; kept in a job's `message_ids`.

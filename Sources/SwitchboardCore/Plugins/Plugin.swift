@@ -19,12 +19,16 @@ public protocol Plugin: Sendable {
     /// plugin is set up: a mistyped key stops the start with its path, as it does in the daemon's own sections.
     /// `enabled` is always allowed. The default admits no other key.
     var configurationSchema: JSON { get }
+    /// Capabilities beyond registering and calling (`PluginContext.sessions()` and the like); empty by default.
+    var needs: PluginNeeds { get }
+    /// Registers what the plugin offers, and nothing else: its methods' bodies live in their own files.
     func setUp(_ context: PluginContext) async throws
     func tearDown() async
 }
 
 extension Plugin {
     public var dependencies: [String] { [] }
+    public var needs: PluginNeeds { [] }
     public var configurationSchema: JSON { ["type": "object", "additionalProperties": false] }
     public func tearDown() async {}
 }

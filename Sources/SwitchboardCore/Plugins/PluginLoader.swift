@@ -1,59 +1,266 @@
+import Foundation
+
 /// Why the plugins could not be loaded; the message names the plugins involved.
 public struct PluginLoadError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
 }
 
-/// Orders plugins so each loads after its dependencies, and loads and unloads them.
-public final class PluginLoader: Sendable {
-    public let runtime: Runtime
-    let loaded: LoadedPlugins
+/// Loads, unloads and reloads plugins, and knows where each stands (`plugin.query`).
+///
+/// Loading goes in dependency order; unloading in the reverse. Unloading a plugin first withdraws its methods
+/// (new calls get ENOMETHOD, calls in flight finish), then lets its running jobs finish for up to `reloadGrace`
+/// and aborts the rest with the reason, then calls its `tearDown`, then withdraws everything else it
+/// registered; subscribers of its events get their dialect's end-of-subscription message.
+///
+/// At start a plugin whose `setUp` throws stops the daemon (it must not serve half configured); one whose
+/// dependency is missing, disabled or in a cycle is left unloaded with the reason, and the others load. On a
+/// reload the daemon is already serving, so a `setUp` that throws leaves that plugin `failed` (and its
+/// dependents unloaded) while the rest keep running. Operations run one at a time.
+public actor PluginLoader {
+    let runtime: Runtime
+    let plugins: [any Plugin]
+    /// Reads the `plugins` section of the configuration again, for a reload; nil keeps the one given at start.
+    let configurationSource: (@Sendable () throws -> JSON)?
+    let reloadGrace: Duration
+    var configuration: JSON = [:]
+    var entries: [String: PluginEntry] = [:]
+    /// The last operation queued: each waits for the one before, so reloads never interleave.
+    private var tail: Task<Void, Never>?
 
-    actor LoadedPlugins {
-        var plugins: [(any Plugin, PluginContext)] = []
-        func append(_ plugin: any Plugin, _ context: PluginContext) { plugins.append((plugin, context)) }
-        func removeAll() -> [(any Plugin, PluginContext)] {
-            defer { plugins = [] }
-            return plugins
-        }
-        var names: [String] { plugins.map(\.0.name) }
-    }
-
-    public init(runtime: Runtime) {
+    public init(runtime: Runtime, plugins: [any Plugin], configurationSource: (@Sendable () throws -> JSON)? = nil,
+                reloadGrace: Duration = .seconds(30)) {
         self.runtime = runtime
-        self.loaded = LoadedPlugins()
+        self.plugins = plugins
+        self.configurationSource = configurationSource
+        self.reloadGrace = reloadGrace
+        for plugin in plugins { entries[plugin.name] = PluginEntry(plugin: plugin) }
     }
 
-    /// Dependency order (depth first, stable by the given order).
+    public static let eventName = "plugin.query"
+
+    /// Dependency order of plugins that can all load.
     /// - Throws: `PluginLoadError` for a duplicate name, a missing dependency or a cycle.
     public static func order(_ plugins: [any Plugin]) throws(PluginLoadError) -> [any Plugin] {
-        var byName: [String: any Plugin] = [:]
-        for plugin in plugins {
-            if byName[plugin.name] != nil { throw PluginLoadError(description: "plugin '\(plugin.name)' is defined twice") }
-            byName[plugin.name] = plugin
+        let order = try PluginOrder(plugins, all: plugins)
+        if let name = plugins.map(\.name).first(where: { order.problems[$0] != nil }), let problem = order.problems[name] {
+            throw PluginLoadError(description: problem)
         }
-        for plugin in plugins {
-            for dependency in plugin.dependencies where byName[dependency] == nil {
-                throw PluginLoadError(description: "plugin '\(plugin.name)' depends on '\(dependency)', which is missing or not enabled")
+        return order.ordered
+    }
+
+    /// Registers the daemon's own methods (the protocol's `core.*` and `plugin.*`), then loads the enabled
+    /// plugins in dependency order, each with its configuration section.
+    /// - Parameter configuration: the `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
+    /// - Throws: `PluginLoadError` when a plugin's `setUp` throws (the plugins loaded before it stay loaded,
+    ///   for `unloadAll`).
+    public func load(configuration: JSON = [:]) async throws {
+        try CoreProtocol.register(in: runtime)
+        try PluginMethods.register(in: runtime, loader: self)
+        try await serially { try await self.loadNow(configuration) }
+    }
+
+    private func loadNow(_ configuration: JSON) async throws {
+        self.configuration = configuration
+        try await loadAll(strict: true)
+    }
+
+    /// Tears every plugin down in reverse order and withdraws what they registered.
+    public func unloadAll() async {
+        try? await serially { await self.unloadAllNow() }
+    }
+
+    private func unloadAllNow() async {
+        for name in loadOrder.reversed() where entries[name]?.state == .loaded {
+            await unload(name, reason: "the daemon is stopping", state: .unloaded)
+        }
+    }
+
+    public var loadedNames: [String] {
+        loadOrder.filter { entries[$0]?.state == .loaded }
+    }
+
+    /// Reloads the named plugins and every plugin that depends on them (all plugins when `names` is nil), with
+    /// the configuration read again.
+    /// - Returns: the reloaded plugins' entries, in load order.
+    /// - Throws: `CallError` ENOENT for an unknown plugin, EINVAL when the configuration cannot be read or is
+    ///   refused (nothing is torn down then), EFAULT when a plugin failed to set up (the others are loaded;
+    ///   `extra.plugins` holds every reloaded entry).
+    public func reload(_ names: [String]?) async throws -> [JSON] {
+        try await serially { try await self.reloadNow(names) }
+    }
+
+    private func reloadNow(_ names: [String]?) async throws -> [JSON] {
+        if let names {
+            for name in names where entries[name] == nil { throw CallError(Errno.ENOENT, "No plugin named \(name)") }
+        }
+        try readConfiguration()
+        let order = loadOrder
+        let targets = names.map { Set(PluginOrder.closure(of: Set($0), in: order.compactMap { entries[$0]?.plugin }).map(\.name)) } ?? Set(order)
+        for name in order.reversed() where targets.contains(name) && entries[name]?.state == .loaded {
+            await unload(name, reason: "plugin \(name) is reloading", state: .unloaded)
+        }
+        try await loadAll(strict: false, only: targets)
+        let result = order.filter(targets.contains).compactMap { entries[$0]?.json(dependents: dependents(of: $0)) }
+        if let failed = order.first(where: { targets.contains($0) && entries[$0]?.state == .failed }) {
+            throw CallError(Errno.EFAULT, "plugin \(failed) failed to set up: \(entries[failed]?.lastError ?? "")",
+                            extra: ["plugins": .array(result)])
+        }
+        return result
+    }
+
+    /// Every plugin's entry, in load order (plugins that cannot load last).
+    public var query: [JSON] {
+        loadOrder.compactMap { entries[$0]?.json(dependents: dependents(of: $0)) }
+    }
+
+    // MARK: - Inside one operation
+
+    /// Every plugin in dependency order; those that cannot be ordered (a missing dependency, a cycle) last.
+    var loadOrder: [String] {
+        let ordered = ((try? PluginOrder(plugins, all: plugins).ordered) ?? []).map(\.name)
+        return ordered + plugins.map(\.name).filter { !ordered.contains($0) }
+    }
+
+    func dependents(of name: String) -> [String] {
+        plugins.filter { $0.dependencies.contains(name) }.map(\.name)
+    }
+
+    private func readConfiguration() throws {
+        guard let configurationSource else { return }
+        let fresh: JSON
+        do {
+            fresh = try configurationSource()
+        } catch {
+            throw CallError(Errno.EINVAL, "the configuration cannot be read: \(error)")
+        }
+        if let issue = Self.configurationIssues(plugins, configuration: fresh).first {
+            throw CallError(Errno.EINVAL, "the configuration is refused: \(issue.attribute): \(issue.message)",
+                            extra: ["attribute": .string(issue.attribute)])
+        }
+        configuration = fresh
+    }
+
+    private func loadAll(strict: Bool, only: Set<String>? = nil) async throws {
+        let enabled = plugins.filter { configuration[$0.name]?["enabled"]?.boolValue ?? true }
+        let order = try PluginOrder(enabled, all: plugins)
+        for plugin in plugins where only?.contains(plugin.name) ?? true {
+            if !enabled.contains(where: { $0.name == plugin.name }) {
+                change(plugin.name) { $0.state = .disabled; $0.lastError = nil }
+            } else if let problem = order.problems[plugin.name] {
+                runtime.logger.error("plugin not loaded", metadata: ["plugin": .string(plugin.name), "reason": .string(problem)])
+                change(plugin.name) { $0.state = .unloaded; $0.lastError = problem }
             }
         }
-        var ordered: [any Plugin] = []
-        var done: Set<String> = []
-        var path: [String] = []
-        func visit(_ name: String) throws(PluginLoadError) {
-            if done.contains(name) { return }
-            if let start = path.firstIndex(of: name) {
-                let cycle = path[start...] + [name]
-                throw PluginLoadError(description: "plugin dependency cycle: \(cycle.joined(separator: " -> "))")
+        for plugin in order.ordered where only?.contains(plugin.name) ?? true {
+            if let blocker = plugin.dependencies.first(where: { entries[$0]?.state != .loaded }) {
+                let problem = "plugin '\(plugin.name)' depends on '\(blocker)', which is \(entries[blocker]?.state.rawValue ?? "missing")"
+                runtime.logger.error("plugin not loaded", metadata: ["plugin": .string(plugin.name), "reason": .string(problem)])
+                change(plugin.name) { $0.state = .unloaded; $0.lastError = problem }
+                continue
             }
-            guard let plugin = byName[name] else { return }
-            path.append(name)
-            for dependency in plugin.dependencies { try visit(dependency) }
-            path.removeLast()
-            done.insert(name)
-            ordered.append(plugin)
+            try await setUp(plugin, strict: strict)
         }
-        for plugin in plugins { try visit(plugin.name) }
-        return ordered
+    }
+
+    private func setUp(_ plugin: any Plugin, strict: Bool) async throws {
+        let context = PluginContext(plugin: plugin.name, needs: plugin.needs, configuration: configuration[plugin.name] ?? [:], runtime: runtime)
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            try await plugin.setUp(context)
+        } catch {
+            // What it registered before throwing is withdrawn, so a retry starts clean.
+            await withdraw(context, reason: "plugin \(plugin.name) failed to set up")
+            if strict { throw PluginLoadError(description: "plugin '\(plugin.name)' failed to set up: \(error)") }
+            runtime.logger.error("plugin failed to set up", metadata: ["plugin": .string(plugin.name), "error": .string("\(error)")])
+            change(plugin.name) { $0.state = .failed; $0.lastError = "\(error)"; $0.context = nil }
+            return
+        }
+        let elapsed = start.duration(to: clock.now)
+        change(plugin.name) { entry in
+            entry.state = .loaded
+            entry.context = context
+            entry.lastError = nil
+            entry.loadedAtMillis = Session.wallClockMillis
+            entry.setUpMilliseconds = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
+        }
+        runtime.logger.debug("plugin loaded", metadata: ["plugin": .string(plugin.name)])
+    }
+
+    private func unload(_ name: String, reason: String, state: PluginState) async {
+        guard let entry = entries[name], let context = entry.context else { return }
+        // New calls are refused first, so the grace below is spent on what already runs.
+        let methods = context.ledger.withLock { $0.methods }
+        for method in methods { context.unregister(method: method) }
+        let jobs = runtime.jobs.unfinished(methods: Set(methods))
+        if !jobs.isEmpty {
+            await withTaskGroup(of: Bool.self) { [runtime, reloadGrace] group in
+                group.addTask {
+                    for id in jobs { _ = try? await runtime.jobs.wait(id) }
+                    return true
+                }
+                group.addTask {
+                    try? await Task.sleep(for: reloadGrace)
+                    return false
+                }
+                // Past the grace, what still runs is aborted; the waiting child then sees those jobs end.
+                if await group.next() == false {
+                    for id in runtime.jobs.unfinished(methods: Set(methods)) {
+                        _ = try? await runtime.jobs.abort(id, credentials: nil, reason: reason)
+                    }
+                }
+                group.cancelAll()
+            }
+        }
+        await entry.plugin.tearDown()
+        await withdraw(context, reason: reason)
+        change(name) { $0.state = state; $0.context = nil }
+    }
+
+    /// Withdraws everything a plugin registered, in the reverse of the order a plugin registers things.
+    private func withdraw(_ context: PluginContext, reason: String) async {
+        let registered = context.ledger.withLock { $0 }
+        for key in registered.routes { context.unregister(route: key) }
+        for token in registered.handlers { context.removeHandler(token) }
+        for name in registered.eventTypes + registered.eventSources {
+            context.ledger.withLock { ledger in
+                _ = ledger.drop(name, from: \.eventTypes)
+                _ = ledger.drop(name, from: \.eventSources)
+            }
+            runtime.events.unregister(event: name, reason: "Event \(name) was withdrawn: \(reason)")
+        }
+        for method in registered.methods { context.unregister(method: method) }
+        for service in registered.services { context.unregister(service: service) }
+        for schema in registered.schemas.reversed() {
+            do {
+                try context.unregister(schema: schema)
+            } catch {
+                runtime.logger.warning("schema definition kept: another plugin's method still refers to it",
+                                       metadata: ["plugin": .string(context.plugin), "schema": .string(schema), "error": .string("\(error)")])
+            }
+        }
+    }
+
+    private func change(_ name: String, _ update: (inout PluginEntry) -> Void) {
+        guard var entry = entries[name] else { return }
+        let before = entry.state
+        update(&entry)
+        entries[name] = entry
+        if entry.state != before || entry.state == .failed {
+            let json = entry.json(dependents: dependents(of: name))
+            runtime.events.publish(Self.eventName) { Event(name: Self.eventName, kind: .changed, id: .string(name), fields: json) }
+        }
+    }
+
+    /// Runs `body` after every operation queued before it.
+    private func serially<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let previous = tail
+        let task = Task<Result<T, any Error>, Never> {
+            await previous?.value
+            do { return .success(try await body()) } catch { return .failure(error) }
+        }
+        tail = Task { _ = await task.value }
+        return try await task.value.get()
     }
 
     /// What is wrong with the `plugins` section: a section for a plugin that does not exist, or one that its
@@ -89,33 +296,5 @@ public final class PluginLoader: Sendable {
             }
         }
         return issues
-    }
-
-    /// Loads the enabled plugins in dependency order, each with its configuration section.
-    /// - Parameter configuration: the `plugins` section: `{"<name>": {"enabled": bool, ...}}`.
-    public func load(_ plugins: [any Plugin], configuration: JSON = [:]) async throws {
-        let enabled = plugins.filter { configuration[$0.name]?["enabled"]?.boolValue ?? true }
-        for plugin in try Self.order(enabled) {
-            let context = PluginContext(plugin: plugin.name, configuration: configuration[plugin.name] ?? [:], runtime: runtime)
-            do {
-                try await plugin.setUp(context)
-            } catch {
-                throw PluginLoadError(description: "plugin '\(plugin.name)' failed to set up: \(error)")
-            }
-            await loaded.append(plugin, context)
-            runtime.logger.debug("plugin loaded", metadata: ["plugin": .string(plugin.name)])
-        }
-    }
-
-    /// Tears plugins down in reverse order and removes what they registered.
-    public func unloadAll() async {
-        for (plugin, context) in await loaded.removeAll().reversed() {
-            await plugin.tearDown()
-            runtime.registry.unregister(plugin: plugin.name, methods: context.registeredMethods)
-        }
-    }
-
-    public var loadedNames: [String] {
-        get async { await loaded.names }
     }
 }

@@ -57,8 +57,10 @@ public struct MethodDescriptor: Sendable {
     /// (up to `dispatcher.max-message-size`), e.g. for uploads; nil for the default limit.
     public var maxMessageSize: Int?
     public var handler: MethodHandler
-    /// Parameter schemas compiled once at registration.
-    let compiled: [Schema]
+    /// Parameter schemas compiled once, and again at registration when they name schema definitions.
+    var compiled: [Schema]
+    /// The schema definitions its parameter and result schemas name (`#/components/schemas/<name>`).
+    let references: Set<String>
 
     /// - Throws: `CallError` (EINVAL, with each problem's attribute path in `extra`) when a parameter or result
     ///   schema is not a valid draft 2020-12 schema or holds a pattern the engine refuses.
@@ -81,6 +83,16 @@ public struct MethodDescriptor: Sendable {
                             extra: .array(issues.map { [.string($0.attribute), .string($0.message), .int(Int64($0.errno))] }))
         }
         self.compiled = try params.map { try Schema($0.schema) }
+        self.references = params.reduce(SchemaDefinitions.references(in: returns)) { $0.union(SchemaDefinitions.references(in: $1.schema)) }
+    }
+
+    /// Recompiles the parameter schemas with the definitions they name placed where their `$ref`s point.
+    mutating func link(_ definitions: [String: JSON]) throws(CallError) {
+        do {
+            compiled = try params.map { try Schema(SchemaDefinitions.linked($0.schema, definitions)) }
+        } catch {
+            throw CallError(Errno.EINVAL, "method \(name): \(error)")
+        }
     }
 
     public var namespace: String {

@@ -2,8 +2,14 @@
 /// registers each method and by the code that calls or classifies it, so the two cannot disagree (a renamed
 /// method breaks the build, not a dialect at run time). Methods only clients name are not here.
 public enum MethodName {
+    public static let ping = "core.ping"
+    public static let setOptions = "core.set_options"
     public static let subscribe = "core.subscribe"
     public static let unsubscribe = "core.unsubscribe"
+
+    public static let pluginQuery = "plugin.query"
+    public static let pluginReload = "plugin.reload"
+    public static let pluginReloadAll = "plugin.reload_all"
 
     public static let login = "auth.login"
     public static let loginEx = "auth.login_ex"

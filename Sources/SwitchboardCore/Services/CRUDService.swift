@@ -67,16 +67,11 @@ public struct CRUDService: Sendable {
 
     /// Registers the service and its five methods, and prepares the table.
     public func register(in context: PluginContext) async throws {
-        try await context.datastore.prepare(table)
-        context.register(ServiceDescriptor(name: namespace, kind: .crud, description: description))
-        context.events.register(EventTypeDescriptor(
-            eventName, description: "\(namespace) entries added, changed and removed.", roles: readRoles + Role.read(namespace), schema: entry))
+        let (readRoles, writeRoles) = try await context.registerDataService(
+            namespace: namespace, kind: .crud, description: description, table: table, event: eventName,
+            eventDescription: "\(namespace) entries added, changed and removed.", entry: entry, readRoles: readRoles, writeRoles: writeRoles)
         let service = self
-        // Besides the declared roles, the service's own: <PREFIX>_READ for reads (and <PREFIX>_WRITE, which
-        // includes it), <PREFIX>_WRITE for writes. FULL_ADMIN passes everywhere, READONLY_ADMIN reads everywhere.
-        let readRoles = self.readRoles + Role.read(namespace)
-        let writeRoles = self.writeRoles + Role.write(namespace)
-        let runtime = context.runtime
+        let datastore = context.datastore
         let idSchema: JSON = ["type": "integer"]
 
         try context.register(MethodDescriptor(
@@ -86,7 +81,7 @@ public struct CRUDService: Sendable {
             roles: readRoles, flags: .readonly
         ) { _, args in
             let (filters, options) = try QueryArguments.parse(args)
-            return try await service.query(runtime.datastore, filters: filters, options: options)
+            return try await service.query(datastore, filters: filters, options: options)
         })
 
         try context.register(MethodDescriptor(
@@ -94,7 +89,7 @@ public struct CRUDService: Sendable {
             params: [Parameter("id", schema: idSchema), Parameter("options", schema: ["type": "object"], default: [:])],
             returns: entry, roles: readRoles, flags: .readonly
         ) { _, args in
-            try await service.instance(runtime.datastore, id: args[0].intValue ?? 0)
+            try await service.instance(datastore, id: args[0].intValue ?? 0)
         })
 
         try context.register(MethodDescriptor(
@@ -103,9 +98,9 @@ public struct CRUDService: Sendable {
         ) { ctx, args in
             let data = args[0].objectValue ?? [:]
             let stored = try await service.prepareCreate(ctx, data)
-            let id = try await service.insert(runtime.datastore, stored, attribute: "\(service.argumentPrefix)_create")
-            let row = try await service.instance(runtime.datastore, id: id)
-            runtime.events.publish(Event(name: service.eventName, kind: .added, id: .int(id), fields: row))
+            let id = try await service.insert(datastore, stored, attribute: "\(service.argumentPrefix)_create")
+            let row = try await service.instance(datastore, id: id)
+            context.emit(Event(name: service.eventName, kind: .added, id: .int(id), fields: row))
             return try await service.completeCreate(ctx, id, data, row)
         })
 
@@ -115,17 +110,17 @@ public struct CRUDService: Sendable {
             returns: entry, roles: writeRoles
         ) { ctx, args in
             let id = args[0].intValue ?? 0
-            guard let old = try await runtime.datastore.get(service.table, id: id) else { throw service.notFound(id) }
+            guard let old = try await datastore.get(service.table, id: id) else { throw service.notFound(id) }
             let request = args[1].objectValue ?? [:]
             try await service.authorizeRow(ctx, old)
             let changes = try await service.prepareUpdate(ctx, old, request)
             do {
-                guard try await runtime.datastore.update(service.table, id: id, changes) else { throw service.notFound(id) }
+                guard try await datastore.update(service.table, id: id, changes) else { throw service.notFound(id) }
             } catch let error as CallError where error.errno == Errno.EEXIST {
                 throw service.uniqueViolation(error, attribute: "\(service.argumentPrefix)_update")
             }
-            let row = try await service.instance(runtime.datastore, id: id)
-            runtime.events.publish(Event(name: service.eventName, kind: .changed, id: .int(id), fields: row))
+            let row = try await service.instance(datastore, id: id)
+            context.emit(Event(name: service.eventName, kind: .changed, id: .int(id), fields: row))
             return try await service.completeUpdate(ctx, id, request, row)
         })
 
@@ -134,11 +129,11 @@ public struct CRUDService: Sendable {
             params: [Parameter("id", schema: idSchema)], returns: ["type": "boolean"], roles: writeRoles
         ) { ctx, args in
             let id = args[0].intValue ?? 0
-            guard let old = try await runtime.datastore.get(service.table, id: id) else { throw service.notFound(id) }
+            guard let old = try await datastore.get(service.table, id: id) else { throw service.notFound(id) }
             try await service.authorizeRow(ctx, old)
             try await service.beforeDelete(ctx, old)
-            guard try await runtime.datastore.delete(service.table, id: id) else { throw service.notFound(id) }
-            runtime.events.publish(Event(name: service.eventName, kind: .removed, id: .int(id)))
+            guard try await datastore.delete(service.table, id: id) else { throw service.notFound(id) }
+            context.emit(Event(name: service.eventName, kind: .removed, id: .int(id)))
             return true
         })
     }

@@ -37,39 +37,34 @@ public struct ConfigService: Sendable {
     }
 
     public func register(in context: PluginContext) async throws {
-        try await context.datastore.prepare(table)
-        context.register(ServiceDescriptor(name: namespace, kind: .config, description: description))
-        context.events.register(EventTypeDescriptor(
-            "\(namespace).config", description: "The \(namespace) configuration changed.", roles: readRoles + Role.read(namespace), schema: entry))
+        let (readRoles, writeRoles) = try await context.registerDataService(
+            namespace: namespace, kind: .config, description: description, table: table, event: "\(namespace).config",
+            eventDescription: "The \(namespace) configuration changed.", entry: entry, readRoles: readRoles, writeRoles: writeRoles)
         let service = self
-        // Besides the declared roles, the service's own: <PREFIX>_READ for reads (and <PREFIX>_WRITE, which
-        // includes it), <PREFIX>_WRITE for writes. FULL_ADMIN passes everywhere, READONLY_ADMIN reads everywhere.
-        let readRoles = self.readRoles + Role.read(namespace)
-        let writeRoles = self.writeRoles + Role.write(namespace)
-        let runtime = context.runtime
+        let datastore = context.datastore
         try context.register(MethodDescriptor(
             "\(namespace).config", description: "The \(namespace) configuration.", returns: entry,
             roles: readRoles, flags: .readonly
         ) { _, _ in
-            .object(try await service.current(runtime.datastore))
+            .object(try await service.current(datastore))
         })
         try context.register(MethodDescriptor(
             "\(namespace).update", description: "Change the \(namespace) configuration; returns the result.",
             params: [Parameter("\(namespace.replacingOccurrences(".", with: "_"))_update", schema: update)],
             returns: entry, roles: writeRoles
         ) { ctx, args in
-            let old = try await service.current(runtime.datastore)
+            let old = try await service.current(datastore)
             var merged = old
             for (key, value) in args[0].objectValue ?? [:] { merged[key] = value }
             let new = try await service.validate(ctx, old, merged)
-            if try await runtime.datastore.get(service.table, id: Self.rowID) == nil {
+            if try await datastore.get(service.table, id: Self.rowID) == nil {
                 var row = new
                 row[service.table.primaryKey] = .int(Self.rowID)
-                _ = try await runtime.datastore.insert(service.table, row)
+                _ = try await datastore.insert(service.table, row)
             } else {
-                _ = try await runtime.datastore.update(service.table, id: Self.rowID, new)
+                _ = try await datastore.update(service.table, id: Self.rowID, new)
             }
-            runtime.events.publish(Event(name: "\(service.namespace).config", kind: .changed, id: .int(Self.rowID), fields: .object(new)))
+            context.emit(Event(name: "\(service.namespace).config", kind: .changed, id: .int(Self.rowID), fields: .object(new)))
             return .object(new)
         })
     }

@@ -13,6 +13,8 @@ public struct APIKeyPlugin: Plugin {
 
     public func setUp(_ context: PluginContext) async throws {
         let datastore = context.datastore
+        // The user plugin's table, declared here too: a key's owner must exist and keeps its roles.
+        try await datastore.prepare(UserTable.definition)
         let date: JSON = [
             "type": ["object", "null"], "properties": ["$date": ["type": "integer"]], "required": ["$date"],
             "additionalProperties": false,

@@ -4,12 +4,16 @@ import SwitchboardCore
 public struct AuthPlugin: Plugin {
     public let name = "auth"
     public let dependencies = ["core", "user", "api_key"]
+    public let needs: PluginNeeds = [.sessions, .loginGuard]
 
     public init() {}
 
     public func setUp(_ context: PluginContext) async throws {
         let tokens = TokenStore()
         let datastore = context.datastore
+        // The tables of the user and api_key plugins, declared here too: logins read them.
+        try await datastore.prepare(UserTable.definition)
+        try await datastore.prepare(APIKeys.definition)
         context.register(ServiceDescriptor(name: "auth", description: "Authentication of sessions."))
 
         /// Checks a username and password; `nil` when they do not match an unlocked account.
@@ -26,7 +30,7 @@ public struct AuthPlugin: Plugin {
         }
 
         try SessionMethods.register(in: context)
-        let clientGuard = context.runtime.clientGuard
+        let clientGuard = try context.loginGuard()
         try LockoutMethods.register(in: context, guard: clientGuard)
         /// Every login goes through here: it is admitted (or refused, or made to wait) before its credentials are
         /// looked at, a failure is counted against the address and the account and answered only after the

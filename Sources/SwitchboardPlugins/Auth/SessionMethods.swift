@@ -4,7 +4,7 @@ import SwitchboardCore
 /// of open connections. A terminated session's connection is closed at once (close code 1008).
 enum SessionMethods {
     static func register(in context: PluginContext) throws {
-        let directory = context.runtime.sessions
+        let directory = try context.sessions()
 
         try context.register(MethodDescriptor(
             "auth.sessions",

@@ -3,7 +3,7 @@ import SwitchboardCore
 
 /// The dispatcher's work: checking and starting command jobs, listing and killing them by client id.
 struct Dispatcher: Sendable {
-    let runtime: Runtime
+    let jobs: PluginJobs
     let runner: ProcessRunner
     let queues: Set<String>
     let book = Book()
@@ -49,7 +49,7 @@ struct Dispatcher: Sendable {
         }
         guard !object.isEmpty else { throw CallError.validation("args", "No job given: add \"<job id>\": \"<command>\"") }
         // Check every command before starting any, so a bad request starts nothing.
-        var jobs: [(String, [JSON])] = []
+        var requested: [(String, [JSON])] = []
         for (name, value) in object {
             let commands = value.arrayValue ?? [value]
             guard !commands.isEmpty else { throw CallError.validation("args.\(name)", "No command given") }
@@ -60,11 +60,11 @@ struct Dispatcher: Sendable {
                     throw CallError.validation("args.\(name).\(index)", error.reason)
                 }
             }
-            jobs.append((name, commands))
+            requested.append((name, commands))
         }
         var started: [JSON] = []
         var ids = JSONObject()
-        for (name, commands) in jobs {
+        for (name, commands) in requested {
             guard book.reserve(name, queue: queue, commands: commands) else {
                 throw CallError.validation("args.\(name)", "A job with this id is already pending or running", errno: Errno.EEXIST)
             }
@@ -72,7 +72,7 @@ struct Dispatcher: Sendable {
             let description = "dispatcher job \(name)"
             let options = JobOptions(lock: { _ in lockName }, abortable: true, description: { _ in description }, logs: true)
             do {
-                let id = try await runtime.jobs.submit(
+                let id = try await jobs.submit(
                     method: "dispatcher.run", arguments: [["queue": .string(queue), "id": .string(name), "commands": .array(commands)]],
                     options: options, context: ctx, body: processJob(name, commands))
                 book.assign(name, jobID: id)
@@ -115,7 +115,7 @@ struct Dispatcher: Sendable {
     func list() async -> JSON {
         var byQueue: [String: [(name: String, entry: Book.Entry, running: Bool)]] = [:]
         for (name, entry) in book.all where entry.jobID != 0 {
-            guard let record = try? await runtime.jobs.record(entry.jobID, credentials: nil), !record.state.isFinished else { continue }
+            guard let record = try? await jobs.record(entry.jobID, credentials: nil), !record.state.isFinished else { continue }
             byQueue[entry.queue, default: []].append((name, entry, record.state == .running))
         }
         var jobs = JSONObject()
@@ -138,7 +138,7 @@ struct Dispatcher: Sendable {
         for name in requested {
             guard let entry = book.entry(name), entry.jobID != 0 else { continue }
             // A job that ended on its own just before is not reported killed.
-            if try await runtime.jobs.abort(entry.jobID, credentials: ctx.credentials) { killed.append(.string(name)) }
+            if try await jobs.abort(entry.jobID, credentials: ctx.credentials) { killed.append(.string(name)) }
         }
         return ["killed": ["jobs": .array(killed)]]
     }

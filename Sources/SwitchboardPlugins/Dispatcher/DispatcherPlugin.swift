@@ -47,7 +47,7 @@ public struct DispatcherPlugin: Plugin {
             environment: environment, workingDirectory: configuration["working_directory"]?.stringValue,
             allowShell: configuration["allow_shell"]?.boolValue ?? false,
             killGrace: .seconds(configuration["kill_grace_seconds"]?.intValue ?? 5))
-        let dispatcher = Dispatcher(runtime: context.runtime, runner: runner, queues: queues)
+        let dispatcher = Dispatcher(jobs: context.jobs, runner: runner, queues: queues)
         context.register(ServiceDescriptor(name: "dispatcher", description: "External commands run as jobs in named queues (sysadm)."))
 
         let argsSchema: JSON = ["type": "object"]

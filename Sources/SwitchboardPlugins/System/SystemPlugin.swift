@@ -9,9 +9,9 @@ public struct SystemPlugin: Plugin {
     public init() {}
 
     public func setUp(_ context: PluginContext) async throws {
-        let runtime = context.runtime
+        let daemon = context.daemon
         context.register(ServiceDescriptor(name: "system", description: "The machine the daemon runs on."))
-        context.register(SystemStats.source)
+        try context.register(SystemStats.source)
         try context.register(MethodDescriptor(
             "system.info",
             description: "Host name, versions, uptime, boot time, load averages, CPU count and model, memory.",
@@ -27,9 +27,9 @@ public struct SystemPlugin: Plugin {
             let uptime = ProcFS.uptime ?? 0
             let memory = ProcFS.memory
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let daemonUptime = runtime.startedAt.duration(to: .now)
+            let daemonUptime = daemon.startedAt.duration(to: ContinuousClock.now)
             return [
-                "version": .string("Switchboard-\(runtime.version)"),
+                "version": .string("Switchboard-\(daemon.version)"),
                 "hostname": .string(Runtime.hostname),
                 "uptime_seconds": .double(uptime),
                 "uptime": .string(Self.formatUptime(uptime)),

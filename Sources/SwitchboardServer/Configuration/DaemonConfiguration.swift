@@ -52,6 +52,8 @@ public struct DaemonConfiguration: Sendable {
     /// On shutdown, how long open connections get to close before they are cut: a client that stopped
     /// reading must not hold the daemon up.
     public var connectionCloseGrace: Duration = .seconds(5)
+    /// On a plugin reload, how long the plugin's running jobs get to finish before they are aborted.
+    public var pluginReloadGrace: Duration = .seconds(30)
     /// DDP heartbeat: a connection silent this long gets a `ping`, and is closed when it stays silent as long
     /// again (Meteor servers do the same; clients answer with `pong`). Zero turns it off.
     public var ddpHeartbeat: Duration = .seconds(30)
@@ -164,7 +166,7 @@ public struct DaemonConfiguration: Sendable {
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
-        "shutdown-close-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
+        "shutdown-close-seconds", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
         "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
     ]
 
@@ -229,6 +231,7 @@ public struct DaemonConfiguration: Sendable {
             if let v = section["max-outbound-bytes"] { maxOutboundBytes = try Self.integer(v, "dispatcher.max-outbound-bytes", 65_536...(1 << 30)) }
             if let v = section["ddp-heartbeat-seconds"] { ddpHeartbeat = .seconds(try Self.integer(v, "dispatcher.ddp-heartbeat-seconds", 0...3600)) }
             if let v = section["token-lifetime-seconds"] { envelopeTokenLifetime = try Self.integer(v, "dispatcher.token-lifetime-seconds", 1...2_592_000) }
+            if let v = section["reload-grace-seconds"] { pluginReloadGrace = .seconds(try Self.integer(v, "dispatcher.reload-grace-seconds", 0...3600)) }
             if let v = section["shutdown-close-seconds"] { connectionCloseGrace = .seconds(try Self.integer(v, "dispatcher.shutdown-close-seconds", 0...600)) }
             if let v = section["max-message-size"] { maxMessageSize = try Self.integer(v, "dispatcher.max-message-size", 1024...(64 << 20)) }
             if let v = section["max-message-size-unauthenticated"] {

@@ -23,19 +23,23 @@ public struct ReadyInfo: Sendable {
 /// The whole daemon: instance lock, datastore, plugins, listeners, and an orderly shutdown.
 ///
 /// Startup order (DESIGN.md): lock, datastore and migrations, plugins, listeners, then `ready`.
-/// SIGTERM/SIGINT stop the listeners, then plugins are torn down and the datastore closed. SIGHUP is logged
-/// and otherwise ignored until plugins can be reloaded.
+/// SIGTERM/SIGINT stop the listeners, then plugins are torn down and the datastore closed. SIGHUP reloads
+/// every plugin with the configuration file read again (`plugin.reload_all`).
 public final class Daemon: Sendable {
     public let configuration: DaemonConfiguration
     public let logger: Logger
     let plugins: [any Plugin]
+    /// Reads the configuration again for a reload; nil reloads with the configuration given at start.
+    let reloadConfiguration: (@Sendable () throws -> DaemonConfiguration)?
     private let group = Mutex<ServiceGroup?>(nil)
     private let stopRequested = Mutex(false)
 
-    public init(configuration: DaemonConfiguration, logger: Logger, plugins: [any Plugin] = BuiltinPlugins.all) {
+    public init(configuration: DaemonConfiguration, logger: Logger, plugins: [any Plugin] = BuiltinPlugins.all,
+                reloadConfiguration: (@Sendable () throws -> DaemonConfiguration)? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.plugins = plugins
+        self.reloadConfiguration = reloadConfiguration
     }
 
     /// Runs until a shutdown signal or task cancellation.
@@ -70,11 +74,14 @@ public final class Daemon: Sendable {
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
                               auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps)
-        let loader = PluginLoader(runtime: runtime)
+        var pluginsSection: (@Sendable () throws -> JSON)?
+        if let read = reloadConfiguration { pluginsSection = { try read().plugins } }
+        let loader = PluginLoader(runtime: runtime, plugins: plugins, configurationSource: pluginsSection,
+                                  reloadGrace: configuration.pluginReloadGrace)
         do {
             try await runtime.audit.start()
             try await runtime.jobs.start()
-            try await loader.load(plugins, configuration: configuration.plugins)
+            try await loader.load(configuration: configuration.plugins)
         } catch {
             try? await datastore.close()
             throw error
@@ -163,11 +170,16 @@ public final class Daemon: Sendable {
         let sweeper = Task { await runtime.sessions.runSweeper() }
         defer { sweeper.cancel() }
         let auditWriter = Task { await runtime.audit.run() }
-        // SIGHUP's default action ends the process without a word and leaves the socket file behind. Until
-        // plugins can be reloaded (DESIGN.md: SIGHUP reloads them), it is caught and answered in the log.
+        // SIGHUP reloads every plugin (DESIGN.md), one reload at a time; a failure is logged, the daemon goes on.
         let hangups = Task {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                logger.notice("SIGHUP received: reloading is not supported yet; the daemon goes on with its current configuration and plugins")
+                logger.notice("SIGHUP received: reloading every plugin")
+                do {
+                    let reloaded = try await loader.reload(nil as [String]?)
+                    logger.notice("plugins reloaded", metadata: ["plugins": .stringConvertible(reloaded.count)])
+                } catch {
+                    logger.error("plugin reload failed", metadata: ["error": .string("\(error)")])
+                }
             }
         }
         defer { hangups.cancel() }

@@ -53,6 +53,12 @@ enum Routes {
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
             router.on(RouterPath(APIv2REST.prefix + "/**"), method: method) { request, context in await v2.handle(request, context: context) }
         }
+        let pluginRoutes = PluginHTTPRoutes(exchange: exchange, routes: runtime.httpRoutes)
+        for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
+            router.on(RouterPath(HTTPRouteTable.prefix + "**"), method: method) { request, context in
+                await pluginRoutes.handle(request, context: context)
+            }
+        }
         let sysadm = SysadmREST(exchange: exchange, requests: requests)
         for method in [HTTPRequest.Method.put, .post] {
             router.on("/:namespace/:name", method: method) { request, context in await sysadm.handle(request, context: context) }

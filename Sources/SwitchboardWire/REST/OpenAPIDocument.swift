@@ -37,7 +37,8 @@ public enum OpenAPIDocument {
                     "bearer": ["type": "http", "scheme": "bearer",
                                "description": "A token from auth.generate_token, or an API key (<id>-<secret>) from api_key.create: either is sent as `Authorization: Bearer <value>` (a key only over TLS or loopback)."],
                 ],
-                "schemas": ["Error": errorSchema],
+                // The named definitions plugins register: method schemas' `#/components/schemas/<name>` resolve here.
+                "schemas": .object(Self.schemas(registry)),
                 "responses": [
                     "Error": [
                         "description": "The call failed: errno, its name, the reason, and for validation errors the [attribute, message, errno] triples in extra.",
@@ -46,6 +47,12 @@ public enum OpenAPIDocument {
                 ],
             ],
         ]
+    }
+
+    static func schemas(_ registry: MethodRegistry) -> JSONObject {
+        var schemas: JSONObject = ["Error": errorSchema]
+        for (name, schema) in registry.definitions.sorted(by: { $0.key < $1.key }) where name != "Error" { schemas[name] = schema }
+        return schemas
     }
 
     static func operation(_ route: RESTRoute) -> JSON {

@@ -33,7 +33,7 @@ final class TestDaemon: Sendable {
 
     static func start(
         stateDir: String? = nil, plugins: [any Plugin] = BuiltinPlugins.all + [TestPlugin()], logHandler: LogCapture? = nil,
-        configure: (inout DaemonConfiguration) -> Void = { _ in }
+        reloadSettings: PluginSettings? = nil, configure: (inout DaemonConfiguration) -> Void = { _ in }
     ) async throws -> TestDaemon {
         let dir = stateDir ?? makeStateDir()
         var configuration = DaemonConfiguration(stateDir: dir)
@@ -48,7 +48,18 @@ final class TestDaemon: Sendable {
         configure(&configuration)
         var logger = logHandler.map { handler in Logger(label: "test-daemon") { _ in handler } } ?? Logger(label: "test-daemon")
         logger.logLevel = logHandler == nil ? .warning : .info
-        let daemon = Daemon(configuration: configuration, logger: logger, plugins: plugins)
+        // A reload reads the plugins section the test set last, as the binary reads its file again.
+        let started = configuration
+        var reload: (@Sendable () throws -> DaemonConfiguration)?
+        if let reloadSettings {
+            reload = { @Sendable in
+                var fresh = started
+                fresh.plugins = reloadSettings.section
+                return fresh
+            }
+        }
+        if let reloadSettings { reloadSettings.section = configuration.plugins }
+        let daemon = Daemon(configuration: configuration, logger: logger, plugins: plugins, reloadConfiguration: reload)
         let (ready, readySink) = AsyncStream<ReadyInfo>.makeStream()
         let failure = Mutex<(any Error)?>(nil)
         let task = Task {
@@ -170,7 +181,7 @@ struct TestPlugin: Plugin {
         ) { _, _ in "gone" })
         // Event sources: one that fails on its first two runs, one that ends, one that always fails.
         let runs = SourceRuns()
-        context.register(EventSourceDescriptor("test.counter", roles: [Role.readonlyAdmin], maxRestarts: 3) { argument, emit in
+        try context.register(EventSourceDescriptor("test.counter", roles: [Role.readonlyAdmin], maxRestarts: 3) { argument, emit in
             let run = runs.start()
             defer { runs.stop() }
             let step = argument["step"]?.intValue ?? 1
@@ -180,39 +191,58 @@ struct TestPlugin: Plugin {
                 if run <= 2 && n == 2 { throw CallError(Errno.EIO, "flaky source failed") }
             }
         })
-        context.register(EventSourceDescriptor("test.finite", roles: [Role.readonlyAdmin]) { _, emit in
+        try context.register(EventSourceDescriptor("test.finite", roles: [Role.readonlyAdmin]) { _, emit in
             emit(.added, 1, ["n": 1])
             emit(.added, 2, ["n": 2])
         })
-        context.register(EventSourceDescriptor("test.broken", roles: [Role.readonlyAdmin], maxRestarts: 2) { _, _ in
+        try context.register(EventSourceDescriptor("test.broken", roles: [Role.readonlyAdmin], maxRestarts: 2) { _, _ in
             throw CallError(Errno.EIO, "broken for good")
         })
-        try context.register(MethodDescriptor("test.source_runs", returns: true, roles: [Role.readonlyAdmin]) { ctx, _ in
+        let registry = context.registry
+        try context.register(MethodDescriptor("test.source_runs", returns: true, roles: [Role.readonlyAdmin]) { _, _ in
             ["starts": .int(Int64(runs.starts)), "running": .int(Int64(runs.running)),
-             "producers": .int(Int64(ctx.runtime.events.runningSources))]
+             "producers": .int(Int64(registry.runningEventSources))]
         })
         try context.register(MethodDescriptor(
             "test.subscriptions", params: [Parameter("name", schema: ["type": "string"])], returns: true, roles: [Role.readonlyAdmin]
-        ) { ctx, args in
-            .int(Int64(ctx.runtime.events.subscriptionCount(args[0].stringValue ?? "")))
+        ) { _, args in
+            .int(Int64(registry.subscriberCount(args[0].stringValue ?? "")))
         })
         try context.register(MethodDescriptor(
             "test.emit", params: [Parameter("count", schema: ["type": "integer"]), Parameter("size", schema: ["type": "integer"], default: 10)],
             returns: true, roles: [Role.readonlyAdmin]
-        ) { ctx, args in
+        ) { _, args in
             let padding = String(repeating: "x", count: Int(args[1].intValue ?? 10))
             for n in 0..<(args[0].intValue ?? 0) {
-                ctx.runtime.events.publish(Event(name: "test.fanout", kind: .changed, id: .int(n), fields: ["n": .int(n), "pad": .string(padding)]))
+                context.emit(Event(name: "test.fanout", kind: .changed, id: .int(n), fields: ["n": .int(n), "pad": .string(padding)]))
             }
             return true
         })
-        context.register(EventTypeDescriptor("test.fanout", roles: [Role.readonlyAdmin]))
+        try context.register(EventTypeDescriptor("test.fanout", roles: [Role.readonlyAdmin]))
         // Declares a larger message limit than the default 64 KiB, as an upload method would.
         var echo = try MethodDescriptor(
             "test.echo", params: [Parameter("value", schema: true)], returns: true, roles: [Role.readonlyAdmin], flags: .readonly
         ) { _, args in args[0] }
         echo.maxMessageSize = 1 << 20
         try context.register(echo)
+    }
+}
+
+/// The `plugins` section a test daemon's reload reads: what the configuration file would hold.
+final class PluginSettings: Sendable {
+    private let state = Mutex<JSON>([:])
+    var section: JSON {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+
+    /// Sets one plugin's section.
+    func set(_ plugin: String, _ value: JSON) {
+        state.withLock { section in
+            var object = section.objectValue ?? [:]
+            object[plugin] = value
+            section = .object(object)
+        }
     }
 }
 

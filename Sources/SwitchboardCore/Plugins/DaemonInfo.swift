@@ -1,0 +1,8 @@
+/// Facts about the daemon a plugin may report or use.
+public struct DaemonInfo: Sendable {
+    /// Switchboard's version (`0.1.0`).
+    public let version: String
+    public let startedAt: ContinuousClock.Instant
+    /// Where plugins may keep files; created at start.
+    public let stateDirectory: String
+}

@@ -1,0 +1,26 @@
+/// What the daemon offers now, read only: for introspection methods (`core.get_methods`) and plugins that
+/// adapt to what else is loaded.
+public struct RegistryView: Sendable {
+    let runtime: Runtime
+
+    public var services: [ServiceDescriptor] { runtime.registry.services }
+    public var methods: [MethodDescriptor] { runtime.registry.methods }
+    public func method(_ name: String) -> MethodDescriptor? { runtime.registry.method(name) }
+    public var eventTypes: [EventTypeDescriptor] { runtime.events.types }
+    /// Named schema definitions, by name.
+    public var schemaDefinitions: [String: JSON] { runtime.registry.definitions }
+    public var httpRoutes: [HTTPRouteKey] { runtime.httpRoutes.keys }
+    /// Event-source producers running now (one per source and argument).
+    public var runningEventSources: Int { runtime.events.runningSources }
+    /// How many sessions an event of this name would be delivered to.
+    public func subscriberCount(_ event: String) -> Int { runtime.events.subscriptionCount(event) }
+
+    /// Every role a user or key can be granted: the built-in ones and each role a method or event type admits.
+    public var knownRoles: Set<String> {
+        var roles = Set(Role.builtIn)
+        for method in methods { roles.formUnion(method.roles) }
+        for type in eventTypes { roles.formUnion(type.roles) }
+        roles.remove(Role.authenticated)
+        return roles
+    }
+}
