@@ -84,9 +84,4 @@ extension EventBus {
         }
         end(Array(Set(ids + sourceIDs)), name: name, error: CallError(Errno.ENOENT, reason))
     }
-
-    /// The subscriptions open now, by mask (for `plugin.query` and tests).
-    public func subscriptionCount(mask: String) -> Int {
-        state.withLock { $0.subscriptions.values.filter { $0.mask == mask }.count }
-    }
 }

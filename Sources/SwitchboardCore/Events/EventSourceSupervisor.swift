@@ -49,8 +49,6 @@ final class EventSourceSupervisor: Sendable {
         state.withLock { $0.sources[name] }
     }
 
-    var names: [String] { state.withLock { Array($0.sources.keys) } }
-
     static func channel(_ source: EventSourceDescriptor, _ argument: JSON) -> String {
         source.name + ":" + argument.encodedString()
     }

@@ -20,11 +20,16 @@ extension PluginContext {
     /// Withdraws an event type or source: its producers stop and each subscription naming it ends with the
     /// dialect's end-of-subscription message.
     public func unregister(event name: String) {
+        unregister(event: name, message: "Event \(name) was withdrawn by plugin \(plugin)")
+    }
+
+    /// `message` is what each subscriber is told.
+    func unregister(event name: String, message: String) {
         let owned = ledger.withLock { ledger in
             ledger.drop(name, from: \.eventTypes) || ledger.drop(name, from: \.eventSources)
         }
         guard owned else { return }
-        runtime.events.unregister(event: name, reason: "Event \(name) was withdrawn by plugin \(plugin)")
+        runtime.events.unregister(event: name, reason: message)
     }
 
     /// Registers a server-side handler for events matching `mask` (an exact name, `*` or `prefix.*`). It runs

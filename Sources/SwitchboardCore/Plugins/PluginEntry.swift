@@ -1,18 +1,21 @@
 /// One plugin as the loader tracks it.
 struct PluginEntry: Sendable {
     let plugin: any Plugin
+    /// The plugins that depend on it directly.
+    let dependents: [String]
     var context: PluginContext?
     var state: PluginState = .unloaded
     var loadedAtMillis: Int64?
     var setUpMilliseconds: Double?
     var lastError: String?
 
-    init(plugin: any Plugin) {
+    init(plugin: any Plugin, dependents: [String]) {
         self.plugin = plugin
+        self.dependents = dependents
     }
 
     /// The `plugin.query` row.
-    func json(dependents: [String]) -> JSON {
+    var json: JSON {
         [
             "name": .string(plugin.name),
             "kind": "builtin",

@@ -22,6 +22,9 @@ public actor PluginLoader {
     /// Reads the `plugins` section of the configuration again, for a reload; nil keeps the one given at start.
     let configurationSource: (@Sendable () throws -> JSON)?
     let reloadGrace: Duration
+    /// Every plugin in dependency order; those that cannot be ordered (a missing dependency, a cycle) last.
+    /// The plugins are fixed for the daemon's life, so this is worked out once.
+    let loadOrder: [String]
     var configuration: JSON = [:]
     var entries: [String: PluginEntry] = [:]
     /// The last operation queued: each waits for the one before, so reloads never interleave.
@@ -33,7 +36,12 @@ public actor PluginLoader {
         self.plugins = plugins
         self.configurationSource = configurationSource
         self.reloadGrace = reloadGrace
-        for plugin in plugins { entries[plugin.name] = PluginEntry(plugin: plugin) }
+        let ordered = ((try? PluginOrder(plugins, all: plugins).ordered) ?? []).map(\.name)
+        self.loadOrder = ordered + plugins.map(\.name).filter { !ordered.contains($0) }
+        for plugin in plugins {
+            let dependents = plugins.filter { $0.dependencies.contains(plugin.name) }.map(\.name)
+            entries[plugin.name] = PluginEntry(plugin: plugin, dependents: dependents)
+        }
     }
 
     public static let eventName = "plugin.query"
@@ -100,7 +108,7 @@ public actor PluginLoader {
             await unload(name, reason: "plugin \(name) is reloading", state: .unloaded)
         }
         try await loadAll(strict: false, only: targets)
-        let result = order.filter(targets.contains).compactMap { entries[$0]?.json(dependents: dependents(of: $0)) }
+        let result = order.filter(targets.contains).compactMap { entries[$0]?.json }
         if let failed = order.first(where: { targets.contains($0) && entries[$0]?.state == .failed }) {
             throw CallError(Errno.EFAULT, "plugin \(failed) failed to set up: \(entries[failed]?.lastError ?? "")",
                             extra: ["plugins": .array(result)])
@@ -110,20 +118,10 @@ public actor PluginLoader {
 
     /// Every plugin's entry, in load order (plugins that cannot load last).
     public var query: [JSON] {
-        loadOrder.compactMap { entries[$0]?.json(dependents: dependents(of: $0)) }
+        loadOrder.compactMap { entries[$0]?.json }
     }
 
     // MARK: - Inside one operation
-
-    /// Every plugin in dependency order; those that cannot be ordered (a missing dependency, a cycle) last.
-    var loadOrder: [String] {
-        let ordered = ((try? PluginOrder(plugins, all: plugins).ordered) ?? []).map(\.name)
-        return ordered + plugins.map(\.name).filter { !ordered.contains($0) }
-    }
-
-    func dependents(of name: String) -> [String] {
-        plugins.filter { $0.dependencies.contains(name) }.map(\.name)
-    }
 
     private func readConfiguration() throws {
         guard let configurationSource else { return }
@@ -223,11 +221,7 @@ public actor PluginLoader {
         for key in registered.routes { context.unregister(route: key) }
         for token in registered.handlers { context.removeHandler(token) }
         for name in registered.eventTypes + registered.eventSources {
-            context.ledger.withLock { ledger in
-                _ = ledger.drop(name, from: \.eventTypes)
-                _ = ledger.drop(name, from: \.eventSources)
-            }
-            runtime.events.unregister(event: name, reason: "Event \(name) was withdrawn: \(reason)")
+            context.unregister(event: name, message: "Event \(name) was withdrawn: \(reason)")
         }
         for method in registered.methods { context.unregister(method: method) }
         for service in registered.services { context.unregister(service: service) }
@@ -247,7 +241,7 @@ public actor PluginLoader {
         update(&entry)
         entries[name] = entry
         if entry.state != before || entry.state == .failed {
-            let json = entry.json(dependents: dependents(of: name))
+            let json = entry.json
             runtime.events.publish(Self.eventName) { Event(name: Self.eventName, kind: .changed, id: .string(name), fields: json) }
         }
     }

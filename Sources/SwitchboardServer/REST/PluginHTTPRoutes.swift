@@ -28,13 +28,7 @@ struct PluginHTTPRoutes: Sendable {
                 guard let credentials = session.credentials else { throw CallError.notAuthenticated }
                 guard credentials.allows(anyOf: route.roles) else { throw CallError.notAuthorized }
             }
-            var body = request
-            let buffer: ByteBuffer
-            do {
-                buffer = try await body.collectBody(upTo: exchange.maxBodySize)
-            } catch {
-                throw CallError(Errno.E2BIG, "Request body larger than \(exchange.maxBodySize) bytes")
-            }
+            let buffer = try await exchange.bytes(request)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let routeRequest = HTTPRouteRequest(method: method, path: path, query: request.uri.query ?? "", headers: headers,

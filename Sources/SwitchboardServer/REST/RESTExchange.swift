@@ -37,15 +37,19 @@ struct RESTExchange: Sendable {
         return session
     }
 
-    /// The request body as JSON; nil when it is empty.
-    func body(_ request: Request) async throws(CallError) -> JSON? {
+    /// The request body, whole, within the message size limit.
+    func bytes(_ request: Request) async throws(CallError) -> ByteBuffer {
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: maxBodySize)
+            return try await request.collectBody(upTo: maxBodySize)
         } catch {
             throw CallError(Errno.E2BIG, "Request body larger than \(maxBodySize) bytes")
         }
+    }
+
+    /// The request body as JSON; nil when it is empty.
+    func body(_ request: Request) async throws(CallError) -> JSON? {
+        let buffer = try await bytes(request)
         guard buffer.readableBytes > 0 else { return nil }
         do {
             return try buffer.withUnsafeReadableBytes { try JSON.parse(buffer: $0) }
