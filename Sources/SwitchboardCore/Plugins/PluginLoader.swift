@@ -204,7 +204,13 @@ public actor PluginLoader {
                 // Past the grace, what still runs is aborted; the waiting child then sees those jobs end.
                 if await group.next() == false {
                     for id in runtime.jobs.unfinished(methods: Set(methods)) {
-                        _ = try? await runtime.jobs.abort(id, credentials: nil, reason: reason)
+                        do {
+                            _ = try await runtime.jobs.abort(id, credentials: nil, reason: reason)
+                        } catch {
+                            // A job that declared itself unabortable is never cut off: the unload waits for it.
+                            runtime.logger.warning("job cannot be aborted; the plugin's unload waits for it to end",
+                                                   metadata: ["job": .stringConvertible(id), "reason": .string(reason)])
+                        }
                     }
                 }
                 group.cancelAll()

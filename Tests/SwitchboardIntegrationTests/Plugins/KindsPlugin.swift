@@ -58,6 +58,12 @@ enum KindsMethods {
             try await gates.wait("kinds")
             return true
         })
+        try context.register(MethodDescriptor.job(
+            "kinds.steady", returns: ["type": "boolean"], roles: [Role.readonlyAdmin], options: JobOptions(abortable: false)
+        ) { _, _ in
+            try await gates.wait("steady")
+            return true
+        })
     }
 }
 

@@ -15,12 +15,12 @@ import Testing
         let handled: HandledCount
         let gates: Gates
 
-        static func start(configure: @escaping (inout DaemonConfiguration) -> Void = { _ in }) async throws -> Harness {
+        static func start(log: LogCapture? = nil, configure: @escaping (inout DaemonConfiguration) -> Void = { _ in }) async throws -> Harness {
             let settings = PluginSettings()
             let handled = HandledCount()
             let gates = Gates()
             let plugins: [any Plugin] = BuiltinPlugins.all + [TestPlugin(), KindsPlugin(handled: handled, gates: gates), KindsChildPlugin()]
-            let daemon = try await TestDaemon.start(plugins: plugins, reloadSettings: settings, configure: configure)
+            let daemon = try await TestDaemon.start(plugins: plugins, logHandler: log, reloadSettings: settings, configure: configure)
             return Harness(daemon: daemon, root: try await daemon.rootClient(), settings: settings, handled: handled, gates: gates)
         }
 
@@ -53,7 +53,7 @@ import Testing
         #expect(row["state"] == "loaded" && row["dependents"] == ["kinds_child"])
         let registered = try #require(row["registered"])
         #expect(registered["services"] == ["kinds"])
-        #expect(registered["methods"] == ["kinds.greet", "kinds.emit", "kinds.job"])
+        #expect(registered["methods"] == ["kinds.greet", "kinds.emit", "kinds.job", "kinds.steady"])
         #expect(registered["event_types"] == ["kinds.event"] && registered["event_sources"] == ["kinds.source"])
         #expect(registered["event_handlers"] == 1 && registered["schemas"] == ["KindsName", "KindsGreeting"])
         #expect(registered["http_routes"] == ["GET /plugins/kinds/greeting"] && registered["tables"] == ["kinds_notes"])
@@ -199,6 +199,26 @@ import Testing
         let record = try await quick.root.call("core.get_jobs", [.array([.array(["id", "=", .int(aborted)])]), ["get": true]])
         #expect(record["state"] == "ABORTED" && record["error"] == "Job aborted: plugin kinds is reloading", "\(record)")
         await quick.stop()
+    }
+
+    /// A job that cannot be aborted is never cut off: past the grace the unload logs it and waits for its end.
+    @Test func aJobThatCannotBeAbortedIsWaitedFor() async throws {
+        let log = LogCapture()
+        let h = try await Harness.start(log: log) { $0.pluginReloadGrace = .zero }
+        _ = try await h.root.call("core.set_options", [["legacy_jobs": true]])
+        let id = try #require(try await h.root.call("kinds.steady").intValue)
+        try await eventually("the job waits on its gate") { h.gates.waiting(on: "steady") == 1 }
+        let reload = Task { try await h.root.call("plugin.reload", ["kinds"]) }
+        try await eventually("the unload gave up aborting it") {
+            log.lines.contains { $0.contains("job cannot be aborted; the plugin's unload waits for it to end") && $0.contains("job=\(id)") }
+        }
+        let running = try await h.root.call("core.get_jobs", [.array([.array(["id", "=", .int(id)])]), ["get": true]])
+        #expect(running["state"] == "RUNNING", "\(running)")
+        h.gates.open("steady")
+        _ = try await reload.value
+        #expect(try await h.root.call("core.job_wait", [.int(id)]) == true)
+        #expect(try await h.row("kinds")["state"] == "loaded")
+        await h.stop()
     }
 
     /// Event-source events take the bus's one path: a `*` subscriber receives `system.stats`, which another
