@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
         .executable(name: "switchboard-bench", targets: ["switchboard-bench"]),
+        .library(name: "SwitchboardJSON", targets: ["SwitchboardJSON"]),
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
         .library(name: "SwitchboardFuzzing", targets: ["SwitchboardFuzzing"]),
@@ -33,9 +34,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
+        // The JSON toolkit: value, parser, writer, and the JSON Schema validator with its regex engine. It knows
+        // nothing of Switchboard, so it can be used, tested and benchmarked alone.
+        .target(
+            name: "SwitchboardJSON",
+            dependencies: [
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SwitchboardCore",
             dependencies: [
+                "SwitchboardJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -127,6 +138,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardJSONTests",
+            dependencies: ["SwitchboardJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Sources/SwitchboardCore/Schema/Metaschemas.swift from the draft 2020-12 meta-schemas.
+"""Writes Sources/SwitchboardJSON/Schema/Metaschemas.swift from the draft 2020-12 meta-schemas.
 
 The meta-schemas are the JSON Schema specification's own documents; they are embedded so that `$ref` to
 https://json-schema.org/draft/2020-12/schema resolves offline. Source: the `jsonschema-specifications` PyPI
@@ -19,5 +19,5 @@ for path in files:
     text = json.dumps(doc, separators=(",", ":"), sort_keys=False)
     out.append("        #\"\"\"" + "\n" + text + "\n" + "\"\"\"#,")
 out += ["    ]", "}", ""]
-dest = sys.argv[1] if len(sys.argv) > 1 else "Sources/SwitchboardCore/Schema/Metaschemas.swift"
+dest = sys.argv[1] if len(sys.argv) > 1 else "Sources/SwitchboardJSON/Schema/Metaschemas.swift"
 open(dest, "w").write("\n".join(out))

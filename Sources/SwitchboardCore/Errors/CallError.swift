@@ -1,19 +1,3 @@
-/// One failed check of one attribute: middlewared's `[attribute, message, errno]` triple.
-public struct ValidationIssue: Sendable, Equatable {
-    /// Dotted path, e.g. `user_create.username` or `user_create.roles.0`.
-    public var attribute: String
-    public var message: String
-    public var errno: Int32
-
-    public init(attribute: String, message: String, errno: Int32 = Errno.EINVAL) {
-        self.attribute = attribute
-        self.message = message
-        self.errno = errno
-    }
-
-    public var json: JSON { .array([.string(attribute), .string(message), .int(Int64(errno))]) }
-}
-
 /// Every failure a method call can end in. Errors are values: an errno, a reason, optional extra.
 ///
 /// Dialects map `kind` to their own codes (JSON-RPC `-32601` for `.methodNotFound`, DDP `type: "VALIDATION"`,

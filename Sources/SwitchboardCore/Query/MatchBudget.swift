@@ -6,7 +6,7 @@
 /// gone (its task cancelled) stops at the next check instead of finishing work nobody will read.
 ///
 /// Not thread-safe: a budget belongs to one query, evaluated on one task.
-public final class MatchBudget {
+public final class MatchBudget: StepBudget {
     public let limit: Int
     public private(set) var used = 0
     private var nextCancellationCheck = MatchBudget.cancellationInterval

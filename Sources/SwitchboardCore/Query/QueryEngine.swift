@@ -117,7 +117,7 @@ public enum QueryEngine {
     static func compare(_ a: JSON, _ b: JSON, field: QueryPath, fold: Bool) throws -> Int {
         switch (a, b) {
         case (.int, .int), (.int, .double), (.double, .int), (.double, .double):
-            return SchemaEvaluator.compare(a, b)
+            return JSON.compareNumbers(a, b)
         case (.string(let x), .string(let y)):
             let (l, r) = fold ? (x.lowercased(), y.lowercased()) : (x, y)
             return l < r ? -1 : (l > r ? 1 : 0)

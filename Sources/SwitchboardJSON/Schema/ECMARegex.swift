@@ -15,7 +15,7 @@
 ///
 /// Matching simulates the pattern's NFA (Thompson's construction) over the input, all alternatives in step:
 /// at most `program.count` steps per input character, so no pattern can be driven into exponential
-/// backtracking (`^(a+)+$` against a long run of `a`s). A `MatchBudget` bounds the steps one query may
+/// backtracking (`^(a+)+$` against a long run of `a`s). A `StepBudget` (Core's `MatchBudget`) bounds the steps one query may
 /// spend in total, since a linear cost is still a cost when a client chooses both pattern and rows.
 public struct ECMARegex: Sendable {
     /// Why a pattern is not accepted, for the caller's error.
@@ -86,7 +86,7 @@ public struct ECMARegex: Sendable {
     }
 
     /// `search(_:)`, charging every step to `budget`, which throws when it runs out or the task is cancelled.
-    public func search(_ string: String, budget: MatchBudget?) throws -> Bool {
+    public func search(_ string: String, budget: (any StepBudget)?) throws -> Bool {
         let input = Array(string.unicodeScalars)
         var simulation = Simulation(program: program, input: input)
         var current: [Int] = []

@@ -1,5 +1,5 @@
 import Testing
-@testable import SwitchboardCore
+@testable import SwitchboardJSON
 
 @Suite struct JSONTests {
     @Test(arguments: [

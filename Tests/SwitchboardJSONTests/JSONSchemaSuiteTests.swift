@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SwitchboardCore
+@testable import SwitchboardJSON
 
 /// Runs the official JSON-Schema-Test-Suite (draft 2020-12) from ../shared/testdata.
 @Suite struct JSONSchemaSuiteTests {

@@ -6,8 +6,8 @@ import Synchronization
 /// Every pattern runs on `ECMARegex`, in linear time: there is no fallback to a backtracking engine, so no
 /// pattern, whoever wrote it, can make a match take exponential time. Patterns it refuses (backreferences,
 /// lookaround) are refused with the reason, at schema use or in the query's error.
-final class PatternCache: Sendable {
-    static let shared = PatternCache()
+public final class PatternCache: Sendable {
+    public static let shared = PatternCache()
 
     struct Key: Hashable {
         var pattern: String
@@ -19,7 +19,7 @@ final class PatternCache: Sendable {
     /// Bounded: query filters bring patterns from clients.
     static let capacity = 10_000
 
-    func compiled(_ pattern: String, ignoringCase: Bool = false) -> Result<ECMARegex, ECMARegex.Refusal> {
+    public func compiled(_ pattern: String, ignoringCase: Bool = false) -> Result<ECMARegex, ECMARegex.Refusal> {
         let key = Key(pattern: pattern, ignoringCase: ignoringCase)
         if let compiled = cache.withLock({ $0[key] }) { return compiled }
         let compiled: Result<ECMARegex, ECMARegex.Refusal>
@@ -36,7 +36,7 @@ final class PatternCache: Sendable {
     }
 
     /// Unanchored search, as JSON Schema's `pattern` means; `nil` when the pattern is refused.
-    func matches(_ pattern: String, _ string: String) -> Bool? {
+    public func matches(_ pattern: String, _ string: String) -> Bool? {
         switch compiled(pattern) {
         case .success(let regex): return regex.search(string)
         case .failure: return nil

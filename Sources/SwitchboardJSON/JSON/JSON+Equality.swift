@@ -43,3 +43,13 @@ extension JSON: Hashable {
         }
     }
 }
+
+extension JSON {
+    /// Orders two numbers (-1, 0, 1), exactly when both are integers; what is not a number counts as 0.
+    public static func compareNumbers(_ a: JSON, _ b: JSON) -> Int {
+        if case .int(let x) = a, case .int(let y) = b { return x < y ? -1 : (x > y ? 1 : 0) }
+        let x = a.doubleValue ?? 0
+        let y = b.doubleValue ?? 0
+        return x < y ? -1 : (x > y ? 1 : 0)
+    }
+}

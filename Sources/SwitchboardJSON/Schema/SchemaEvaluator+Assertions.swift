@@ -91,8 +91,8 @@ extension SchemaEvaluator {
     }
 
     private func validateNumber(_ schema: JSONObject, _ instance: JSON, failure: (String, String?) -> Void) {
-        func below(_ bound: JSON) -> Bool { Self.compare(instance, bound) < 0 }
-        func above(_ bound: JSON) -> Bool { Self.compare(instance, bound) > 0 }
+        func below(_ bound: JSON) -> Bool { JSON.compareNumbers(instance, bound) < 0 }
+        func above(_ bound: JSON) -> Bool { JSON.compareNumbers(instance, bound) > 0 }
         if let bound = schema["minimum"], bound.isNumber, below(bound) {
             failure("Input should be greater than or equal to \(bound)", nil)
         }
@@ -108,14 +108,6 @@ extension SchemaEvaluator {
         if let divisor = schema["multipleOf"], divisor.isNumber, !Self.isMultiple(instance, of: divisor) {
             failure("Input should be a multiple of \(divisor)", nil)
         }
-    }
-
-    /// Compares two numbers exactly when both are integers.
-    static func compare(_ a: JSON, _ b: JSON) -> Int {
-        if case .int(let x) = a, case .int(let y) = b { return x < y ? -1 : (x > y ? 1 : 0) }
-        let x = a.doubleValue ?? 0
-        let y = b.doubleValue ?? 0
-        return x < y ? -1 : (x > y ? 1 : 0)
     }
 
     static func isMultiple(_ value: JSON, of divisor: JSON) -> Bool {

@@ -14,23 +14,6 @@ enum JSONPointer {
     }
 }
 
-extension StringProtocol {
-    /// Plain substring replacement without Foundation.
-    func replacingOccurrences(_ target: String, with replacement: String) -> String {
-        let source = String(self)
-        guard !target.isEmpty, source.contains(target) else { return source }
-        var result = ""
-        var rest = Substring(source)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        result += rest
-        return result
-    }
-}
-
 /// Percent-decoding for URI fragments (`#/$defs/%25percent`).
 func percentDecoded(_ text: String) -> String {
     guard text.contains("%") else { return text }

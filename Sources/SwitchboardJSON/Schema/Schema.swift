@@ -20,11 +20,11 @@ public struct Schema: Sendable {
     /// - Parameters:
     ///   - json: the schema, an object or a boolean.
     ///   - resources: further schema documents that `$ref` may name by their `$id`.
-    /// - Throws: `CallError` (EINVAL) when `json` is neither an object nor a boolean.
+    /// - Throws: `SchemaError` when `json` is neither an object nor a boolean.
     public init(_ json: JSON, resources: [JSON] = []) throws {
         switch json {
         case .object, .bool: break
-        default: throw CallError(Errno.EINVAL, "A schema must be an object or a boolean, not \(json.typeName)")
+        default: throw SchemaError(reason: "A schema must be an object or a boolean, not \(json.typeName)")
         }
         self.json = json
         var registry = SchemaRegistry()
