@@ -1,10 +1,5 @@
 import Foundation
 
-/// Why the plugins could not be loaded; the message names the plugins involved.
-public struct PluginLoadError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var description: String
-}
-
 /// Loads, unloads and reloads plugins, and knows where each stands (`plugin.query`).
 ///
 /// Loading goes in dependency order; unloading in the reverse. Unloading a plugin first withdraws its methods

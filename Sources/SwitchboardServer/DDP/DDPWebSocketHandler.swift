@@ -15,66 +15,31 @@ struct DDPWebSocketHandler: Sendable {
         let runtime = connection.runtime
         let documents = DDPDocuments()
         try await connection.serve(dialect: "ddp", context: context, outbox: { DDPOutbox(queue: $0, documents: documents) }) { session, queue in
-            var connected = false
+            let protocolState = DDPSession(sessionID: session.id, documents: documents)
             try await withThrowingDiscardingTaskGroup { calls in
                 if heartbeat > .zero {
                     calls.addTask { await keepAlive(queue: queue, session: session) }
                 }
                 defer { calls.cancelAll() }
-                try await connection.forEachMessage(inbound, session: session, queue: queue, decode: { DDPCodec.decode($0) }, method: {
-                    if case .method(_, let method, _) = $0 { return method }
-                    return nil
-                }) { decoded in
-                    // The handshake: `connected` must be the very next frame; anything else first gets `failed`.
-                    guard connected else {
-                        if case .connect(let version, let support) = decoded,
-                           version == DDPCodec.version, support.isEmpty || support.contains(DDPCodec.version) {
-                            connected = true
-                            queue.enqueue(DDPCodec.encodeConnected(session: session.id))
-                        } else {
-                            queue.enqueue(DDPCodec.encodeFailed())
-                        }
-                        return
-                    }
-                    switch decoded {
-                    case .connect:
-                        queue.enqueue(DDPCodec.encodeMalformed(reason: "Already connected"))
-                    case .ping(let id):
-                        queue.enqueue(DDPCodec.encodePong(id: id))
-                    case .pong:
-                        break
-                    case .method(let id, let method, let params):
+                try await connection.forEachMessage(inbound, session: session, queue: queue, decode: { DDPCodec.decode($0) },
+                                                    method: DDPSession.method) { decoded in
+                    switch protocolState.receive(decoded) {
+                    case .send(let frames):
+                        for frame in frames { queue.enqueue(frame) }
+                    case .call(let id, let method, let params):
                         calls.addTask {
-                            switch await SessionCalls.perform(runtime, session: session, method: method, params: params, messageID: id) {
-                            case .success(let value): queue.enqueue(DDPCodec.encodeResult(id: id, result: value))
-                            case .failure(let error): queue.enqueue(DDPCodec.encodeError(id: id, error: error))
-                            }
+                            let result = await SessionCalls.perform(runtime, session: session, method: method, params: params, messageID: id)
+                            queue.enqueue(DDPSession.called(id: id, result: result))
                         }
-                    case .sub(let id, let name, _):
+                    case .subscribe(let id, let name):
                         // Awaited in reading order, so an `unsub` right behind its `sub` finds it.
-                        guard !documents.hasSub(id) else {
-                            queue.enqueue(DDPCodec.encodeNosub(id: id, collection: name, error: CallError(Errno.EEXIST, "Subscription \(id) exists")))
-                            return
-                        }
-                        switch await SessionCalls.perform(runtime, session: session, method: MethodName.subscribe, params: [.string(name)]) {
-                        case .success(let bus):
-                            documents.addSub(id, bus: bus.stringValue ?? "", name: name)
-                            queue.enqueue(DDPCodec.encodeReady(subs: [id]))
-                        case .failure(let error):
-                            queue.enqueue(DDPCodec.encodeNosub(id: id, collection: name, error: error))
-                        }
-                    case .unsub(let id):
-                        if let bus = documents.removeSub(id) {
+                        let result = await SessionCalls.perform(runtime, session: session, method: MethodName.subscribe, params: [.string(name)])
+                        queue.enqueue(protocolState.subscribed(id: id, name: name, result: result))
+                    case .unsubscribe(let bus, let frame):
+                        if let bus {
                             _ = await SessionCalls.perform(runtime, session: session, method: MethodName.unsubscribe, params: [.string(bus)])
                         }
-                        // Meteor confirms an unsub with `nosub` and no error.
-                        queue.enqueue(DDPCodec.encodeNosub(id: id, collection: "", error: nil))
-                    case .invalid(let id, let reason):
-                        if let id {
-                            queue.enqueue(DDPCodec.encodeError(id: id, error: CallError(Errno.EINVAL, reason)))
-                        } else {
-                            queue.enqueue(DDPCodec.encodeMalformed(reason: reason))
-                        }
+                        queue.enqueue(frame)
                     }
                 }
             }

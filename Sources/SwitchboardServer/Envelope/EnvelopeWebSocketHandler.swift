@@ -18,8 +18,7 @@ struct EnvelopeWebSocketHandler: Sendable {
                 defer { calls.cancelAll() }
                 try await connection.forEachMessage(inbound, session: session, queue: queue, decode: { EnvelopeCodec.decode($0) }, method: {
                     guard case .request(_, let namespace, let name, let args) = $0 else { return nil }
-                    if namespace == "rpc", name == "call" { return args["method"]?.stringValue }
-                    return namespace + "." + name
+                    return requests.method(namespace: namespace, name: name, args: args)
                 }) { decoded in
                     switch decoded {
                     case .invalid(let id, let reason):

@@ -79,6 +79,22 @@ public struct EnvelopeRequests: Sendable {
         }
     }
 
+    /// The method a request calls, as `perform` would call it: what the connection's size limit asks (a method
+    /// may declare a larger limit), read from the same mapping so that the two cannot disagree. nil when the
+    /// request names no method (yet).
+    public func method(namespace: String, name: String, args: JSON) -> String? {
+        switch (namespace, name) {
+        case ("rpc", "call"): return args["method"]?.stringValue
+        case ("rpc", "auth"): return MethodName.login
+        case ("rpc", "auth_token"): return MethodName.loginEx
+        case ("rpc", "auth_clear"): return MethodName.logout
+        case ("rpc", "identify"): return nil
+        case ("events", "subscribe"): return MethodName.subscribe
+        case ("events", "unsubscribe"): return MethodName.unsubscribe
+        default: return try? resolve(namespace: namespace, name: name, args: args).0
+        }
+    }
+
     /// sysadm's class requests: `<namespace>/<name>` is the method `<namespace>.<name>` when there is one, else
     /// `<name>.<action>` with `action` taken from the args (`rpc/dispatcher {"action":"list"}` -> `dispatcher.list`).
     func resolve(namespace: String, name: String, args: JSON) throws(CallError) -> (String, JSON) {

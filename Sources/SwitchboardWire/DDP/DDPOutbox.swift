@@ -1,18 +1,17 @@
 import SwitchboardCore
-import SwitchboardWire
 
 /// Events for a DDP session: `added`/`changed`/`removed` frames, the first news of a document always
 /// `added`. Frames that are the same for every DDP subscriber are encoded once per publish.
-final class DDPOutbox: EventOutbox {
-    let queue: OutboundQueue
+public final class DDPOutbox: EventOutbox {
+    public let queue: OutboundQueue
     let documents: DDPDocuments
 
-    init(queue: OutboundQueue, documents: DDPDocuments) {
+    public init(queue: OutboundQueue, documents: DDPDocuments) {
         self.queue = queue
         self.documents = documents
     }
 
-    func deliver(_ event: Event, frames: EncodedFrames) {
+    public func deliver(_ event: Event, frames: EncodedFrames) {
         guard let kind = documents.kind(for: event) else { return }
         let frame = frames.frame("ddp." + kind.rawValue) {
             DDPCodec.encodeEvent(kind: kind, collection: event.name, id: event.id, fields: event.fields)
@@ -22,7 +21,7 @@ final class DDPOutbox: EventOutbox {
         }
     }
 
-    func unsubscribed(name: String, error: CallError?) {
+    public func unsubscribed(name: String, error: CallError?) {
         for id in documents.removeSubs(named: name) {
             queue.enqueue(DDPCodec.encodeNosub(id: id, collection: name, error: error))
         }
