@@ -30,8 +30,9 @@ extension FuzzTarget {
             let masked = stream[index + 1] & 0x80 != 0
             if masked { size += 4 }
             guard index + size <= stream.count else { break }
+            // `else`: a 16-bit length of exactly 127 must not be read again as the 64-bit marker.
             if length == 126 { length = UInt64(stream[index + 2]) << 8 | UInt64(stream[index + 3]) }
-            if length == 127 { length = stream[(index + 2)..<(index + 10)].reduce(0) { $0 << 8 | UInt64($1) } }
+            else if length == 127 { length = stream[(index + 2)..<(index + 10)].reduce(0) { $0 << 8 | UInt64($1) } }
             let opcode = stream[index] & 0x0F
             if !masked {
                 return once == .refuse(code: 1002, reason: "client frames must be masked") ? nil : "an unmasked frame passed: \(once)"
