@@ -18,6 +18,9 @@ public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     public var extra: JSON
     public var validation: [ValidationIssue]
+    /// Where the error came from, when a plugin says: middlewared's `trace` object (`class`, `formatted`) and,
+    /// from an external plugin, the exception it raised (`exc_info`). `null` otherwise.
+    public var trace: JSON = .null
 
     public init(_ errno: Int32, _ reason: String, extra: JSON = .null, kind: Kind = .call) {
         self.kind = kind
@@ -67,7 +70,7 @@ public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
             "error": .int(Int64(errno)),
             "errname": .string(errname),
             "reason": .string(reason),
-            "trace": .null,
+            "trace": trace,
             "extra": extra,
         ]
     }

@@ -38,6 +38,17 @@ public final class JobContext: Sendable {
         manager.appendLog(id, bytes)
     }
 
+    /// `setProgress` for a caller that cannot await (an external plugin's messages, handled in arrival order
+    /// on an event loop): applied before it returns, so reports keep their order.
+    public func reportProgress(_ percent: Int?, _ description: String? = nil, extra: JSON = .null) {
+        manager.setProgress(id, percent: percent.map { Int64(max(0, min(100, $0))) }, description: description, extra: extra)
+    }
+
+    /// `log` for a caller that cannot await; lines keep their order.
+    public func appendLog(_ line: String) {
+        manager.appendLog(id, Array((line.hasSuffix("\n") ? line : line + "\n").utf8))
+    }
+
     /// Calls a method with the submitter's credentials.
     public func callMethod(_ method: String, _ params: [JSON] = []) async throws -> JSON {
         try await call.call(method, params)

@@ -21,6 +21,11 @@ public protocol Plugin: Sendable {
     var configurationSchema: JSON { get }
     /// Capabilities beyond registering and calling (`PluginContext.sessions()` and the like); empty by default.
     var needs: PluginNeeds { get }
+    /// `builtin` for a compiled-in plugin; `external` for one in its own process (shown by `plugin.query`).
+    var kind: String { get }
+    /// What the plugin reports about itself beyond its load state, shown as `status` by `plugin.query`: an
+    /// external plugin's process (pid, supervision state, restarts, last exit). `null` by default.
+    var status: JSON { get }
     /// Registers what the plugin offers, and nothing else: its methods' bodies live in their own files.
     func setUp(_ context: PluginContext) async throws
     func tearDown() async
@@ -29,6 +34,8 @@ public protocol Plugin: Sendable {
 extension Plugin {
     public var dependencies: [String] { [] }
     public var needs: PluginNeeds { [] }
+    public var kind: String { "builtin" }
+    public var status: JSON { .null }
     public var configurationSchema: JSON { ["type": "object", "additionalProperties": false] }
     public func tearDown() async {}
 }

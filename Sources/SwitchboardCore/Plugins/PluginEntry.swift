@@ -18,7 +18,7 @@ struct PluginEntry: Sendable {
     var json: JSON {
         [
             "name": .string(plugin.name),
-            "kind": "builtin",
+            "kind": .string(plugin.kind),
             "state": .string(state.rawValue),
             "dependencies": JSON(strings: plugin.dependencies),
             "dependents": JSON(strings: dependents),
@@ -27,6 +27,7 @@ struct PluginEntry: Sendable {
             "loaded_at": loadedAtMillis.map { ["$date": .int($0)] } ?? .null,
             "setup_ms": setUpMilliseconds.map { .double(($0 * 1_000).rounded() / 1_000) } ?? .null,
             "last_error": lastError.map(JSON.string) ?? .null,
+            "status": plugin.status,
         ]
     }
 }

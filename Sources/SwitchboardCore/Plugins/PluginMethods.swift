@@ -1,8 +1,10 @@
 /// `plugin.query`, `plugin.reload` and `plugin.reload_all`: the daemon's own methods over its plugins,
 /// registered by the loader (no plugin can reload plugins through the plugin API).
-enum PluginMethods {
+public enum PluginMethods {
     /// The owner shown for what the daemon registers itself.
     static let daemonPlugin = "(daemon)"
+    /// The event an external plugin's supervisor emits on each change of its process.
+    public static let processEventName = "plugin.process"
 
     static func register(in runtime: Runtime, loader: PluginLoader) throws {
         runtime.registry.register(ServiceDescriptor(name: "plugin", description: "The loaded plugins: their state, what they registered, reloading.",
@@ -10,12 +12,16 @@ enum PluginMethods {
         runtime.events.register(EventTypeDescriptor(
             PluginLoader.eventName, description: "A plugin's state changed (loaded, unloaded, disabled, failed); fields: its plugin.query row.",
             roles: [Role.readonlyAdmin]))
+        runtime.events.register(EventTypeDescriptor(
+            processEventName, description: "An external plugin's process changed state (starting, running, restarting, quarantined, "
+                + "stopped); fields: name, state, pid, restarts, exit (how it ended), reason, next_start_ms, and the last lines it printed.",
+            roles: [Role.readonlyAdmin]))
 
         try runtime.registry.register(MethodDescriptor(
             MethodName.pluginQuery,
-            description: "Every plugin with the query language: name, kind, state (loaded, disabled, unloaded, failed), dependencies, "
-                + "dependents, needs, registered (services, methods, event types and sources, handlers, schemas, HTTP routes, tables), "
-                + "loaded_at, setup_ms, last_error.",
+            description: "Every plugin with the query language: name, kind (builtin, external), state (loaded, disabled, unloaded, "
+                + "failed), dependencies, dependents, needs, registered (services, methods, event types and sources, handlers, schemas, HTTP routes, tables), "
+                + "loaded_at, setup_ms, last_error, and status (an external plugin's process: pid, state, restarts, last exit).",
             params: QueryArguments.parameters, returns: true, roles: [Role.readonlyAdmin], flags: .readonly
         ) { _, args in
             let (filters, options) = try QueryArguments.parse(args)

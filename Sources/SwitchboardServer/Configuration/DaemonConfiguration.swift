@@ -31,6 +31,8 @@ public struct DaemonConfiguration: Sendable {
     public var logging = "stderr"
     public var logLevel = "info"
     public var pluginDirs: [String] = []
+    /// How external plugins (those in `plugin-dirs`) are run and supervised; `directories` is `pluginDirs`.
+    public var externalPlugins = ExternalPluginSettings()
     /// Address the TCP listener binds; loopback unless configured.
     public var listen = "127.0.0.1"
     /// `dispatcher.public-api-docs`: serve `/api/docs` and the OpenAPI document without login. Unset: only
@@ -168,7 +170,10 @@ public struct DaemonConfiguration: Sendable {
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
         "shutdown-close-seconds", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
         "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
+        "python", "python-host", "plugin-handshake-seconds", "plugin-call-timeout-seconds", "plugin-stop-grace-seconds",
+        "plugin-max-line", "plugin-max-pending-requests", "plugin-restart",
     ]
+    static let restartKeys: Set<String> = ["initial-delay-ms", "max-delay-seconds", "jitter-percent", "stable-seconds", "intensity", "window-seconds"]
 
     /// Applies a configuration document, refusing unknown keys and bad values by their path.
     public mutating func apply(_ json: JSON) throws {
@@ -218,6 +223,7 @@ public struct DaemonConfiguration: Sendable {
                 guard case .array(let dirs) = v else { throw ConfigurationError(path: "dispatcher.plugin-dirs", reason: "must be a list of folders") }
                 pluginDirs = try dirs.enumerated().map { try Self.string($1, "dispatcher.plugin-dirs.\($0)") }
             }
+            try applyExternalPlugins(section)
             if let v = section["listen"] { listen = try Self.string(v, "dispatcher.listen") }
             if let v = section["public-api-docs"] {
                 guard case .bool(let b) = v else { throw ConfigurationError(path: "dispatcher.public-api-docs", reason: "must be true or false") }
@@ -330,6 +336,39 @@ public struct DaemonConfiguration: Sendable {
             throw ConfigurationError(path: "\(path).\(key)", reason: "unknown key (known: \(known.sorted().joined(separator: ", ")))")
         }
         return object
+    }
+
+    /// The `dispatcher.python*` and `dispatcher.plugin-*` keys.
+    mutating func applyExternalPlugins(_ section: JSONObject) throws {
+        if let v = section["python"] { externalPlugins.python = try Self.string(v, "dispatcher.python") }
+        if let v = section["python-host"] { externalPlugins.pythonHost = try Self.string(v, "dispatcher.python-host") }
+        if let v = section["plugin-handshake-seconds"] {
+            externalPlugins.handshakeTimeout = .seconds(try Self.integer(v, "dispatcher.plugin-handshake-seconds", 1...600))
+        }
+        if let v = section["plugin-call-timeout-seconds"] {
+            externalPlugins.callTimeout = .seconds(try Self.integer(v, "dispatcher.plugin-call-timeout-seconds", 1...86_400))
+        }
+        if let v = section["plugin-stop-grace-seconds"] {
+            externalPlugins.stopGrace = .seconds(try Self.integer(v, "dispatcher.plugin-stop-grace-seconds", 0...600))
+        }
+        if let v = section["plugin-max-line"] { externalPlugins.maxLine = try Self.integer(v, "dispatcher.plugin-max-line", 1024...(256 << 20)) }
+        if let v = section["plugin-max-pending-requests"] {
+            externalPlugins.maxPendingRequests = try Self.integer(v, "dispatcher.plugin-max-pending-requests", 1...100_000)
+        }
+        if let v = section["plugin-restart"] {
+            let restart = try Self.object(v, "dispatcher.plugin-restart", known: Self.restartKeys)
+            var policy = externalPlugins.restart
+            if let v = restart["initial-delay-ms"] { policy.initialDelay = .milliseconds(try Self.integer(v, "dispatcher.plugin-restart.initial-delay-ms", 1...600_000)) }
+            if let v = restart["max-delay-seconds"] { policy.maxDelay = .seconds(try Self.integer(v, "dispatcher.plugin-restart.max-delay-seconds", 1...86_400)) }
+            if let v = restart["jitter-percent"] { policy.jitter = Double(try Self.integer(v, "dispatcher.plugin-restart.jitter-percent", 0...100)) / 100 }
+            if let v = restart["stable-seconds"] { policy.stablePeriod = .seconds(try Self.integer(v, "dispatcher.plugin-restart.stable-seconds", 1...86_400)) }
+            if let v = restart["intensity"] { policy.intensity = try Self.integer(v, "dispatcher.plugin-restart.intensity", 1...1_000) }
+            if let v = restart["window-seconds"] { policy.window = .seconds(try Self.integer(v, "dispatcher.plugin-restart.window-seconds", 1...86_400)) }
+            guard policy.initialDelay <= policy.maxDelay else {
+                throw ConfigurationError(path: "dispatcher.plugin-restart.initial-delay-ms", reason: "must not be longer than max-delay-seconds")
+            }
+            externalPlugins.restart = policy
+        }
     }
 
     static func string(_ json: JSON, _ path: String, allowEmpty: Bool = false) throws -> String {

@@ -51,10 +51,6 @@ public final class Daemon: Sendable {
         let logger = self.logger
 
         try configuration.validate()
-        // Each plugin's section is checked against the schema the plugin declares, before anything is opened.
-        if let issue = PluginLoader.configurationIssues(plugins, configuration: configuration.plugins).first {
-            throw ConfigurationError(path: issue.attribute, reason: issue.message)
-        }
         try StartError.createStateFolder(configuration.stateDir)
         if let socketPath = configuration.resolvedSocketPath { try StartError.checkSocketFolder(socketPath) }
         let lock = try InstanceLock(path: (configuration.stateDir as NSString).appendingPathComponent("switchboard.lock"))
@@ -66,6 +62,18 @@ public final class Daemon: Sendable {
             try "\(getpid())\n".write(toFile: pidfile, atomically: true, encoding: .utf8)
         }
         defer { if let pidfile = configuration.pidfile { try? FileManager.default.removeItem(atPath: pidfile) } }
+
+        // External plugins are started and say who they are before anything is ordered or configured: their
+        // names and dependencies join the compiled-in plugins' in one load order.
+        var externalSettings = configuration.externalPlugins
+        externalSettings.directories = configuration.pluginDirs
+        let external = try await ExternalPluginDiscovery.discover(settings: externalSettings, taken: Set(plugins.map(\.name)), logger: logger)
+        let plugins = self.plugins + external
+        // Each plugin's section is checked against the schema the plugin declares, before anything is opened.
+        if let issue = PluginLoader.configurationIssues(plugins, configuration: configuration.plugins).first {
+            for plugin in external { await plugin.release() }
+            throw ConfigurationError(path: issue.attribute, reason: issue.message)
+        }
 
         // Read before anything is opened: a bad certificate is a configuration error, not a half-started daemon.
         let tls = configuration.tls ? try TLSSettings.serverConfiguration(configuration) : nil
@@ -83,9 +91,14 @@ public final class Daemon: Sendable {
             try await runtime.jobs.start()
             try await loader.load(configuration: configuration.plugins)
         } catch {
+            await loader.unloadAll()
+            for plugin in external { await plugin.release() }
             try? await datastore.close()
             throw error
         }
+        // An external plugin left unloaded (disabled, a dependency missing) has no process waiting.
+        let loaded = Set(await loader.loadedNames)
+        for plugin in external where !loaded.contains(plugin.name) { await plugin.release() }
 
         let router = Routes.build(runtime: runtime, configuration: configuration)
         // RFC 6455: a text message that is not UTF-8 fails the connection (1007); it is never repaired and parsed.

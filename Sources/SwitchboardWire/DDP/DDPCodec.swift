@@ -85,7 +85,7 @@ public enum DDPCodec {
                     "reason": .string(error.reason), "trace": .null, "extra": error.extra]
         }
         return ["error": .int(Int64(error.errno)), "errname": .string(error.errname), "type": .null,
-                "reason": .string(error.reason), "trace": .null, "extra": error.extra]
+                "reason": .string(error.reason), "trace": error.trace, "extra": error.extra]
     }
 
     public static func encodePong(id: JSON?) -> [UInt8] {

@@ -45,10 +45,12 @@ public enum EnvelopeCodec {
         ["namespace": "rpc", "name": "error", "id": id, "args": errorArgs(error)]
     }
 
-    /// The error's `args`: `{"code":errno,"message":..,"extra":..}` (extra only when there is one).
+    /// The error's `args`: `{"code":errno,"message":..,"extra":..,"stacktrace":..}` (extra and FreeNAS 10's
+    /// stacktrace only when there is one: an external plugin's exception).
     public static func errorArgs(_ error: CallError) -> JSON {
         var args: JSONObject = ["code": .int(Int64(error.errno)), "message": .string(error.reason)]
         if !error.extra.isNull { args["extra"] = error.extra }
+        if !error.trace.isNull { args["stacktrace"] = error.trace }
         return .object(args)
     }
 

@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import Synchronization
+import SwitchboardCore
+import SwitchboardWire
+
+/// Starting the process, the handshake's outcome, and restarting it under the restart policy.
+extension ExternalPlugin {
+    /// Starts a process; its messages go to `received`, a protocol violation kills it.
+    func spawn() async throws -> PluginIncarnation {
+        let process = try PluginProcess.spawn(executable: command[0], arguments: Array(command.dropFirst()),
+                                              environment: ["SWITCHBOARD_PLUGIN_FD": "3", "PYTHONUNBUFFERED": "1"])
+        let exit = OneShot<PluginProcess.ExitStatus>()
+        process.onExit { exit.resolve($0) }
+        let steps = AsyncStream<PluginIncarnation.Step>.makeStream()
+        let holder = IncarnationHolder()
+        do {
+            let output = PluginOutput()
+            try await output.read(process.stdout, stream: "stdout", logger: logger)
+            try await output.read(process.stderr, stream: "stderr", logger: logger)
+            let link = try await PluginLink.open(
+                descriptor: process.control, maxLine: settings.maxLine,
+                onMessage: { [weak self] message in
+                    guard let self else { return }
+                    holder.deliver(message) { self.received($0, from: $1) }
+                },
+                onViolation: { [weak self] reason in
+                    guard let self else { return }
+                    self.logger.error("plugin killed: protocol violation", metadata: ["reason": .string(reason)])
+                    steps.1.yield(.ended("it broke the protocol: \(reason)"))
+                    if let incarnation = holder.value {
+                        incarnation.kill("plugin \(self.name) broke the protocol: \(reason)")
+                    } else {
+                        process.signal(SIGKILL)
+                    }
+                },
+                onClose: { steps.1.yield(.ended("it closed its protocol socket (fd 3)")) })
+            let incarnation = PluginIncarnation(process: process, link: link, output: output, exit: exit, steps: steps)
+            holder.set(incarnation) { self.received($0, from: $1) }
+            Task {
+                if let status = await exit.wait() { steps.1.yield(.ended("it \(status)")) }
+            }
+            return incarnation
+        } catch {
+            process.signal(SIGKILL)
+            throw error
+        }
+    }
+
+    /// One start: spawn (or take the process discovery started), handshake. Nil when it failed; the process
+    /// is gone then and the failure recorded.
+    func attempt() async -> PluginIncarnation? {
+        changePhase(.starting, reason: nil, exit: nil, lines: [])
+        let discovered = state.withLock { state in
+            defer { state.discovered = nil }
+            return state.discovered
+        }
+        let incarnation: PluginIncarnation
+        if let discovered {
+            incarnation = discovered.incarnation
+        } else {
+            do {
+                incarnation = try await spawn()
+            } catch {
+                state.withLock { $0.lastReason = "\(error)" }
+                logger.error("plugin cannot be started", metadata: ["error": .string("\(error)")])
+                return nil
+            }
+        }
+        state.withLock { $0.pid = incarnation.process.pid }
+        do {
+            try await handshake(incarnation, hello: discovered.map { ($0.helloID, $0.hello) })
+        } catch {
+            let reason = "handshake failed: \(error)"
+            logger.error("plugin handshake failed", metadata: ["error": .string("\(error)")])
+            incarnation.kill("plugin \(name): \(reason)")
+            _ = await incarnation.exit.wait()
+            incarnation.link.close()
+            state.withLock { state in
+                state.lastReason = reason
+                state.lastExit = incarnation.exit.value
+                state.lastLines = incarnation.output.last
+            }
+            return nil
+        }
+        state.withLock { state in
+            state.running = incarnation
+            state.nextStartMillis = nil
+        }
+        changePhase(.running, reason: nil, exit: nil, lines: [])
+        logger.info("plugin running", metadata: ["pid": .stringConvertible(incarnation.process.pid)])
+        return incarnation
+    }
+
+    /// Watches the running process and restarts it when it ends, until the plugin is torn down.
+    func supervise(_ first: PluginIncarnation?) async {
+        var current = first
+        var startedAt = ContinuousClock.now
+        while !Task.isCancelled {
+            if let incarnation = current {
+                startedAt = incarnation.startedAt
+                _ = await incarnation.exit.wait()
+                if Task.isCancelled || state.withLock({ $0.stopping }) { return }
+                crashed(incarnation)
+            }
+            let decision = state.withLock { state in
+                state.record.failed(at: .now, startedAt: startedAt, policy: settings.restart)
+            }
+            let delay: Duration
+            let phase: Phase
+            switch decision {
+            case .restart(let after): delay = after; phase = .restarting
+            case .quarantine(let after): delay = after; phase = .quarantined
+            }
+            let millis = Int64(delay.components.seconds) * 1_000 + delay.components.attoseconds / 1_000_000_000_000_000
+            let (exit, reason, lines) = state.withLock { state in
+                state.nextStartMillis = Session.wallClockMillis + millis
+                return (state.lastExit, state.lastReason, state.lastLines)
+            }
+            changePhase(phase, reason: reason, exit: exit, lines: lines)
+            if phase == .quarantined {
+                logger.error("plugin quarantined: it failed too often; retrying at the longest delay",
+                             metadata: ["retry_in_ms": .stringConvertible(millis), "reason": .string(reason ?? "")])
+            }
+            do { try await Task.sleep(for: delay) } catch { return }
+            if state.withLock({ $0.stopping }) { return }
+            startedAt = .now
+            current = await attempt()
+        }
+    }
+
+    /// The running process ended on its own: everything waiting on it fails now.
+    private func crashed(_ incarnation: PluginIncarnation) {
+        let how = incarnation.killReason.withLock { $0 } ?? incarnation.exit.value?.description ?? "it ended"
+        let error = CallError(Errno.EIO, "plugin \(name) crashed: \(how)")
+        incarnation.link.failAll(error)
+        incarnation.link.close()
+        let sources = state.withLock { state in
+            state.running = nil
+            state.pid = nil
+            state.lastExit = incarnation.exit.value
+            state.lastReason = error.reason
+            state.lastLines = incarnation.output.last
+            return Array(state.sources.values)
+        }
+        for source in sources { source.ended.resolve(CallError(Errno.EAGAIN, "plugin \(name) is restarting")) }
+        logger.error("plugin crashed", metadata: ["reason": .string(how), "last_lines": .array(incarnation.output.last.map { .string($0) })])
+    }
+
+    /// Records a change of the process's state: a `plugin.process` event and an audit record.
+    func changePhase(_ phase: Phase, reason: String?, exit: PluginProcess.ExitStatus?, lines: [String]) {
+        let (context, before, restarts, pid, next) = state.withLock { state in
+            defer { state.phase = phase }
+            return (state.context, state.phase, state.record.restarts, state.pid, state.nextStartMillis)
+        }
+        guard let context, before != phase || phase == .restarting || phase == .quarantined else { return }
+        let fields: JSON = [
+            "name": .string(name), "state": .string(phase.rawValue), "pid": pid.map { .int(Int64($0)) } ?? .null,
+            "restarts": .int(Int64(restarts)), "exit": exit?.json ?? .null, "reason": reason.map(JSON.string) ?? .null,
+            "next_start_ms": next.map { .int($0) } ?? .null, "last_lines": JSON(strings: lines),
+        ]
+        context.emit(PluginMethods.processEventName) {
+            Event(name: PluginMethods.processEventName, kind: .changed, id: .string(name), fields: fields)
+        }
+        guard phase != .starting, let trail = try? context.auditTrail() else { return }
+        let failed = phase == .restarting || phase == .quarantined
+        trail.record(event: "PLUGIN", subject: "plugin.\(phase.rawValue)", details: fields, success: !failed,
+                     errno: failed ? Errno.EIO : nil, error: failed ? reason : nil)
+    }
+}
+
+/// Lets the link's callbacks, made before the incarnation exists, reach it once it does: what arrives
+/// before (a quick plugin's hello) is held and handled first, in order.
+final class IncarnationHolder: Sendable {
+    private struct State {
+        var incarnation: PluginIncarnation?
+        var early: [PluginMessage] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Handles `message` with the incarnation, or holds it until there is one.
+    func deliver(_ message: PluginMessage, _ handle: (PluginMessage, PluginIncarnation) -> Void) {
+        state.withLock { state in
+            guard let incarnation = state.incarnation else {
+                state.early.append(message)
+                return
+            }
+            handle(message, incarnation)
+        }
+    }
+
+    func set(_ incarnation: PluginIncarnation, _ handle: (PluginMessage, PluginIncarnation) -> Void) {
+        state.withLock { state in
+            state.incarnation = incarnation
+            for message in state.early { handle(message, incarnation) }
+            state.early = []
+        }
+    }
+
+    var value: PluginIncarnation? { state.withLock { $0.incarnation } }
+}

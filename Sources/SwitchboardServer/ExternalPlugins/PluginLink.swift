@@ -1,0 +1,183 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+import SwitchboardCore
+import SwitchboardWire
+
+/// The protocol socket of one plugin process (fd 3 on its side): lines out, lines in, and the daemon's
+/// requests waiting for their responses.
+///
+/// Responses are matched here; requests and notifications from the plugin go to `onMessage`, called on the
+/// channel's event loop in the order they arrived (handling them must not block). A line over the limit, a
+/// line that is not a JSON-RPC message, or a response to nothing is a protocol violation: `onViolation` is
+/// called once and the link reads no further. Requests still waiting when the link fails or closes end at
+/// once with the error given to `failAll`.
+final class PluginLink: Sendable {
+    typealias MessageHandler = @Sendable (PluginMessage) -> Void
+    typealias ViolationHandler = @Sendable (String) -> Void
+
+    /// What a daemon request does when its caller goes away: a call is cancelled at once (`call.cancel`), a job
+    /// is told to abort (`job.abort`) and the response is still awaited, since the job ends when the plugin says.
+    enum Cancellation: Sendable {
+        case cancelCall
+        case abortJob(Int64)
+    }
+
+    private struct Pending {
+        let continuation: CheckedContinuation<JSON, any Error>
+        let method: String
+    }
+
+    private struct State {
+        var nextID: Int64 = 1
+        var pending: [Int64: Pending] = [:]
+        /// Set once: later requests fail at once with it.
+        var failure: CallError?
+    }
+
+    let channel: any Channel
+    private let state = Mutex(State())
+
+    private init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Wraps the daemon's end of the socket pair; takes ownership of `descriptor`.
+    static func open(descriptor: CInt, maxLine: Int, onMessage: @escaping MessageHandler,
+                     onViolation: @escaping ViolationHandler, onClose: @escaping @Sendable () -> Void) async throws -> PluginLink {
+        let box = Mutex<PluginLink?>(nil)
+        let onLine: @Sendable ([UInt8]) -> Void = { line in
+            guard let link = box.withLock({ $0 }) else { return }
+            let message: PluginMessage
+            do {
+                message = try PluginMessage.decode(line)
+            } catch {
+                link.violate("\(error)", onViolation)
+                return
+            }
+            switch message {
+            case .result(let id, let value): link.resolve(id, .success(value), onViolation)
+            case .error(let id, let error): link.resolve(id, .failure(error), onViolation)
+            case .request, .notification: onMessage(message)
+            }
+        }
+        let onTooLong: @Sendable (Int) -> Void = { limit in
+            box.withLock({ $0 })?.violate("a line over \(limit) bytes", onViolation)
+        }
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        PluginLineHandler(maxLine: maxLine, onLine: onLine, onTooLong: onTooLong, onClose: onClose))
+                }
+            }
+            .withConnectedSocket(descriptor)
+            .get()
+        let link = PluginLink(channel: channel)
+        box.withLock { $0 = link }
+        return link
+    }
+
+    // MARK: - Sending
+
+    func send(_ message: PluginMessage) {
+        let bytes = message.encoded()
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    func notify(_ method: String, _ params: JSON) {
+        send(.notification(method: method, params: params))
+    }
+
+    /// Sends a request and waits for its response, at most until `deadline` (ETIMEDOUT, and the plugin is told
+    /// to cancel it).
+    /// - Throws: the plugin's error as a `CallError`, the link's failure, ETIMEDOUT, or `CancellationError`.
+    func request(_ method: String, _ params: JSON, deadline: ContinuousClock.Instant? = nil,
+                 cancellation: Cancellation = .cancelCall) async throws -> JSON {
+        let id = state.withLock { state -> Int64 in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        let timer = deadline.map { deadline in
+            Task { [weak self] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                guard !Task.isCancelled, let self else { return }
+                if self.finish(id, .failure(CallError(Errno.ETIMEDOUT, "The plugin did not answer \(method) in time"))) {
+                    self.notify("call.cancel", ["id": .int(id)])
+                }
+            }
+        }
+        defer { timer?.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSON, any Error>) in
+                let failure = state.withLock { state -> CallError? in
+                    if let failure = state.failure { return failure }
+                    state.pending[id] = Pending(continuation: continuation, method: method)
+                    return nil
+                }
+                if let failure {
+                    continuation.resume(throwing: failure)
+                    return
+                }
+                send(.request(id: .int(id), method: method, params: params))
+            }
+        } onCancel: {
+            switch cancellation {
+            case .cancelCall:
+                if self.finish(id, .failure(CancellationError())) { self.notify("call.cancel", ["id": .int(id)]) }
+            case .abortJob(let job):
+                self.notify("job.abort", ["job": .int(job)])
+            }
+        }
+    }
+
+    /// Fails every waiting request with `error`, and every later one; the link is finished.
+    func failAll(_ error: CallError) {
+        let pending = state.withLock { state -> [Pending] in
+            if state.failure == nil { state.failure = error }
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
+        }
+        for request in pending { request.continuation.resume(throwing: error) }
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+
+    var waitingCount: Int { state.withLock { $0.pending.count } }
+
+    // MARK: - Receiving
+
+    @discardableResult
+    private func finish(_ id: Int64, _ result: Result<JSON, any Error>) -> Bool {
+        guard let request = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return false }
+        request.continuation.resume(with: result)
+        return true
+    }
+
+    private func resolve(_ id: JSON, _ result: Result<JSON, any Error>, _ onViolation: ViolationHandler) {
+        guard let number = id.intValue else {
+            violate("a response to an id the daemon never sent: \(id)", onViolation)
+            return
+        }
+        // A response to a request already timed out or cancelled is expected, not a violation; one to an id
+        // never sent is.
+        if !finish(number, result), number >= state.withLock({ $0.nextID }) {
+            violate("a response to an id the daemon never sent: \(number)", onViolation)
+        }
+    }
+
+    private func violate(_ reason: String, _ onViolation: ViolationHandler) {
+        let first = state.withLock { state -> Bool in
+            guard state.failure == nil else { return false }
+            state.failure = CallError(Errno.EFAULT, "protocol violation: \(reason)")
+            return true
+        }
+        guard first else { return }
+        onViolation(reason)
+    }
+}

@@ -1,0 +1,41 @@
+import DequeModule
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A plugin's stdout and stderr: each line goes to the daemon log tagged with the plugin and stream, and the
+/// last `keep` lines are kept for the record of a crash. Lines over 8 KiB are cut, never buffered whole.
+final class PluginOutput: Sendable {
+    static let maxLine = 8 * 1024
+    private let lines = Mutex(Deque<String>())
+    private let keep: Int
+
+    init(keep: Int = 20) {
+        self.keep = keep
+    }
+
+    /// Starts reading `descriptor` (taking ownership of it) as `stream` ("stdout" or "stderr").
+    func read(_ descriptor: CInt, stream: String, logger: Logger) async throws {
+        let onLine: @Sendable ([UInt8]) -> Void = { [weak self] bytes in
+            let line = String(decoding: bytes, as: UTF8.self)
+            logger.info("\(line)", metadata: ["stream": .string(stream)])
+            self?.lines.withLock { lines in
+                lines.append(line)
+                if lines.count > self?.keep ?? 20 { lines.removeFirst() }
+            }
+        }
+        _ = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        PluginLineHandler(maxLine: Self.maxLine, truncating: true, onLine: onLine, onClose: {}))
+                }
+            }
+            .withConnectedSocket(descriptor)
+            .get()
+    }
+
+    /// The last lines printed, oldest first.
+    var last: [String] { lines.withLock { Array($0) } }
+}

@@ -1,0 +1,533 @@
+#!/usr/bin/env python3
+"""Switchboard's Python plugin host: runs one plugin file written as seed 000 and FreeNAS 10 plugins were.
+
+    python3 switchboard_plugin.py /path/to/MyPlugin.py
+
+The daemon starts it for every ``*.py`` file in ``dispatcher.plugin-dirs``. It speaks docs/plugin-protocol.md on
+fd 3 and gives the plugin file the interface it expects, with nothing but the standard library:
+
+- ``_depends()``, ``_init(dispatcher[, plugin])`` and ``_cleanup(dispatcher[, plugin])`` at module level;
+- ``from task import Provider, Task, TaskException``, ``from event import EventSource`` and
+  ``from dispatcher.rpc import description, accepts, returns, private, RpcException``;
+- ``dispatcher.register_provider``, ``register_task_handler``, ``register_event_source``,
+  ``register_schema_definition``, ``register_event_type``, ``register_event_handler``, ``emit_event`` and
+  ``call_sync``, and every ``unregister_*``.
+
+Errors raised by plugin code reach the client as the method's error, with the exception in ``exc_info``; they
+never end the host. The plugin's name is its file's name without ``.py`` (``NAME`` at module level overrides it).
+"""
+
+import errno as errno_codes
+import importlib.util
+import inspect
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import traceback
+import types
+from concurrent.futures import ThreadPoolExecutor
+
+PROTOCOL = 1
+
+
+# --- dispatcher.rpc: FreeNAS 10's decorators -------------------------------------------------------------------
+
+class RpcException(Exception):
+    """An error with an errno, as FreeNAS 10 raised it: ``RpcException(errno.ENOENT, 'No such pool')``."""
+
+    def __init__(self, code, message=None, extra=None):
+        super().__init__(message or os.strerror(code))
+        self.code = code
+        self.message = message or os.strerror(code)
+        self.extra = extra
+
+
+def description(text):
+    def wrap(fn):
+        fn.description = text
+        return fn
+    return wrap
+
+
+def accepts(*schemas):
+    def wrap(fn):
+        fn.params_schema = list(schemas)
+        return fn
+    return wrap
+
+
+def returns(*schemas):
+    def wrap(fn):
+        fn.result_schema = schemas[0] if len(schemas) == 1 else {'type': 'array', 'prefixItems': list(schemas)}
+        return fn
+    return wrap
+
+
+def private(fn):
+    fn.private = True
+    return fn
+
+
+def roles(*names):
+    """Switchboard's addition: the roles that may call a method (FULL_ADMIN only when not given)."""
+    def wrap(fn):
+        fn.roles = list(names)
+        return fn
+    return wrap
+
+
+def readonly(fn):
+    """Switchboard's addition: the method changes nothing (READONLY_ADMIN may call it)."""
+    fn.readonly = True
+    return fn
+
+
+# --- task and event: the classes plugins derive from ------------------------------------------------------------
+
+class Provider(object):
+    """A data provider: its public methods become ``<name>.<method>``."""
+    dispatcher = None
+
+
+class TaskException(RpcException):
+    pass
+
+
+class TaskAbortException(TaskException):
+    def __init__(self, message='Task aborted'):
+        super().__init__(errno_codes.ECANCELED, message)
+
+
+class Task(object):
+    """A task handler: ``verify(*args)`` then ``run(*args)`` in a job; ``abort()`` makes it abortable."""
+
+    def __init__(self, dispatcher):
+        self.dispatcher = dispatcher
+        self.job_id = None
+        self.aborted = False
+
+    def verify(self, *args):
+        return []
+
+    def run(self, *args):
+        raise NotImplementedError('Task.run')
+
+    def abort(self):
+        """Override to make the task abortable: stop ``run`` soon, which then returns or raises."""
+        raise TaskException(errno_codes.ENOTSUP, 'This task cannot be aborted')
+
+    def set_progress(self, percentage, message=None, extra=None):
+        self.dispatcher._send('job.progress', {'job': self.job_id, 'percent': int(percentage),
+                                               'description': message, 'extra': extra})
+
+    def log(self, line):
+        self.dispatcher._send('job.log', {'job': self.job_id, 'line': str(line)})
+
+
+class EventSource(object):
+    """An event source: ``run()`` is a loop in a thread of its own while someone subscribes; it stops when
+    ``self.running`` turns false (or ``stop()`` is called)."""
+
+    def __init__(self, dispatcher):
+        self.dispatcher = dispatcher
+        self.running = True
+        self.argument = None
+        self._channel = None
+        self._name = None
+
+    def run(self):
+        raise NotImplementedError('EventSource.run')
+
+    def stop(self):
+        self.running = False
+
+    def emit_event(self, name, params=None, kind='changed'):
+        self.dispatcher._emit(name, params, kind, self._channel if name == self._name else None)
+
+
+# --- the connection to the daemon ------------------------------------------------------------------------------
+
+class _Connection(object):
+    def __init__(self, fd):
+        self.sock = socket.socket(fileno=fd)
+        self.file = self.sock.makefile('rb')
+        self.write_lock = threading.Lock()
+        self.pending = {}
+        self.pending_lock = threading.Lock()
+        self.next_id = 1
+
+    def send(self, message):
+        message['jsonrpc'] = '2.0'
+        data = (json.dumps(message, separators=(',', ':'), default=str) + '\n').encode()
+        with self.write_lock:
+            self.sock.sendall(data)
+
+    def request(self, method, params):
+        event = threading.Event()
+        slot = {}
+        with self.pending_lock:
+            rid = self.next_id
+            self.next_id += 1
+            self.pending[rid] = (event, slot)
+        self.send({'id': rid, 'method': method, 'params': params})
+        event.wait()
+        if 'error' in slot:
+            error = slot['error']
+            data = error.get('data') or {}
+            raise RpcException(data.get('errno', errno_codes.EFAULT), error.get('message'), data.get('extra'))
+        if 'closed' in slot:
+            raise RpcException(errno_codes.EPIPE, 'the daemon closed the connection')
+        return slot['result']
+
+    def resolve(self, message):
+        with self.pending_lock:
+            waiter = self.pending.pop(message.get('id'), None)
+        if waiter is None:
+            return
+        event, slot = waiter
+        if 'error' in message:
+            slot['error'] = message['error']
+        else:
+            slot['result'] = message.get('result')
+        event.set()
+
+    def close_pending(self):
+        with self.pending_lock:
+            waiters = list(self.pending.values())
+            self.pending.clear()
+        for event, slot in waiters:
+            slot['closed'] = True
+            event.set()
+
+
+class Dispatcher(object):
+    """What ``_init(dispatcher)`` receives: seed 000's dispatcher interface."""
+
+    def __init__(self, connection, name):
+        self._conn = connection
+        self._name = name
+        self._providers = {}
+        self._tasks = {}
+        self._sources = {}
+        self._source_runs = {}
+        self._handlers = {}
+        self._jobs = {}
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix='plugin')
+        self.configuration = {}
+
+    # Registering -----------------------------------------------------------------------------------------------
+
+    def _register(self, params):
+        self._conn.request('plugin.register', params)
+
+    def _unregister(self, params):
+        self._conn.request('plugin.unregister', params)
+
+    def register_provider(self, name, cls):
+        instance = cls()
+        instance.dispatcher = self
+        methods = []
+        for attr, fn in inspect.getmembers(instance, predicate=inspect.ismethod):
+            if attr.startswith('_'):
+                continue
+            methods.append(_method_entry('{0}.{1}'.format(name, attr), fn, job=False))
+            self._providers['{0}.{1}'.format(name, attr)] = fn
+        self._register({'services': [{'name': name, 'description': inspect.getdoc(cls) or ''}], 'methods': methods})
+
+    def unregister_provider(self, name):
+        names = [m for m in self._providers if m.startswith(name + '.')]
+        self._unregister({'methods': names, 'services': [name]})
+        for m in names:
+            del self._providers[m]
+
+    def register_task_handler(self, name, cls):
+        entry = _method_entry(name, cls.run, job=True)
+        # FreeNAS 10 put @accepts and @description on the Task class itself.
+        if getattr(cls, 'params_schema', None) and not getattr(cls.run, 'params_schema', None):
+            for index, schema in enumerate(cls.params_schema[:len(entry['params'])]):
+                entry['params'][index]['schema'] = schema
+        entry['job'] = {'abortable': cls.abort is not Task.abort, 'logs': True}
+        if getattr(cls, 'description', None) and isinstance(cls.description, str):
+            entry['description'] = cls.description
+        self._tasks[name] = cls
+        self._register({'methods': [entry]})
+
+    def unregister_task_handler(self, name):
+        self._unregister({'methods': [name]})
+        self._tasks.pop(name, None)
+
+    def register_event_source(self, name, cls):
+        self._sources[name] = cls
+        self._register({'event_sources': [{'name': name, 'description': inspect.getdoc(cls) or '',
+                                           'roles': list(getattr(cls, 'roles', []))}]})
+
+    def unregister_event_source(self, name):
+        self._unregister({'event_sources': [name]})
+        self._sources.pop(name, None)
+
+    def register_event_type(self, name, schema=None, roles=None):
+        self._register({'event_types': [{'name': name, 'schema': schema if schema is not None else True, 'roles': roles or []}]})
+
+    def unregister_event_type(self, name):
+        self._unregister({'event_types': [name]})
+
+    def register_schema_definition(self, name, schema):
+        self._register({'schemas': {name: schema}})
+
+    def unregister_schema_definition(self, name):
+        self._unregister({'schemas': [name]})
+
+    def register_event_handler(self, name, fn):
+        first = name not in self._handlers
+        self._handlers.setdefault(name, []).append(fn)
+        if first:
+            self._register({'event_handlers': [name]})
+
+    def unregister_event_handler(self, name, fn):
+        handlers = self._handlers.get(name, [])
+        if fn in handlers:
+            handlers.remove(fn)
+        if not handlers and name in self._handlers:
+            del self._handlers[name]
+            self._unregister({'event_handlers': [name]})
+
+    # Using the daemon ------------------------------------------------------------------------------------------
+
+    def emit_event(self, name, params=None, kind='changed'):
+        self._emit(name, params, kind, None)
+
+    dispatch_event = emit_event
+
+    def call_sync(self, method, *args):
+        """Calls a daemon method: inside a method or task, with its caller's rights (never more); elsewhere
+        (``_init``, event sources, handlers) as the plugin, with the daemon's."""
+        params = {'method': method, 'params': list(args)}
+        token = getattr(self._local, 'call', None)
+        if token is not None:
+            params['call'] = token
+        return self._conn.request('daemon.call', params)
+
+    def _emit(self, name, params, kind, channel):
+        message = {'name': name, 'kind': kind, 'fields': params}
+        if isinstance(params, dict) and 'id' in params:
+            message['id'] = params['id']
+        if channel is not None:
+            message['source'] = channel
+        self._send('event.emit', message)
+
+    def _send(self, method, params):
+        self._conn.send({'method': method, 'params': params})
+
+    # Serving the daemon's requests -----------------------------------------------------------------------------
+
+    def handle(self, message):
+        method = message.get('method')
+        params = message.get('params') or {}
+        if method == 'method.call':
+            self._pool.submit(self._answer, message['id'], params, self._call)
+        elif method == 'job.run':
+            self._pool.submit(self._answer, message['id'], params, self._run_task)
+        elif method == 'job.abort':
+            task = self._jobs.get(params.get('job'))
+            if task is not None:
+                task.aborted = True
+                self._pool.submit(_quietly, task.abort)
+        elif method == 'call.cancel':
+            pass  # a Python thread cannot be interrupted; its late answer is dropped by the daemon
+        elif method == 'source.start':
+            self._start_source(params)
+        elif method == 'source.stop':
+            source = self._source_runs.pop(params.get('source'), None)
+            if source is not None:
+                _quietly(source.stop)
+        elif method == 'event':
+            for fn in list(self._handlers.get(params.get('mask'), [])):
+                self._pool.submit(_quietly, fn, params.get('fields'))
+
+    def _answer(self, rid, params, body):
+        self._local.call = (params.get('context') or {}).get('call')
+        try:
+            result = body(params)
+            self._conn.send({'id': rid, 'result': result})
+        except BaseException as e:  # noqa: B902 - plugin code may raise anything; the host must survive it
+            self._conn.send({'id': rid, 'error': _error(e)})
+        finally:
+            self._local.call = None
+
+    def _call(self, params):
+        fn = self._providers.get(params['method'])
+        if fn is None:
+            raise RpcException(errno_codes.ENOENT, 'No method {0} in this plugin'.format(params['method']))
+        return fn(*params.get('params', []))
+
+    def _run_task(self, params):
+        cls = self._tasks.get(params['method'])
+        if cls is None:
+            raise RpcException(errno_codes.ENOENT, 'No task {0} in this plugin'.format(params['method']))
+        task = cls(self)
+        task.job_id = params['job']
+        self._jobs[task.job_id] = task
+        try:
+            args = params.get('params', [])
+            task.verify(*args)
+            result = task.run(*args)
+            if task.aborted:
+                raise TaskAbortException()
+            return result
+        finally:
+            self._jobs.pop(task.job_id, None)
+
+    def _start_source(self, params):
+        cls = self._sources.get(params.get('name'))
+        if cls is None:
+            self._send('source.end', {'source': params.get('source'), 'error': 'no such event source'})
+            return
+        source = cls(self)
+        source.argument = params.get('argument')
+        source._channel = params.get('source')
+        source._name = params.get('name')
+        self._source_runs[source._channel] = source
+
+        def loop():
+            error = None
+            try:
+                source.run()
+            except BaseException as e:  # noqa: B902
+                error = '{0}: {1}'.format(type(e).__name__, e)
+                traceback.print_exc()
+            if self._source_runs.pop(source._channel, None) is not None:
+                self._send('source.end', {'source': source._channel, 'error': error})
+
+        threading.Thread(target=loop, name='source-' + source._name, daemon=True).start()
+
+
+def _method_entry(name, fn, job):
+    try:
+        signature = inspect.signature(fn)
+        names = [p.name for p in signature.parameters.values()
+                 if p.name != 'self' and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        defaults = {p.name: p.default for p in signature.parameters.values() if p.default is not p.empty}
+    except (TypeError, ValueError):
+        names, defaults = [], {}
+    schemas = getattr(fn, 'params_schema', None)
+    params = []
+    for index, pname in enumerate(names):
+        entry = {'name': pname, 'schema': schemas[index] if schemas and index < len(schemas) else True}
+        if pname in defaults:
+            entry['default'] = defaults[pname]
+        params.append(entry)
+    flags = []
+    if getattr(fn, 'private', False):
+        flags.append('private')
+    if getattr(fn, 'readonly', False):
+        flags.append('readonly')
+    return {'name': name, 'description': getattr(fn, 'description', None) or inspect.getdoc(fn) or '',
+            'params': params, 'returns': getattr(fn, 'result_schema', True), 'roles': getattr(fn, 'roles', []),
+            'flags': flags, 'job': job}
+
+
+def _error(e):
+    code = getattr(e, 'code', None)
+    if not isinstance(code, int):
+        code = errno_codes.EFAULT
+    message = getattr(e, 'message', None) or str(e) or type(e).__name__
+    data = {'errno': code, 'exc_info': {'type': type(e).__name__, 'message': str(e),
+                                        'traceback': ''.join(traceback.format_exception(type(e), e, e.__traceback__))}}
+    extra = getattr(e, 'extra', None)
+    if extra is not None:
+        data['extra'] = extra
+    return {'code': code, 'message': message, 'data': data}
+
+
+def _quietly(fn, *args):
+    try:
+        fn(*args)
+    except BaseException:  # noqa: B902
+        traceback.print_exc()
+
+
+def _install_modules():
+    """Makes ``task``, ``event`` and ``dispatcher.rpc`` importable by the names plugins use."""
+    task = types.ModuleType('task')
+    task.Provider, task.Task, task.TaskException, task.TaskAbortException = Provider, Task, TaskException, TaskAbortException
+    task.VerifyException = TaskException
+    event = types.ModuleType('event')
+    event.EventSource = EventSource
+    rpc = types.ModuleType('dispatcher.rpc')
+    for name in ('description', 'accepts', 'returns', 'private', 'roles', 'readonly', 'RpcException'):
+        setattr(rpc, name, globals()[name])
+    package = types.ModuleType('dispatcher')
+    package.__path__ = []
+    package.rpc = rpc
+    for name, module in (('task', task), ('event', event), ('dispatcher', package), ('dispatcher.rpc', rpc),
+                         ('freenas.dispatcher.rpc', rpc)):
+        sys.modules.setdefault(name, module)
+
+
+def _with_plugin(fn, dispatcher, plugin):
+    """Calls ``_init``/``_cleanup`` with ``(dispatcher)`` or ``(dispatcher, plugin)``, as the function takes."""
+    try:
+        count = len(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        count = 1
+    return fn(dispatcher, plugin) if count >= 2 else fn(dispatcher)
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.stderr.write('usage: switchboard_plugin.py PLUGIN.py\n')
+        return 2
+    path = argv[1]
+    _install_modules()
+    stem = os.path.splitext(os.path.basename(path))[0]
+    conn = _Connection(int(os.environ.get('SWITCHBOARD_PLUGIN_FD', '3')))
+    spec = importlib.util.spec_from_file_location(stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[stem] = module
+    spec.loader.exec_module(module)
+    name = getattr(module, 'NAME', stem)
+    dispatcher = Dispatcher(conn, name)
+    depends = list(module._depends()) if hasattr(module, '_depends') else []
+
+    stopping = threading.Event()
+
+    def reader():
+        while True:
+            line = conn.file.readline()
+            if not line:
+                break  # the daemon is gone: end with it
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if 'method' in message:
+                dispatcher.handle(message)
+            else:
+                conn.resolve(message)
+        conn.close_pending()
+        stopping.set()
+
+    threading.Thread(target=reader, name='reader', daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+
+    hello = {'protocol': PROTOCOL, 'name': name, 'version': getattr(module, '__version__', None),
+             'dependencies': depends, 'configuration_schema': getattr(module, 'CONFIGURATION_SCHEMA', None)}
+    answer = conn.request('plugin.hello', hello)
+    dispatcher.configuration = answer.get('configuration') or {}
+    if hasattr(module, '_init'):
+        _with_plugin(module._init, dispatcher, module)
+    conn.request('plugin.ready', {})
+    while not stopping.wait(3600):
+        pass
+    if hasattr(module, '_cleanup'):
+        _quietly(_with_plugin, module._cleanup, dispatcher, module)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
