@@ -6,6 +6,8 @@ import SwitchboardWire
 /// except `daemon.call`, which runs in a task of its own, at most `maxPendingRequests` at a time.
 extension ExternalPlugin {
     func received(_ message: PluginMessage, from incarnation: PluginIncarnation) {
+        // Once the daemon has decided to kill it, nothing more it says is acted on.
+        if incarnation.killReason.withLock({ $0 != nil }) { return }
         let link = incarnation.link
         switch message {
         case .request(let id, "plugin.hello", let params):
@@ -48,6 +50,7 @@ extension ExternalPlugin {
     }
 
     private func violation(_ reason: String, _ incarnation: PluginIncarnation) {
+        if incarnation.killReason.withLock({ $0 != nil }) { return }
         logger.error("plugin killed: protocol violation", metadata: ["reason": .string(reason)])
         incarnation.stepsContinuation.yield(.ended("it broke the protocol: \(reason)"))
         incarnation.kill("plugin \(name) broke the protocol: \(reason)")

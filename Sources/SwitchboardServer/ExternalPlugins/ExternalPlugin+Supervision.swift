@@ -34,7 +34,7 @@ extension ExternalPlugin {
                         process.signal(SIGKILL)
                     }
                 },
-                onClose: { steps.1.yield(.ended("it closed its protocol socket (fd 3)")) })
+                onClose: { steps.1.yield(.ended(PluginIncarnation.closedSocket)) })
             let incarnation = PluginIncarnation(process: process, link: link, output: output, exit: exit, steps: steps)
             holder.set(incarnation) { self.received($0, from: $1) }
             Task {
@@ -71,16 +71,7 @@ extension ExternalPlugin {
         do {
             try await handshake(incarnation, hello: discovered.map { ($0.helloID, $0.hello) })
         } catch {
-            let reason = "handshake failed: \(error)"
-            logger.error("plugin handshake failed", metadata: ["error": .string("\(error)")])
-            incarnation.kill("plugin \(name): \(reason)")
-            _ = await incarnation.exit.wait()
-            incarnation.link.close()
-            state.withLock { state in
-                state.lastReason = reason
-                state.lastExit = incarnation.exit.value
-                state.lastLines = incarnation.output.last
-            }
+            await failedHandshake(incarnation, "\(error)")
             return nil
         }
         state.withLock { state in
@@ -92,6 +83,33 @@ extension ExternalPlugin {
         return incarnation
     }
 
+    /// Records a handshake that failed and makes sure the process is gone. A process that closed its socket is
+    /// given a moment to exit on its own, so that the record says how it ended rather than that it was killed.
+    func failedHandshake(_ incarnation: PluginIncarnation, _ failure: String) async {
+        var failure = failure
+        if failure.hasSuffix(PluginIncarnation.closedSocket) {
+            let exited = await withTaskGroup(of: PluginProcess.ExitStatus?.self) { group in
+                group.addTask { await incarnation.exit.wait() }
+                group.addTask { try? await Task.sleep(for: .seconds(1)); return nil }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            if let exited { failure = failure.replacingOccurrences(of: PluginIncarnation.closedSocket, with: "it \(exited)") }
+        }
+        let reason = "handshake failed: \(failure)"
+        logger.error("plugin handshake failed", metadata: ["error": .string(failure)])
+        incarnation.kill("plugin \(name): \(reason)")
+        _ = await incarnation.exit.wait()
+        incarnation.link.close()
+        let lines = await incarnation.output.settled(within: .seconds(1))
+        state.withLock { state in
+            state.lastReason = reason
+            state.lastExit = incarnation.exit.value
+            state.lastLines = lines
+        }
+    }
+
     /// Watches the running process and restarts it when it ends, until the plugin is torn down.
     func supervise(_ first: PluginIncarnation?) async {
         var current = first
@@ -101,7 +119,7 @@ extension ExternalPlugin {
                 startedAt = incarnation.startedAt
                 _ = await incarnation.exit.wait()
                 if Task.isCancelled || state.withLock({ $0.stopping }) { return }
-                crashed(incarnation)
+                await crashed(incarnation)
             }
             let decision = state.withLock { state in
                 state.record.failed(at: .now, startedAt: startedAt, policy: settings.restart)
@@ -130,21 +148,22 @@ extension ExternalPlugin {
     }
 
     /// The running process ended on its own: everything waiting on it fails now.
-    private func crashed(_ incarnation: PluginIncarnation) {
+    private func crashed(_ incarnation: PluginIncarnation) async {
         let how = incarnation.killReason.withLock { $0 } ?? incarnation.exit.value?.description ?? "it ended"
         let error = CallError(Errno.EIO, "plugin \(name) crashed: \(how)")
         incarnation.link.failAll(error)
         incarnation.link.close()
+        let lines = await incarnation.output.settled(within: .seconds(1))
         let sources = state.withLock { state in
             state.running = nil
             state.pid = nil
             state.lastExit = incarnation.exit.value
             state.lastReason = error.reason
-            state.lastLines = incarnation.output.last
+            state.lastLines = lines
             return Array(state.sources.values)
         }
         for source in sources { source.ended.resolve(CallError(Errno.EAGAIN, "plugin \(name) is restarting")) }
-        logger.error("plugin crashed", metadata: ["reason": .string(how), "last_lines": .array(incarnation.output.last.map { .string($0) })])
+        logger.error("plugin crashed", metadata: ["reason": .string(how), "last_lines": .array(lines.map { .string($0) })])
     }
 
     /// Records a change of the process's state: a `plugin.process` event and an audit record.

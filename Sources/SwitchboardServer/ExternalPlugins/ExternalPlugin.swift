@@ -126,15 +126,7 @@ public final class ExternalPlugin: Plugin, Sendable {
         case .ended(let why): failure = "before saying hello, \(why)"
         case .timedOut, nil: failure = "no plugin.hello within \(settings.handshakeTimeout)"
         }
-        logger.error("plugin handshake failed", metadata: ["error": .string(failure)])
-        incarnation.kill("plugin \(name): handshake failed: \(failure)")
-        _ = await incarnation.exit.wait()
-        incarnation.link.close()
-        state.withLock { state in
-            state.lastReason = "handshake failed: \(failure)"
-            state.lastExit = incarnation.exit.value
-            state.lastLines = incarnation.output.last
-        }
+        await failedHandshake(incarnation, failure)
     }
 
     public var status: JSON {

@@ -16,6 +16,9 @@ final class PluginIncarnation: Sendable {
         case timedOut
     }
 
+    /// How a handshake failure reads when the plugin closed fd 3 (it usually is exiting).
+    static let closedSocket = "it closed its protocol socket (fd 3)"
+
     let process: PluginProcess
     let link: PluginLink
     let output: PluginOutput
@@ -37,9 +40,13 @@ final class PluginIncarnation: Sendable {
         self.stepsContinuation = steps.1
     }
 
-    /// Kills the whole process group at once, recording why (the first reason wins).
+    /// Kills the whole process group at once, recording why; once only (the first reason wins).
     func kill(_ reason: String) {
-        killReason.withLock { if $0 == nil { $0 = reason } }
+        guard killReason.withLock({ current -> Bool in
+            guard current == nil else { return false }
+            current = reason
+            return true
+        }) else { return }
         link.failAll(CallError(Errno.EIO, reason))
         process.signal(SIGKILL)
     }

@@ -45,9 +45,9 @@ final class PluginLink: Sendable {
     /// Wraps the daemon's end of the socket pair; takes ownership of `descriptor`.
     static func open(descriptor: CInt, maxLine: Int, onMessage: @escaping MessageHandler,
                      onViolation: @escaping ViolationHandler, onClose: @escaping @Sendable () -> Void) async throws -> PluginLink {
-        let box = Mutex<PluginLink?>(nil)
-        let onLine: @Sendable ([UInt8]) -> Void = { line in
-            guard let link = box.withLock({ $0 }) else { return }
+        // Lines can arrive before the link object exists (a quick plugin's hello): they wait here, in order.
+        let box = Mutex<(link: PluginLink?, early: [[UInt8]])>((nil, []))
+        let handle: @Sendable (PluginLink, [UInt8]) -> Void = { link, line in
             let message: PluginMessage
             do {
                 message = try PluginMessage.decode(line)
@@ -61,8 +61,17 @@ final class PluginLink: Sendable {
             case .request, .notification: onMessage(message)
             }
         }
+        let onLine: @Sendable ([UInt8]) -> Void = { line in
+            box.withLock { box in
+                guard let link = box.link else {
+                    box.early.append(line)
+                    return
+                }
+                handle(link, line)
+            }
+        }
         let onTooLong: @Sendable (Int) -> Void = { limit in
-            box.withLock({ $0 })?.violate("a line over \(limit) bytes", onViolation)
+            box.withLock({ $0.link })?.violate("a line over \(limit) bytes", onViolation)
         }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: false)
@@ -75,7 +84,11 @@ final class PluginLink: Sendable {
             .withConnectedSocket(descriptor)
             .get()
         let link = PluginLink(channel: channel)
-        box.withLock { $0 = link }
+        box.withLock { box in
+            box.link = link
+            for line in box.early { handle(link, line) }
+            box.early = []
+        }
         return link
     }
 

@@ -10,6 +10,9 @@ final class PluginOutput: Sendable {
     static let maxLine = 8 * 1024
     private let lines = Mutex(Deque<String>())
     private let keep: Int
+    private let open = Mutex(0)
+    /// Set when every stream read has reached its end (the process and anything it started have closed them).
+    let drained = OneShot<Bool>()
 
     init(keep: Int = 20) {
         self.keep = keep
@@ -17,6 +20,11 @@ final class PluginOutput: Sendable {
 
     /// Starts reading `descriptor` (taking ownership of it) as `stream` ("stdout" or "stderr").
     func read(_ descriptor: CInt, stream: String, logger: Logger) async throws {
+        open.withLock { $0 += 1 }
+        let closed: @Sendable () -> Void = { [weak self] in
+            guard let self else { return }
+            if self.open.withLock({ count -> Bool in count -= 1; return count == 0 }) { self.drained.resolve(true) }
+        }
         let onLine: @Sendable ([UInt8]) -> Void = { [weak self] bytes in
             let line = String(decoding: bytes, as: UTF8.self)
             logger.info("\(line)", metadata: ["stream": .string(stream)])
@@ -29,11 +37,23 @@ final class PluginOutput: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        PluginLineHandler(maxLine: Self.maxLine, truncating: true, onLine: onLine, onClose: {}))
+                        PluginLineHandler(maxLine: Self.maxLine, truncating: true, onLine: onLine, onClose: closed))
                 }
             }
             .withConnectedSocket(descriptor)
             .get()
+    }
+
+    /// The last lines printed, once the streams are drained or `wait` has passed (a child it left running may
+    /// hold them open), oldest first.
+    func settled(within wait: Duration) async -> [String] {
+        _ = await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await self.drained.wait() }
+            group.addTask { try? await Task.sleep(for: wait) }
+            await group.next()
+            group.cancelAll()
+        }
+        return last
     }
 
     /// The last lines printed, oldest first.

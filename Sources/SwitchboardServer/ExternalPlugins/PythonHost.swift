@@ -29,9 +29,8 @@ enum PythonHost {
         throw ConfigurationError(path: "dispatcher.python", reason: "\(name) is not in PATH; set the interpreter's full path")
     }
 
-    /// A plugin's name before it says one: its file's name without `.py` (seed 000 names plugins so).
+    /// A plugin's name before it says one: its file's name without extension (seed 000 names plugins so).
     static func stem(of file: String) -> String {
-        let base = (file as NSString).lastPathComponent
-        return base.hasSuffix(".py") ? String(base.dropLast(3)) : base
+        ((file as NSString).lastPathComponent as NSString).deletingPathExtension
     }
 }
