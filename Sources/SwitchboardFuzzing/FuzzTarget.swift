@@ -17,6 +17,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case regex
     case frames
     case head
+    case plugin
 
     /// Runs one input; returns a description of a broken invariant, or nil.
     public func run(_ bytes: UnsafeRawBufferPointer) -> String? {
@@ -30,6 +31,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .regex: return Self.regex(bytes)
         case .frames: return Self.frames(bytes)
         case .head: return Self.head(bytes)
+        case .plugin: return Self.pluginProtocol(bytes)
         }
     }
 

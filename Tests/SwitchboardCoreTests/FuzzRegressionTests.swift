@@ -55,6 +55,19 @@ struct FuzzInvariantTests {
         Array(text.utf8).withUnsafeBytes { check($0) }
     }
 
+    @Test func pluginLines() {
+        let ok: ([UInt8]) -> (PluginMessage, PluginMessage?)? = { _ in (.result(id: 1, true), .result(id: 1, true)) }
+        #expect(FuzzTarget.checkPluginLines(whole: ([[1]], false), pieces: ([[1]], false), roundTrip: ok) == nil)
+        #expect(FuzzTarget.checkPluginLines(whole: ([[1]], false), pieces: ([[1], [2]], false), roundTrip: ok)?
+            .hasPrefix("framing in pieces changed the lines") == true)
+        #expect(FuzzTarget.checkPluginLines(whole: ([[1]], true), pieces: ([[1]], false), roundTrip: ok)?
+            .hasPrefix("framing in pieces changed the lines") == true)
+        #expect(FuzzTarget.checkPluginLines(whole: ([[10]], false), pieces: ([[10]], false), roundTrip: ok) == "a line holds a newline")
+        let lossy: ([UInt8]) -> (PluginMessage, PluginMessage?)? = { _ in (.result(id: 1, true), .result(id: 2, true)) }
+        #expect(FuzzTarget.checkPluginLines(whole: ([[1]], false), pieces: ([[1]], false), roundTrip: lossy)?
+            .hasPrefix("an encoded message does not decode to itself") == true)
+    }
+
     @Test func jsonRoundTrip() {
         let value: JSON = ["a": [1, 2], "b": "x"]
         #expect(FuzzTarget.checkRoundTrip(value) { $0.encodedBytes() } == nil)

@@ -91,6 +91,10 @@ public enum PluginMessage: Sendable, Equatable {
             object["id"] = id
             var data: JSONObject = ["errno": .int(Int64(error.errno)), "errname": .string(error.errname)]
             if !error.extra.isNull { data["extra"] = error.extra }
+            // Where the error came from travels on: another plugin's exception, as it gave it.
+            if !error.trace.isNull {
+                data["exc_info"] = error.trace["exc_info"] ?? ["type": error.trace["class"] ?? .null, "traceback": error.trace["formatted"] ?? .null]
+            }
             object["error"] = ["code": .int(Int64(error.errno)), "message": .string(error.reason), "data": .object(data)]
         }
         var bytes = JSON.object(object).encodedBytes()
