@@ -512,8 +512,17 @@ def main(argv):
         stopping.set()
 
     threading.Thread(target=reader, name='reader', daemon=True).start()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    ready = []
+
+    def on_signal(*_):
+        # Before it is ready the plugin has nothing to clean up: leave at once (the main thread may be waiting
+        # for the answer to its hello). After, _cleanup runs first.
+        if not ready:
+            raise SystemExit(0)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
 
     hello = {'protocol': PROTOCOL, 'name': name, 'version': getattr(module, '__version__', None),
              'dependencies': depends, 'configuration_schema': getattr(module, 'CONFIGURATION_SCHEMA', None)}
@@ -522,6 +531,7 @@ def main(argv):
     if hasattr(module, '_init'):
         _with_plugin(module._init, dispatcher, module)
     conn.request('plugin.ready', {})
+    ready.append(True)
     while not stopping.wait(3600):
         pass
     if hasattr(module, '_cleanup'):

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
+import SwitchboardServer
 import Testing
 
 /// The example plugins, in their own processes: seed 000's Python interface through the host, and the Perl
@@ -112,5 +113,43 @@ import Testing
         let created = try await h.root.call("example.make_user", ["trent"])
         #expect(created["username"] == "trent")
         await h.stop()
+    }
+}
+
+/// The Python host's module-level conventions and run-time registration.
+@Suite struct PythonHostTests {
+    @Test func nameVersionConfigurationAndRegisteringAtRunTime() async throws {
+        let h = try await ExternalPluginHarness.start(["configured.py"]) { configuration in
+            configuration.plugins = ["user": ["bcrypt_cost": 4], "settings_demo": ["greeting": "hi"]]
+        }
+        let row = try await h.row("settings_demo")
+        #expect(row["state"] == "loaded" && row["status"]?["version"] == "2.5", "\(row)")
+        #expect(try await h.root.call("settings_demo.configuration") == ["greeting": "hi"])
+        #expect(try await h.root.call("settings_demo.extra.there") == true)
+        #expect(try await h.root.call("settings_demo.drop_extra") == true)
+        let gone = await ExternalPluginHarness.failure { try await h.root.call("settings_demo.extra.there") }
+        #expect(gone?.errno == Int64(Errno.ENOMETHOD))
+        #expect(try await h.root.call("settings_demo.add_extra") == true)
+        #expect(try await h.root.call("settings_demo.extra.there") == true)
+        // An event source gets the subscriber's argument.
+        _ = try await h.root.call("user.create", [["username": "watcher", "password": "pw", "roles": ["FULL_ADMIN"]]])
+        let driver = try await DialectSweepTests.drivers(h.daemon)[0]
+        try await driver.login("watcher", "pw")
+        #expect(try await driver.subscribe(#"settings_demo.echo:{"n":7}"#))
+        #expect(try await driver.nextEvent().fields == ["argument": ["n": 7]])
+        await driver.close()
+        await h.stop()
+    }
+
+    @Test func thePluginsConfigurationSchemaIsCheckedAtStart() async throws {
+        do {
+            let h = try await ExternalPluginHarness.start(["configured.py"]) { configuration in
+                configuration.plugins = ["user": ["bcrypt_cost": 4], "settings_demo": ["greting": "typo"]]
+            }
+            await h.stop()
+            Issue.record("a key the plugin's schema refuses was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.path == "plugins.settings_demo.greting" && error.reason == "unknown key (known: enabled, greeting)", "\(error)")
+        }
     }
 }
