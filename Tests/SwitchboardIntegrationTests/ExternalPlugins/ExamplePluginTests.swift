@@ -133,7 +133,7 @@ import Testing
         #expect(try await h.root.call("settings_demo.extra.there") == true)
         // An event source gets the subscriber's argument.
         _ = try await h.root.call("user.create", [["username": "watcher", "password": "pw", "roles": ["FULL_ADMIN"]]])
-        let driver = try await DialectSweepTests.drivers(h.daemon)[0]
+        let driver = try await h.jsonRPCDriver()
         try await driver.login("watcher", "pw")
         #expect(try await driver.subscribe(#"settings_demo.echo:{"n":7}"#))
         #expect(try await driver.nextEvent().fields == ["argument": ["n": 7]])

@@ -41,6 +41,28 @@ import Testing
         await h.stop()
     }
 
+    @Test func aDisabledExternalPluginHasNoProcessAndComesBackWhenEnabled() async throws {
+        let settings = PluginSettings()
+        let folder = NSTemporaryDirectory() + "sb-plugins-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: ExternalPluginHarness.examples.appendingPathComponent("uptime.pl").path, toPath: folder + "/uptime.pl")
+        let daemon = try await TestDaemon.start(reloadSettings: settings) { configuration in
+            configuration.pluginDirs = [folder]
+            configuration.plugins = ["user": ["bcrypt_cost": 4], "uptime": ["enabled": false]]
+        }
+        let root = try await daemon.rootClient()
+        let row = try await root.call("plugin.query", [[["name", "=", "uptime"]], ["get": true]])
+        #expect(row["state"] == "disabled" && row["status"]?["pid"] == .null, "\(row)")
+        let absent = await ExternalPluginHarness.failure { try await root.call("uptime.seconds") }
+        #expect(absent?.errno == Int64(Errno.ENOMETHOD))
+        settings.section = ["user": ["bcrypt_cost": 4], "uptime": ["enabled": true]]
+        _ = try await root.call("plugin.reload", ["uptime"])
+        #expect(try await root.call("uptime.echo", ["on"]) == "on")
+        await root.close()
+        await daemon.stop()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
     @Test func reloadingAnExternalPluginKeepsClientsConnected() async throws {
         let plugins: [any Plugin] = BuiltinPlugins.all + [TestPlugin(), UptimeDependent()]
         let h = try await ExternalPluginHarness.start(["ExamplePlugin.py", "uptime.pl"], plugins: plugins)

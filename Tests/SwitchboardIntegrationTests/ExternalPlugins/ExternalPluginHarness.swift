@@ -40,6 +40,12 @@ struct ExternalPluginHarness {
         return ExternalPluginHarness(daemon: daemon, root: try await daemon.rootClient(), folder: folder)
     }
 
+    /// One JSON-RPC WebSocket client over TCP, as the dialect sweep drives it.
+    func jsonRPCDriver() async throws -> FrameDriver {
+        FrameDriver.jsonRPC(try await WebSocketConnection.connect(
+            to: ConnectionTarget(.tcp(host: "127.0.0.1", port: daemon.port), path: "/api/current")))
+    }
+
     func row(_ plugin: String) async throws -> JSON {
         try await root.call("plugin.query", [[["name", "=", .string(plugin)]], ["get": true]])
     }

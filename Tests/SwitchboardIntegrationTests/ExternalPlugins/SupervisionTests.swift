@@ -41,8 +41,16 @@ import Testing
             // Long enough a delay to call in it; the supervisor still brings it back.
             configuration.externalPlugins.restart.initialDelay = .seconds(1)
         }
+        _ = try await h.root.call("user.create", [["username": "watcher", "password": "pw", "roles": ["READONLY_ADMIN"]]])
+        let watcher = try await h.jsonRPCDriver()
+        try await watcher.login("watcher", "pw")
+        #expect(try await watcher.subscribe("plugin.process"))
         let pid = try #require(try await h.root.call("crashy.pid").intValue)
         kill(pid_t(pid), SIGKILL)
+        // Subscribers see each change of the process: it went down (with how), then it is back.
+        let change = try await watcher.nextEvent()
+        #expect(change.collection == "plugin.process" && change.id == "Crashy" && change.fields["state"] == "restarting", "\(change)")
+        #expect(change.fields["exit"]?["signal"] == 9 && change.fields["restarts"] == 1)
         try await h.waitFor("Crashy", "restarting")
         let down = await ExternalPluginHarness.failure { try await h.root.call("crashy.ok") }
         #expect(down?.errno == Int64(Errno.EAGAIN) && down?.reason == "plugin Crashy is restarting", "\(String(describing: down))")
@@ -50,6 +58,10 @@ import Testing
         #expect(row["status"]?["last_exit"]?["signal"] == 9 && row["status"]?["next_start_ms"]?.intValue != nil)
         try await h.waitFor("Crashy", "running")
         #expect(try await h.root.call("crashy.ok") == "ok")
+        var states: [JSON] = []
+        while states.last != "running" { states.append(try await watcher.nextEvent().fields["state"] ?? .null) }
+        #expect(states == ["starting", "running"])
+        await watcher.close()
         await h.stop()
     }
 
