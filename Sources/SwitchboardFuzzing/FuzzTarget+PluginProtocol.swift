@@ -25,7 +25,7 @@ extension FuzzTarget {
         var start = 0
         do {
             for end in cuts + [stream.count] where end >= start {
-                try stream[start..<end].withUnsafeBytes { try framer.feed($0) { lines.append($0) } }
+                try stream[start..<end].withUnsafeBytes { try framer.feed($0) { lines.append(Array($0)) } }
                 start = end
             }
         } catch {

@@ -8,19 +8,19 @@ import SwitchboardCore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-bench",
-        abstract: "Load scenarios against a Switchboard daemon it starts: rpc (with baseline), fanout, jobs, conns, startup.",
-        subcommands: [Run.self, BaselineServerCommand.self],
+        abstract: "Load scenarios against a Switchboard daemon it starts: rpc (with baseline), fanout, jobs, conns, startup, plugin.",
+        subcommands: [Run.self, BaselineServerCommand.self, EchoPluginCommand.self],
         defaultSubcommand: Run.self)
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "run", abstract: "Run scenarios and print a table (or --json).")
 
-        @Argument(help: "Scenarios: rpc, baseline (with rpc), fanout, jobs, conns, startup, all.")
+        @Argument(help: "Scenarios: rpc, baseline (with rpc), fanout, jobs, conns, startup, plugin, all.")
         var scenarios: [String] = ["all"]
 
         @Option(help: "Seconds each load runs.") var seconds: Double = 5
-        @Option(help: "rpc/jobs: connections.") var connections: Int = 8
-        @Option(help: "rpc/jobs: requests in flight per connection.") var inFlight: Int = 32
+        @Option(help: "rpc/jobs/plugin: connections.") var connections: Int = 8
+        @Option(help: "rpc/jobs/plugin: requests in flight per connection.") var inFlight: Int = 32
         @Option(help: "fanout: subscribed connections.") var subscribers: Int = 1000
         @Option(help: "fanout: the emitter's calls in flight (on its one connection).") var emitters: Int = 24
         @Option(help: "fanout: events the emitter sends per second; 0 sends as fast as its calls in flight allow.") var rate: Double = 0
@@ -30,7 +30,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON instead of a table.") var json = false
 
         func run() async throws {
-            let all = ["rpc", "fanout", "jobs", "conns", "startup"]
+            let all = ["rpc", "fanout", "jobs", "conns", "startup", "plugin"]
             var wanted = scenarios.contains("all") ? all : scenarios
             if wanted.contains("baseline") && !wanted.contains("rpc") { wanted.append("rpc") }
             let known = Set(all + ["baseline"])
@@ -45,6 +45,7 @@ struct BenchCommand: AsyncParsableCommand {
                 case "fanout": figures += try await Scenarios.fanout(subscribers: subscribers, emitters: max(1, emitters), rate: max(0, rate), duration: duration)
                 case "jobs": figures += try await Scenarios.jobs(connections: connections, inFlight: inFlight, duration: duration)
                 case "conns": figures += try await Scenarios.conns(count: conns, rounds: rounds)
+                case "plugin": figures += try await Scenarios.plugin(connections: connections, inFlight: inFlight, duration: duration)
                 default: figures += try Scenarios.startup(starts: starts)
                 }
             }

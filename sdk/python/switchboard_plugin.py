@@ -25,10 +25,11 @@ import os
 import signal
 import socket
 import sys
+import queue
 import threading
 import traceback
 import types
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 
 PROTOCOL = 1
 
@@ -155,15 +156,30 @@ class _Connection(object):
         self.sock = socket.socket(fileno=fd)
         self.file = self.sock.makefile('rb')
         self.write_lock = threading.Lock()
+        self.outgoing = deque()
         self.pending = {}
         self.pending_lock = threading.Lock()
         self.next_id = 1
 
     def send(self, message):
         message['jsonrpc'] = '2.0'
-        data = (json.dumps(message, separators=(',', ':'), default=str) + '\n').encode()
-        with self.write_lock:
-            self.sock.sendall(data)
+        self.outgoing.append((json.dumps(message, separators=(',', ':'), default=str) + '\n').encode())
+        # Whoever holds the write lock sends everything queued, in one write; the others only queue. The holder
+        # looks again after releasing, so nothing queued meanwhile is left behind.
+        while self.outgoing:
+            if not self.write_lock.acquire(False):
+                return
+            try:
+                chunks = []
+                while True:
+                    try:
+                        chunks.append(self.outgoing.popleft())
+                    except IndexError:
+                        break
+                if chunks:
+                    self.sock.sendall(b''.join(chunks))
+            finally:
+                self.write_lock.release()
 
     def request(self, method, params):
         event = threading.Event()
@@ -216,7 +232,7 @@ class Dispatcher(object):
         self._handlers = {}
         self._jobs = {}
         self._local = threading.local()
-        self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix='plugin')
+        self._pool = _Workers(64)
         self.configuration = {}
 
     # Registering -----------------------------------------------------------------------------------------------
@@ -403,6 +419,35 @@ class Dispatcher(object):
                 self._send('source.end', {'source': source._channel, 'error': error})
 
         threading.Thread(target=loop, name='source-' + source._name, daemon=True).start()
+
+
+class _Workers(object):
+    """Threads that run calls, tasks and handlers: started as needed up to ``limit`` (a call that blocks holds
+    one; more wait in the queue), fed through one queue with no per-call future."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.queue = queue.SimpleQueue()
+        self.threads = 0
+        self.idle = 0
+        self.lock = threading.Lock()
+
+    def submit(self, fn, *args):
+        self.queue.put((fn, args))
+        with self.lock:
+            if self.idle > 0 or self.threads >= self.limit:
+                return
+            self.threads += 1
+        threading.Thread(target=self._run, name='plugin-worker', daemon=True).start()
+
+    def _run(self):
+        while True:
+            with self.lock:
+                self.idle += 1
+            fn, args = self.queue.get()
+            with self.lock:
+                self.idle -= 1
+            _quietly(fn, *args)
 
 
 def _method_entry(name, fn, job):

@@ -7,19 +7,27 @@ extension ExternalPlugin {
     /// The running process's link, or EAGAIN while it is down.
     func runningLink() throws(CallError) -> PluginLink {
         let (link, phase) = state.withLock { ($0.running?.link, $0.phase) }
-        guard let link else {
-            if phase == .quarantined {
-                throw CallError(Errno.EAGAIN, "plugin \(name) is restarting: quarantined after failing too often, retried at the longest delay")
-            }
-            throw CallError(Errno.EAGAIN, "plugin \(name) is restarting")
-        }
+        guard let link else { throw unavailable(phase) }
         return link
     }
 
+    /// What a call gets while the process is down.
+    func unavailable(_ phase: Phase) -> CallError {
+        if phase == .quarantined {
+            return CallError(Errno.EAGAIN, "plugin \(name) is restarting: quarantined after failing too often, retried at the longest delay")
+        }
+        return CallError(Errno.EAGAIN, "plugin \(name) is restarting")
+    }
+
     func forwardCall(_ method: String, _ args: [JSON], _ call: CallContext) async throws -> JSON {
-        let link = try runningLink()
-        let token = UUID().uuidString
-        state.withLock { $0.callers[token] = call }
+        // One lock for the link and the token: this is the path every forwarded call takes.
+        let (link, token, phase) = state.withLock { state -> (PluginLink?, String, Phase) in
+            guard let link = state.running?.link else { return (nil, "", state.phase) }
+            let token = state.issueToken()
+            state.callers[token] = call
+            return (link, token, state.phase)
+        }
+        guard let link else { throw unavailable(phase) }
         defer { _ = state.withLock { $0.callers.removeValue(forKey: token) } }
         let deadline = ContinuousClock.now.advanced(by: settings.callTimeout)
         let deadlineMillis = Session.wallClockMillis + Int64(settings.callTimeout.components.seconds) * 1_000
@@ -32,10 +40,11 @@ extension ExternalPlugin {
     /// a crash ends it FAILED with the reason.
     func forwardJob(_ method: String, _ args: [JSON], _ job: JobContext) async throws -> JSON {
         let link = try runningLink()
-        let token = UUID().uuidString
-        state.withLock { state in
+        let token = state.withLock { state in
+            let token = state.issueToken()
             state.callers[token] = job.call
             state.jobs[job.id] = job
+            return token
         }
         defer {
             state.withLock { state in
@@ -57,7 +66,7 @@ extension ExternalPlugin {
     /// EAGAIN and the source supervisor starts it again once the plugin is back.
     func runSource(_ name: String, argument: JSON, emit: @escaping EventSourceDescriptor.Emit) async throws {
         let link = try runningLink()
-        let channel = UUID().uuidString
+        let channel = state.withLock { $0.issueToken() }
         let ended = OneShot<CallError?>()
         state.withLock { $0.sources[channel] = SourceRun(emit: emit, ended: ended) }
         defer { _ = state.withLock { $0.sources.removeValue(forKey: channel) } }

@@ -15,10 +15,7 @@ extension ExternalPlugin {
     /// Waits for the hello (unless discovery read it), declares what it lists, answers it, and waits for ready.
     /// What the previous incarnation declared and this one did not is withdrawn once it is ready.
     func handshake(_ incarnation: PluginIncarnation, hello known: (JSON, JSON)?) async throws {
-        let timer = Task { [settings] in
-            try? await Task.sleep(for: settings.handshakeTimeout)
-            if !Task.isCancelled { incarnation.stepsContinuation.yield(.timedOut) }
-        }
+        let timer = incarnation.timeout(after: settings.handshakeTimeout)
         defer { timer.cancel() }
         var steps = incarnation.steps.makeAsyncIterator()
         let helloID: JSON
@@ -55,14 +52,13 @@ extension ExternalPlugin {
             state.version = manifest.version
             return state.context
         }) else { throw HandshakeError(description: "the plugin is not being set up") }
-        do {
+        do throws(CallError) {
             let declarations = try PluginDeclaration.list(from: hello)
             for declaration in declarations { try declare(declaration, in: context) }
         } catch {
-            let callError = error as? CallError ?? CallError(Errno.EINVAL, "\(error)")
-            incarnation.link.send(.error(id: helloID, callError))
+            incarnation.link.send(.error(id: helloID, error))
             abandonBuilding(in: context)
-            throw HandshakeError(description: "its hello was refused: \(callError.reason)")
+            throw HandshakeError(description: "its hello was refused: \(error.reason)")
         }
         incarnation.link.send(.result(id: helloID, [
             "protocol": .int(Self.protocolVersion),

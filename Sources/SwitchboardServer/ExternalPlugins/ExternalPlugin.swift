@@ -67,6 +67,14 @@ public final class ExternalPlugin: Plugin, Sendable {
         var callbacks = 0
         var supervisor: Task<Void, Never>?
         var stopping = false
+        var lastToken: UInt64 = 0
+
+        /// A new call token or source channel id. A counter is enough: a token only ever reaches the plugin
+        /// it names a call of, and is worth nothing once that call ends.
+        mutating func issueToken() -> String {
+            lastToken += 1
+            return String(lastToken)
+        }
     }
 
     /// One running producer of an event source, by the channel id given to the plugin.
@@ -99,10 +107,7 @@ public final class ExternalPlugin: Plugin, Sendable {
             state.withLock { $0.lastReason = "\(error)" }
             return
         }
-        let timer = Task { [settings] in
-            try? await Task.sleep(for: settings.handshakeTimeout)
-            if !Task.isCancelled { incarnation.stepsContinuation.yield(.timedOut) }
-        }
+        let timer = incarnation.timeout(after: settings.handshakeTimeout)
         defer { timer.cancel() }
         var steps = incarnation.steps.makeAsyncIterator()
         let failure: String

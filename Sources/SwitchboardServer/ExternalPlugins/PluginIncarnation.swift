@@ -40,6 +40,14 @@ final class PluginIncarnation: Sendable {
         self.stepsContinuation = steps.1
     }
 
+    /// Ends the wait for the next handshake step with `.timedOut` after `duration`; cancel it when done.
+    func timeout(after duration: Duration) -> Task<Void, Never> {
+        Task { [stepsContinuation] in
+            try? await Task.sleep(for: duration)
+            if !Task.isCancelled { stepsContinuation.yield(.timedOut) }
+        }
+    }
+
     /// Kills the whole process group at once, recording why; once only (the first reason wins).
     func kill(_ reason: String) {
         guard killReason.withLock({ current -> Bool in

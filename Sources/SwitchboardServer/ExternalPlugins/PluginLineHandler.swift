@@ -8,12 +8,12 @@ final class PluginLineHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private var framer: LineFramer
-    private let onLine: @Sendable ([UInt8]) -> Void
+    private let onLine: @Sendable (UnsafeRawBufferPointer) -> Void
     private let onTooLong: @Sendable (Int) -> Void
     private let onClose: @Sendable () -> Void
     private var failed = false
 
-    init(maxLine: Int, truncating: Bool = false, onLine: @escaping @Sendable ([UInt8]) -> Void,
+    init(maxLine: Int, truncating: Bool = false, onLine: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
          onTooLong: @escaping @Sendable (Int) -> Void = { _ in }, onClose: @escaping @Sendable () -> Void) {
         self.framer = LineFramer(maxLine: maxLine, truncating: truncating)
         self.onLine = onLine
@@ -34,7 +34,7 @@ final class PluginLineHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !failed, let last = framer.finish() { onLine(last) }
+        if !failed, let last = framer.finish() { last.withUnsafeBytes { onLine($0) } }
         onClose()
         context.fireChannelInactive()
     }

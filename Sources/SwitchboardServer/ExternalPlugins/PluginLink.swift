@@ -26,6 +26,7 @@ final class PluginLink: Sendable {
     private struct Pending {
         let continuation: CheckedContinuation<JSON, any Error>
         let method: String
+        let deadline: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -33,10 +34,16 @@ final class PluginLink: Sendable {
         var pending: [Int64: Pending] = [:]
         /// Set once: later requests fail at once with it.
         var failure: CallError?
+        /// Lines sent since the last write: every send between two turns of the event loop goes out in one write.
+        var unsent: [UInt8] = []
+        var writeScheduled = false
     }
 
     let channel: any Channel
     private let state = Mutex(State())
+    /// Checks deadlines a few times a second: one timer per link, not one per request.
+    private let sweep = Mutex<RepeatedTask?>(nil)
+    static let sweepInterval = TimeAmount.milliseconds(100)
 
     private init(channel: any Channel) {
         self.channel = channel
@@ -47,10 +54,10 @@ final class PluginLink: Sendable {
                      onViolation: @escaping ViolationHandler, onClose: @escaping @Sendable () -> Void) async throws -> PluginLink {
         // Lines can arrive before the link object exists (a quick plugin's hello): they wait here, in order.
         let box = Mutex<(link: PluginLink?, early: [[UInt8]])>((nil, []))
-        let handle: @Sendable (PluginLink, [UInt8]) -> Void = { link, line in
+        let handle: @Sendable (PluginLink, UnsafeRawBufferPointer) -> Void = { link, line in
             let message: PluginMessage
             do {
-                message = try PluginMessage.decode(line)
+                message = try PluginMessage.decode(buffer: line)
             } catch {
                 link.violate("\(error)", onViolation)
                 return
@@ -61,10 +68,10 @@ final class PluginLink: Sendable {
             case .request, .notification: onMessage(message)
             }
         }
-        let onLine: @Sendable ([UInt8]) -> Void = { line in
+        let onLine: @Sendable (UnsafeRawBufferPointer) -> Void = { line in
             box.withLock { box in
                 guard let link = box.link else {
-                    box.early.append(line)
+                    box.early.append(Array(line))
                     return
                 }
                 handle(link, line)
@@ -84,9 +91,14 @@ final class PluginLink: Sendable {
             .withConnectedSocket(descriptor)
             .get()
         let link = PluginLink(channel: channel)
+        let timer = channel.eventLoop.scheduleRepeatedTask(initialDelay: sweepInterval, delay: sweepInterval) { [weak link] _ in
+            link?.expire(now: .now)
+        }
+        link.sweep.withLock { $0 = timer }
+        channel.closeFuture.whenComplete { _ in timer.cancel() }
         box.withLock { box in
             box.link = link
-            for line in box.early { handle(link, line) }
+            for line in box.early { line.withUnsafeBytes { handle(link, $0) } }
             box.early = []
         }
         return link
@@ -96,9 +108,22 @@ final class PluginLink: Sendable {
 
     func send(_ message: PluginMessage) {
         let bytes = message.encoded()
-        var buffer = channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        channel.writeAndFlush(buffer, promise: nil)
+        let schedule = state.withLock { state -> Bool in
+            state.unsent.append(contentsOf: bytes)
+            defer { state.writeScheduled = true }
+            return !state.writeScheduled
+        }
+        guard schedule else { return }
+        channel.eventLoop.execute { [self] in
+            let batch = state.withLock { state -> [UInt8] in
+                state.writeScheduled = false
+                defer { state.unsent.removeAll(keepingCapacity: state.unsent.count <= 65_536) }
+                return state.unsent
+            }
+            var buffer = channel.allocator.buffer(capacity: batch.count)
+            buffer.writeBytes(batch)
+            channel.writeAndFlush(buffer, promise: nil)
+        }
     }
 
     func notify(_ method: String, _ params: JSON) {
@@ -114,21 +139,11 @@ final class PluginLink: Sendable {
             defer { state.nextID += 1 }
             return state.nextID
         }
-        let timer = deadline.map { deadline in
-            Task { [weak self] in
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                guard !Task.isCancelled, let self else { return }
-                if self.finish(id, .failure(CallError(Errno.ETIMEDOUT, "The plugin did not answer \(method) in time"))) {
-                    self.notify("call.cancel", ["id": .int(id)])
-                }
-            }
-        }
-        defer { timer?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSON, any Error>) in
                 let failure = state.withLock { state -> CallError? in
                     if let failure = state.failure { return failure }
-                    state.pending[id] = Pending(continuation: continuation, method: method)
+                    state.pending[id] = Pending(continuation: continuation, method: method, deadline: deadline)
                     return nil
                 }
                 if let failure {
@@ -158,10 +173,24 @@ final class PluginLink: Sendable {
     }
 
     func close() {
+        sweep.withLock { $0?.cancel() }
         channel.close(promise: nil)
     }
 
     var waitingCount: Int { state.withLock { $0.pending.count } }
+
+    /// Fails the requests whose deadline has passed with ETIMEDOUT, and tells the plugin to cancel them.
+    private func expire(now: ContinuousClock.Instant) {
+        let expired = state.withLock { state -> [(Int64, Pending)] in
+            let due = state.pending.filter { $0.value.deadline.map { $0 <= now } ?? false }
+            for (id, _) in due { state.pending.removeValue(forKey: id) }
+            return Array(due)
+        }
+        for (id, request) in expired {
+            request.continuation.resume(throwing: CallError(Errno.ETIMEDOUT, "The plugin did not answer \(request.method) in time"))
+            notify("call.cancel", ["id": .int(id)])
+        }
+    }
 
     // MARK: - Receiving
 

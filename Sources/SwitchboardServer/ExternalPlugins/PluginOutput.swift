@@ -25,7 +25,7 @@ final class PluginOutput: Sendable {
             guard let self else { return }
             if self.open.withLock({ count -> Bool in count -= 1; return count == 0 }) { self.drained.resolve(true) }
         }
-        let onLine: @Sendable ([UInt8]) -> Void = { [weak self] bytes in
+        let onLine: @Sendable (UnsafeRawBufferPointer) -> Void = { [weak self] bytes in
             let line = String(decoding: bytes, as: UTF8.self)
             logger.info("\(line)", metadata: ["stream": .string(stream)])
             self?.lines.withLock { lines in

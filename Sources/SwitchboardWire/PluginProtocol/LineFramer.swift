@@ -18,23 +18,30 @@ public struct LineFramer: Sendable {
         self.truncating = truncating
     }
 
-    /// Feeds bytes; calls `line` for each complete line, in order.
+    /// Feeds bytes; calls `line` for each complete line, in order. The line's bytes are valid only during the
+    /// call: a line that arrived whole in `bytes` is passed in place, without a copy.
     /// - Throws: `Failure.lineTooLong` (not `truncating`): the stream cannot be trusted any further.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer, line: ([UInt8]) throws -> Void) throws {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, line: (UnsafeRawBufferPointer) throws -> Void) throws {
         var start = 0
         while start < bytes.count {
             guard let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else {
                 try append(UnsafeRawBufferPointer(rebasing: bytes[start...]), emitCut: line)
                 return
             }
+            if partial.isEmpty && !skipping && newline - start <= maxLine {
+                var end = newline
+                if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                try line(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                start = newline + 1
+                continue
+            }
             try append(UnsafeRawBufferPointer(rebasing: bytes[start..<newline]), emitCut: line)
             if skipping {
                 skipping = false
             } else {
                 if partial.last == UInt8(ascii: "\r") { partial.removeLast() }
-                let complete = partial
+                try partial.withUnsafeBytes { try line($0) }
                 partial.removeAll(keepingCapacity: partial.count <= 4096)
-                try line(complete)
             }
             start = newline + 1
         }
@@ -46,7 +53,7 @@ public struct LineFramer: Sendable {
         return partial.isEmpty || skipping ? nil : partial
     }
 
-    private mutating func append(_ bytes: UnsafeRawBufferPointer, emitCut: ([UInt8]) throws -> Void) throws {
+    private mutating func append(_ bytes: UnsafeRawBufferPointer, emitCut: (UnsafeRawBufferPointer) throws -> Void) throws {
         if skipping || bytes.isEmpty { return }
         if partial.count + bytes.count <= maxLine {
             partial.append(contentsOf: bytes)
@@ -54,9 +61,8 @@ public struct LineFramer: Sendable {
         }
         guard truncating else { throw Failure.lineTooLong(limit: maxLine) }
         partial.append(contentsOf: bytes.prefix(maxLine - partial.count))
-        let cut = partial
-        partial.removeAll()
         skipping = true
-        try emitCut(cut)
+        defer { partial.removeAll() }
+        try partial.withUnsafeBytes { try emitCut($0) }
     }
 }

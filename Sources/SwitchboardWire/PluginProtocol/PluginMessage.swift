@@ -22,9 +22,15 @@ public enum PluginMessage: Sendable, Equatable {
 
     /// Decodes one line.
     public static func decode(_ line: [UInt8]) throws(DecodeError) -> PluginMessage {
+        let result = line.withUnsafeBytes { buffer in Result { () throws(DecodeError) in try decode(buffer: buffer) } }
+        return try result.get()
+    }
+
+    /// Decodes one line in place (as `LineFramer` hands it over).
+    public static func decode(buffer line: UnsafeRawBufferPointer) throws(DecodeError) -> PluginMessage {
         let value: JSON
         do {
-            value = try JSON.parse(bytes: line, limits: JSONParseLimits(maxDepth: 64, maxMembers: 1_000_000))
+            value = try JSON.parse(buffer: line, limits: JSONParseLimits(maxDepth: 64, maxMembers: 1_000_000))
         } catch {
             throw .invalidJSON("\(error)")
         }
