@@ -58,6 +58,17 @@ import Testing
         let job = try await h.root.call("core.get_jobs", [[["id", "=", .int(id)]], ["get": true]])
         #expect(job["state"] == "SUCCESS" && job["progress"]?["percent"] == 100 && job["progress"]?["description"] == "step 5 of 5")
         #expect(job["logs_excerpt"]?.stringValue?.contains("counted to 5") == true)
+        // Submitted over every dialect, each job runs in the plugin to 100 %.
+        _ = try await h.root.call("user.create", [["username": "runner", "password": "pw", "roles": ["FULL_ADMIN"]]])
+        for driver in try await DialectSweepTests.drivers(h.daemon) {
+            try await driver.login("runner", "pw")
+            let submitted = try await driver.call("example.count", [3, 0.01])
+            let jobID = try #require(submitted.intValue ?? submitted["job_id"]?.intValue, "\(driver.dialect): \(submitted)")
+            #expect(try await h.root.call("core.job_wait", [.int(jobID)]) == 3, "\(driver.dialect)")
+            let record = try await h.root.call("core.get_jobs", [[["id", "=", .int(jobID)]], ["get": true]])
+            #expect(record["progress"]?["percent"] == 100 && record["credentials"]?["username"] == "runner", "\(driver.dialect)")
+            await driver.close()
+        }
         // verify() refuses before run().
         let refused = try #require(try await h.root.call("example.count", [0]).intValue)
         let failure = await ExternalPluginHarness.failure { try await h.root.call("core.job_wait", [.int(refused)]) }
