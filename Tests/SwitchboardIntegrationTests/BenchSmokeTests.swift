@@ -17,7 +17,7 @@ import SwitchboardCore
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bench)
-        process.arguments = ["run", "rpc", "fanout", "jobs", "conns", "startup", "--seconds", "0.5", "--connections", "2",
+        process.arguments = ["run", "rpc", "fanout", "jobs", "conns", "startup", "plugin", "--seconds", "0.5", "--connections", "2",
                              "--in-flight", "2", "--subscribers", "25", "--rate", "100", "--conns", "30", "--rounds", "2", "--starts", "1", "--json"]
         let out = Pipe()
         process.standardOutput = out
@@ -57,5 +57,11 @@ import SwitchboardCore
         #expect(figures["conns connections"] == 30)
         #expect((figures["conns RSS per idle connection"] ?? 0) > 0)
         #expect((figures["startup to /health median"] ?? 0) > 0)
+        for prefix in ["plugin compiled-in core.ping 2x2", "plugin echo (Swift) bench_echo.ping 2x2", "plugin Python host bench_plugin.ping 2x2",
+                       "plugin echo (Swift) bench_echo.ping 1x1", "plugin Python host bench_plugin.ping 1x1"] {
+            #expect((figures["\(prefix) calls/s"] ?? 0) > 0, "\(prefix) made no calls")
+            #expect(figures["\(prefix) errors"] == 0, "\(prefix) had errors")
+        }
+        #expect((figures["plugin Python host 2x2 plugin CPU per call"] ?? 0) > 0)
     }
 }
