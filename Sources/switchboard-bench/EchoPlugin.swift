@@ -42,7 +42,10 @@ struct EchoPluginCommand: ParsableCommand {
     private func write(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Foundation.write(3, $0.baseAddress! + offset, bytes.count - offset) }
+            let written = bytes.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Foundation.write(3, base + offset, buffer.count - offset)
+            }
             if written <= 0 { throw ExitCode(1) }
             offset += written
         }
