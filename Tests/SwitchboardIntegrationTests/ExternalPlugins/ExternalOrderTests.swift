@@ -2,6 +2,7 @@ import Foundation
 import SwitchboardClient
 import SwitchboardCore
 import SwitchboardPlugins
+import SwitchboardServer
 import Testing
 
 /// Compiled-in and external plugins in one dependency order; dependencies that cannot be met leave the rest
@@ -39,6 +40,16 @@ import Testing
             try await eventually("\(name) has no process") { try await h.row(name)["status"]?["pid"] == .null }
         }
         await h.stop()
+    }
+
+    @Test func aPluginFolderThatCannotBeReadStopsTheStartNamingIt() async throws {
+        do {
+            let daemon = try await TestDaemon.start { $0.pluginDirs = ["/nonexistent/switchboard-plugins"] }
+            await daemon.stop()
+            Issue.record("the daemon started with a plugin folder that does not exist")
+        } catch let error as ConfigurationError {
+            #expect(error.path == "dispatcher.plugin-dirs" && error.reason.hasPrefix("cannot read the folder /nonexistent/switchboard-plugins"), "\(error)")
+        }
     }
 
     @Test func aDisabledExternalPluginHasNoProcessAndComesBackWhenEnabled() async throws {
