@@ -30,7 +30,7 @@ extension ExternalPlugin {
                     steps.1.yield(.ended("it broke the protocol: \(reason)"))
                     if let incarnation = holder.value {
                         incarnation.kill("plugin \(self.name) broke the protocol: \(reason)")
-                    } else {
+                    } else if exit.value == nil {
                         process.signal(SIGKILL)
                     }
                 },

@@ -56,13 +56,20 @@ final class PluginIncarnation: Sendable {
             return true
         }) else { return }
         link.failAll(CallError(Errno.EIO, reason))
-        process.signal(SIGKILL)
+        signal(SIGKILL)
+    }
+
+    /// Signals the process group, unless the process is known to have ended: once it is reaped its pid may be
+    /// reused, and the signal must not reach a stranger.
+    private func signal(_ number: CInt) {
+        guard exit.value == nil else { return }
+        process.signal(number)
     }
 
     /// SIGTERM, then SIGKILL past `grace`; returns once the process is gone.
     func stop(grace: Duration, reason: String) async {
         killReason.withLock { if $0 == nil { $0 = reason } }
-        process.signal(SIGTERM)
+        signal(SIGTERM)
         let done = await withTaskGroup(of: Bool.self) { group in
             group.addTask { _ = await self.exit.wait(); return true }
             group.addTask { try? await Task.sleep(for: grace); return false }
@@ -71,7 +78,7 @@ final class PluginIncarnation: Sendable {
             return first
         }
         if !done {
-            process.signal(SIGKILL)
+            signal(SIGKILL)
             _ = await exit.wait()
         }
         link.close()

@@ -91,19 +91,24 @@ struct PluginProcess: Sendable {
         if kill(-pid, signal) != 0 { kill(pid, signal) }
     }
 
-    /// Blocks a thread of its own until the process ends, then reports how it ended. Reaping here (and only
-    /// here) keeps the pid from being reused while the daemon may still signal it.
+    /// Blocks a thread of its own until the process ends, then reports how it ended, and only then reaps it:
+    /// until `report` has run the pid stays a zombie, so a signal sent before the report cannot reach another
+    /// process that was given the same pid (`PluginIncarnation` sends none after it).
     func onExit(_ report: @escaping @Sendable (ExitStatus) -> Void) {
         let pid = self.pid
         let thread = Thread {
-            var status: CInt = 0
-            while waitpid(pid, &status, 0) == -1 {
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1 {
                 if errno != EINTR {
                     report(.unknown)
                     return
                 }
             }
-            report(ExitStatus(waitStatus: status))
+            let code = info.si_code
+            let status = info._sifields._sigchld.si_status
+            report(code == Int32(CLD_EXITED) ? .exited(status) : .signalled(status))
+            var reaped: CInt = 0
+            while waitpid(pid, &reaped, 0) == -1 && errno == EINTR {}
         }
         thread.name = "plugin-wait-\(pid)"
         thread.start()
@@ -114,14 +119,6 @@ struct PluginProcess: Sendable {
         case exited(CInt)
         case signalled(CInt)
         case unknown
-
-        init(waitStatus status: CInt) {
-            if status & 0x7F == 0 {
-                self = .exited((status >> 8) & 0xFF)
-            } else {
-                self = .signalled(status & 0x7F)
-            }
-        }
 
         var description: String {
             switch self {
