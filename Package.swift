@@ -146,14 +146,21 @@ let package = Package(
             dependencies: ["SwitchboardJSON"],
             swiftSettings: swiftSettings
         ),
+        // What more than one test target needs (test targets cannot share sources).
+        .target(
+            name: "SwitchboardTestSupport",
+            dependencies: ["SwitchboardCore"],
+            path: "Tests/SwitchboardTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchboardWireTests",
-            dependencies: ["SwitchboardWire", "SwitchboardCore"],
+            dependencies: ["SwitchboardWire", "SwitchboardCore", "SwitchboardTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardWire", "SwitchboardFuzzing"],
+            dependencies: ["SwitchboardCore", "SwitchboardWire", "SwitchboardFuzzing", "SwitchboardTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

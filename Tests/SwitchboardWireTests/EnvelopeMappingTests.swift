@@ -1,4 +1,5 @@
 import Logging
+import SwitchboardTestSupport
 import Testing
 @testable import SwitchboardCore
 @testable import SwitchboardWire
@@ -6,7 +7,7 @@ import Testing
 /// The envelope's request-to-method mapping is one: the size check asks the mapping that `perform` calls by.
 @Suite struct EnvelopeMappingTests {
     @Test func theSizeCheckAndTheCallNameTheSameMethod() throws {
-        let runtime = Runtime(datastore: NoDatastore(), stateDirectory: "/tmp", logger: Logger(label: "test"))
+        let runtime = Runtime(datastore: NullDatastore(), stateDirectory: "/tmp", logger: Logger(label: "test"))
         for name in ["dispatcher.list", "system.info"] {
             try runtime.registry.register(MethodDescriptor(name) { _, _ in true })
         }

@@ -22,6 +22,9 @@ final class EventSourceSupervisor: Sendable {
     }
 
     private let state = Mutex(State())
+    /// 100 ms, 200 ms, 400 ms, ... up to 10 s between restarts: the restart policy's backoff, without jitter
+    /// (a source's producers restart on their own schedules) and with `maxRestarts` in place of quarantine.
+    static let backoff = RestartPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(10), jitter: 0)
 
     func register(_ source: EventSourceDescriptor) {
         state.withLock { $0.sources[source.name] = source }
@@ -97,9 +100,7 @@ final class EventSourceSupervisor: Sendable {
                 failures += 1
                 lastError = error as? CallError ?? CallError(Errno.EFAULT, "event source \(source.name) failed: \(error)")
                 if failures > source.maxRestarts { break }
-                // 100 ms, 200 ms, 400 ms, ... up to 10 s between restarts.
-                let delay = min(10_000, 100 << min(failures - 1, 10))
-                do { try await Task.sleep(for: .milliseconds(delay)) } catch { return }
+                do { try await Task.sleep(for: Self.backoff.delay(attempt: failures, random: 0)) } catch { return }
             }
         }
         if Task.isCancelled { return }

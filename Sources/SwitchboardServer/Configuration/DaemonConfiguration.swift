@@ -30,8 +30,12 @@ public struct DaemonConfiguration: Sendable {
     /// `stderr` or `syslog` (written to stderr, for journald/syslog to collect).
     public var logging = "stderr"
     public var logLevel = "info"
-    public var pluginDirs: [String] = []
-    /// How external plugins (those in `plugin-dirs`) are run and supervised; `directories` is `pluginDirs`.
+    /// `dispatcher.plugin-dirs`: where external plugins are found (kept in `externalPlugins`).
+    public var pluginDirs: [String] {
+        get { externalPlugins.directories }
+        set { externalPlugins.directories = newValue }
+    }
+    /// How external plugins are found, run and supervised.
     public var externalPlugins = ExternalPluginSettings()
     /// Address the TCP listener binds; loopback unless configured.
     public var listen = "127.0.0.1"

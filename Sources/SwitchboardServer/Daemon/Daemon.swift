@@ -65,9 +65,8 @@ public final class Daemon: Sendable {
 
         // External plugins are started and say who they are before anything is ordered or configured: their
         // names and dependencies join the compiled-in plugins' in one load order.
-        var externalSettings = configuration.externalPlugins
-        externalSettings.directories = configuration.pluginDirs
-        let external = try await ExternalPluginDiscovery.discover(settings: externalSettings, taken: Set(plugins.map(\.name)), logger: logger)
+        let external = try await ExternalPluginDiscovery.discover(settings: configuration.externalPlugins,
+                                                                  taken: Set(plugins.map(\.name)), logger: logger)
         let plugins = self.plugins + external
         // Each plugin's section is checked against the schema the plugin declares, before anything is opened.
         if let issue = PluginLoader.configurationIssues(plugins, configuration: configuration.plugins).first {

@@ -23,12 +23,7 @@ extension ExternalPlugin {
         if let known {
             (helloID, hello) = known
         } else {
-            switch await steps.next() {
-            case .hello(let id, let params): (helloID, hello) = (id, params)
-            case .ready: throw HandshakeError(description: "plugin.ready came before plugin.hello")
-            case .ended(let why): throw HandshakeError(description: "before saying hello, \(why)")
-            case .timedOut, nil: throw HandshakeError(description: "no plugin.hello within \(settings.handshakeTimeout)")
-            }
+            (helloID, hello) = try await nextHello(&steps)
         }
         let manifest: PluginManifest
         do {
@@ -88,6 +83,17 @@ extension ExternalPlugin {
             return stale
         }
         for declaration in stale { withdraw(declaration.kind, declaration.name, in: context) }
+    }
+
+    /// The plugin's hello: its request id and params.
+    /// - Throws: `HandshakeError` saying what came instead (ready first, the process ending, the timeout).
+    func nextHello(_ steps: inout AsyncStream<PluginIncarnation.Step>.Iterator) async throws(HandshakeError) -> (JSON, JSON) {
+        switch await steps.next() {
+        case .hello(let id, let params): return (id, params)
+        case .ready: throw HandshakeError(description: "plugin.ready came before plugin.hello")
+        case .ended(let why): throw HandshakeError(description: "before saying hello, \(why)")
+        case .timedOut, nil: throw HandshakeError(description: "no plugin.hello within \(settings.handshakeTimeout)")
+        }
     }
 
     /// A handshake that failed: what it newly registered is withdrawn, what was active stays.

@@ -21,22 +21,19 @@ extension ExternalPlugin {
             let link = try await PluginLink.open(
                 descriptor: process.control, maxLine: settings.maxLine,
                 onMessage: { [weak self] message in
-                    guard let self else { return }
-                    holder.deliver(message) { self.received($0, from: $1) }
+                    guard let self, let incarnation = holder.value else { return }
+                    self.received(message, from: incarnation)
                 },
                 onViolation: { [weak self] reason in
                     guard let self else { return }
                     self.logger.error("plugin killed: protocol violation", metadata: ["reason": .string(reason)])
                     steps.1.yield(.ended("it broke the protocol: \(reason)"))
-                    if let incarnation = holder.value {
-                        incarnation.kill("plugin \(self.name) broke the protocol: \(reason)")
-                    } else if exit.value == nil {
-                        process.signal(SIGKILL)
-                    }
+                    holder.value?.kill("plugin \(self.name) broke the protocol: \(reason)")
                 },
                 onClose: { steps.1.yield(.ended(PluginIncarnation.closedSocket)) })
             let incarnation = PluginIncarnation(process: process, link: link, output: output, exit: exit, steps: steps)
-            holder.set(incarnation) { self.received($0, from: $1) }
+            holder.set(incarnation)
+            link.startReading()
             Task {
                 if let status = await exit.wait() { steps.1.yield(.ended("it \(status)")) }
             }
@@ -102,7 +99,7 @@ extension ExternalPlugin {
         incarnation.kill("plugin \(name): \(reason)")
         _ = await incarnation.exit.wait()
         incarnation.link.close()
-        let lines = await incarnation.output.settled(within: .seconds(1))
+        let lines = await incarnation.output.settled(within: PluginOutput.drainWait)
         state.withLock { state in
             state.lastReason = reason
             state.lastExit = incarnation.exit.value
@@ -153,7 +150,7 @@ extension ExternalPlugin {
         let error = CallError(Errno.EIO, "plugin \(name) crashed: \(how)")
         incarnation.link.failAll(error)
         incarnation.link.close()
-        let lines = await incarnation.output.settled(within: .seconds(1))
+        let lines = await incarnation.output.settled(within: PluginOutput.drainWait)
         let sources = state.withLock { state in
             state.running = nil
             state.pid = nil
@@ -188,34 +185,9 @@ extension ExternalPlugin {
     }
 }
 
-/// Lets the link's callbacks, made before the incarnation exists, reach it once it does: what arrives
-/// before (a quick plugin's hello) is held and handled first, in order.
+/// Lets the link's callbacks, made before the incarnation exists, reach it: set before the link reads anything.
 final class IncarnationHolder: Sendable {
-    private struct State {
-        var incarnation: PluginIncarnation?
-        var early: [PluginMessage] = []
-    }
-
-    private let state = Mutex(State())
-
-    /// Handles `message` with the incarnation, or holds it until there is one.
-    func deliver(_ message: PluginMessage, _ handle: (PluginMessage, PluginIncarnation) -> Void) {
-        state.withLock { state in
-            guard let incarnation = state.incarnation else {
-                state.early.append(message)
-                return
-            }
-            handle(message, incarnation)
-        }
-    }
-
-    func set(_ incarnation: PluginIncarnation, _ handle: (PluginMessage, PluginIncarnation) -> Void) {
-        state.withLock { state in
-            state.incarnation = incarnation
-            for message in state.early { handle(message, incarnation) }
-            state.early = []
-        }
-    }
-
-    var value: PluginIncarnation? { state.withLock { $0.incarnation } }
+    private let incarnation = Mutex<PluginIncarnation?>(nil)
+    func set(_ value: PluginIncarnation) { incarnation.withLock { $0 = value } }
+    var value: PluginIncarnation? { incarnation.withLock { $0 } }
 }

@@ -111,8 +111,8 @@ public final class ExternalPlugin: Plugin, Sendable {
         defer { timer.cancel() }
         var steps = incarnation.steps.makeAsyncIterator()
         let failure: String
-        switch await steps.next() {
-        case .hello(let id, let params):
+        do {
+            let (id, params) = try await nextHello(&steps)
             do {
                 let manifest = try PluginManifest(params)
                 identity.withLock { identity in
@@ -127,9 +127,8 @@ public final class ExternalPlugin: Plugin, Sendable {
                 incarnation.link.send(.error(id: id, error))
                 failure = "its hello was refused: \(error.reason)"
             }
-        case .ready: failure = "plugin.ready came before plugin.hello"
-        case .ended(let why): failure = "before saying hello, \(why)"
-        case .timedOut, nil: failure = "no plugin.hello within \(settings.handshakeTimeout)"
+        } catch {
+            failure = error.description
         }
         await failedHandshake(incarnation, failure)
     }

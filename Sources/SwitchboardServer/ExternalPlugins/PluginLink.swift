@@ -49,11 +49,12 @@ final class PluginLink: Sendable {
         self.channel = channel
     }
 
-    /// Wraps the daemon's end of the socket pair; takes ownership of `descriptor`.
+    /// Wraps the daemon's end of the socket pair; takes ownership of `descriptor`. Nothing is read until
+    /// `startReading`, so whatever handles the messages can be in place before the first one (a quick
+    /// plugin's hello) arrives.
     static func open(descriptor: CInt, maxLine: Int, onMessage: @escaping MessageHandler,
                      onViolation: @escaping ViolationHandler, onClose: @escaping @Sendable () -> Void) async throws -> PluginLink {
-        // Lines can arrive before the link object exists (a quick plugin's hello): they wait here, in order.
-        let box = Mutex<(link: PluginLink?, early: [[UInt8]])>((nil, []))
+        let box = Mutex<PluginLink?>(nil)
         let handle: @Sendable (PluginLink, UnsafeRawBufferPointer) -> Void = { link, line in
             let message: PluginMessage
             do {
@@ -69,19 +70,14 @@ final class PluginLink: Sendable {
             }
         }
         let onLine: @Sendable (UnsafeRawBufferPointer) -> Void = { line in
-            box.withLock { box in
-                guard let link = box.link else {
-                    box.early.append(Array(line))
-                    return
-                }
-                handle(link, line)
-            }
+            if let link = box.withLock({ $0 }) { handle(link, line) }
         }
         let onTooLong: @Sendable (Int) -> Void = { limit in
-            box.withLock({ $0.link })?.violate("a line over \(limit) bytes", onViolation)
+            box.withLock({ $0 })?.violate("a line over \(limit) bytes", onViolation)
         }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: false)
+            .channelOption(.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
@@ -96,12 +92,13 @@ final class PluginLink: Sendable {
         }
         link.sweep.withLock { $0 = timer }
         channel.closeFuture.whenComplete { _ in timer.cancel() }
-        box.withLock { box in
-            box.link = link
-            for line in box.early { line.withUnsafeBytes { handle(link, $0) } }
-            box.early = []
-        }
+        box.withLock { $0 = link }
         return link
+    }
+
+    /// Starts reading what the plugin sends.
+    func startReading() {
+        channel.setOption(.autoRead, value: true).whenSuccess { [channel] in channel.read() }
     }
 
     // MARK: - Sending

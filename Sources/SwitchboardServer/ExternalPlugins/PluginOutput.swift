@@ -8,6 +8,9 @@ import Synchronization
 /// last `keep` lines are kept for the record of a crash. Lines over 8 KiB are cut, never buffered whole.
 final class PluginOutput: Sendable {
     static let maxLine = 8 * 1024
+    /// How long a crash's record waits for the last output: a process that ended closes its streams at once
+    /// (a loaded machine may take a moment to read them); only a child it left running holds them longer.
+    static let drainWait = Duration.seconds(3)
     private let lines = Mutex(Deque<String>())
     private let keep: Int
     private let open = Mutex(0)
@@ -25,12 +28,13 @@ final class PluginOutput: Sendable {
             guard let self else { return }
             if self.open.withLock({ count -> Bool in count -= 1; return count == 0 }) { self.drained.resolve(true) }
         }
+        let keep = self.keep
         let onLine: @Sendable (UnsafeRawBufferPointer) -> Void = { [weak self] bytes in
             let line = String(decoding: bytes, as: UTF8.self)
             logger.info("\(line)", metadata: ["stream": .string(stream)])
             self?.lines.withLock { lines in
                 lines.append(line)
-                if lines.count > self?.keep ?? 20 { lines.removeFirst() }
+                if lines.count > keep { lines.removeFirst() }
             }
         }
         _ = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
