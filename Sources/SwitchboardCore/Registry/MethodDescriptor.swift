@@ -56,6 +56,11 @@ public struct MethodDescriptor: Sendable {
     /// A larger request message than the daemon's limit for authenticated sessions that this method accepts
     /// (up to `dispatcher.max-message-size`), e.g. for uploads; nil for the default limit.
     public var maxMessageSize: Int?
+    /// Where a call of this method would rather run, for a method whose body waits on I/O that one thread
+    /// serves (a plugin's socket): the call starts, waits and resumes on that thread instead of hopping to it
+    /// and back. Nil (the default) runs it on Swift's global executor. A method with an executor must not
+    /// block: it shares the thread with that I/O.
+    public var executor: (any TaskExecutor)?
     public var handler: MethodHandler
     /// Parameter schemas compiled once, and again at registration when they name schema definitions.
     var compiled: [Schema]

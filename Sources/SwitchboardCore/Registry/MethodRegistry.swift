@@ -56,6 +56,12 @@ public final class MethodRegistry: Sendable {
         table.withLock { $0.methods[name] }
     }
 
+    /// Where calls of `name` prefer to run (`MethodDescriptor.executor`), read without copying the descriptor:
+    /// every call of every dialect asks.
+    public func executor(for name: String) -> (any TaskExecutor)? {
+        table.withLock { $0.methods[name]?.executor }
+    }
+
     public var methods: [MethodDescriptor] {
         table.withLock { Array($0.methods.values) }.sorted { $0.name < $1.name }
     }

@@ -27,7 +27,7 @@ struct DDPWebSocketHandler: Sendable {
                     case .send(let frames):
                         for frame in frames { queue.enqueue(frame) }
                     case .call(let id, let method, let params):
-                        calls.addTask {
+                        calls.addTask(executorPreference: SessionCalls.executor(runtime, method)) {
                             let result = await SessionCalls.perform(runtime, session: session, method: method, params: params, messageID: id)
                             queue.enqueue(DDPSession.called(id: id, result: result))
                         }

@@ -27,7 +27,8 @@ struct EnvelopeWebSocketHandler: Sendable {
                         let reply = await requests.reply(id: id, namespace: "events", name: name, args: args, session: session, subscriptions: subscriptions)
                         queue.enqueue(EnvelopeCodec.encode(reply))
                     case .request(let id, let namespace, let name, let args):
-                        calls.addTask {
+                        let method = requests.method(namespace: namespace, name: name, args: args)
+                        calls.addTask(executorPreference: method.flatMap { SessionCalls.executor(connection.runtime, $0) }) {
                             let reply = await requests.reply(id: id, namespace: namespace, name: name, args: args, session: session, subscriptions: subscriptions)
                             queue.enqueue(EnvelopeCodec.encode(reply))
                         }

@@ -101,10 +101,12 @@ extension ExternalPlugin {
         let returns = definition["returns"] ?? true
         do {
             guard let job = definition["job"], job != false, !job.isNull else {
-                return try MethodDescriptor(name, description: description, params: parameters, returns: returns, roles: roles,
-                                            flags: flags) { ctx, args in
+                var method = try MethodDescriptor(name, description: description, params: parameters, returns: returns, roles: roles,
+                                                  flags: flags) { ctx, args in
                     try await self.forwardCall(name, args, ctx)
                 }
+                method.executor = executor
+                return method
             }
             var options = JobOptions(abortable: job["abortable"]?.boolValue ?? false, transient: job["transient"]?.boolValue ?? false,
                                      logs: job["logs"]?.boolValue ?? false)

@@ -19,7 +19,7 @@ extension ExternalPlugin {
             try await output.read(process.stdout, stream: "stdout", logger: logger)
             try await output.read(process.stderr, stream: "stderr", logger: logger)
             let link = try await PluginLink.open(
-                descriptor: process.control, maxLine: settings.maxLine,
+                descriptor: process.control, on: executor.loop, maxLine: settings.maxLine,
                 onMessage: { [weak self] message in
                     guard let self, let incarnation = holder.value else { return }
                     self.received(message, from: incarnation)

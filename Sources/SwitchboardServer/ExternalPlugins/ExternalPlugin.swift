@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import Synchronization
 import SwitchboardCore
 
@@ -34,6 +35,9 @@ public final class ExternalPlugin: Plugin, Sendable {
     let file: String
     let command: [String]
     let settings: ExternalPluginSettings
+    /// The event loop every incarnation's link is served on, and where its forwarded calls run: one thread
+    /// for the call and its socket (`EventLoopTaskExecutor`).
+    let executor = EventLoopTaskExecutor(loop: MultiThreadedEventLoopGroup.singleton.next())
     let identity: Mutex<Identity>
     let state: Mutex<State>
 

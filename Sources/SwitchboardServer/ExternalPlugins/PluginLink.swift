@@ -52,7 +52,7 @@ final class PluginLink: Sendable {
     /// Wraps the daemon's end of the socket pair; takes ownership of `descriptor`. Nothing is read until
     /// `startReading`, so whatever handles the messages can be in place before the first one (a quick
     /// plugin's hello) arrives.
-    static func open(descriptor: CInt, maxLine: Int, onMessage: @escaping MessageHandler,
+    static func open(descriptor: CInt, on loop: any EventLoop, maxLine: Int, onMessage: @escaping MessageHandler,
                      onViolation: @escaping ViolationHandler, onClose: @escaping @Sendable () -> Void) async throws -> PluginLink {
         let box = Mutex<PluginLink?>(nil)
         let handle: @Sendable (PluginLink, UnsafeRawBufferPointer) -> Void = { link, line in
@@ -75,7 +75,7 @@ final class PluginLink: Sendable {
         let onTooLong: @Sendable (Int) -> Void = { limit in
             box.withLock({ $0 })?.violate("a line over \(limit) bytes", onViolation)
         }
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: loop)
             .channelOption(.allowRemoteHalfClosure, value: false)
             .channelOption(.autoRead, value: false)
             .channelInitializer { channel in

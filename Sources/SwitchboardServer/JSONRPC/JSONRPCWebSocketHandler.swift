@@ -19,11 +19,11 @@ struct JSONRPCWebSocketHandler: Sendable {
                     case .invalid(let id, let code, let message, let reason):
                         queue.enqueue(JSONRPCCodec.encodeInvalid(id: id, code: code, message: message, reason: reason))
                     case .notification(let method, let params):
-                        calls.addTask {
+                        calls.addTask(executorPreference: SessionCalls.executor(runtime, method)) {
                             _ = await SessionCalls.perform(runtime, session: session, method: method, params: params)
                         }
                     case .call(let id, let method, let params):
-                        calls.addTask {
+                        calls.addTask(executorPreference: SessionCalls.executor(runtime, method)) {
                             let result = await SessionCalls.perform(runtime, session: session, method: method, params: params, messageID: id)
                             switch result {
                             case .success(let value):
