@@ -16,9 +16,14 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 /// Everything the daemon reads at start: seed 000's `middleware.conf` sections, then environment variables,
 /// then command-line flags, over built-in defaults that work on a fresh machine.
 public struct DaemonConfiguration: Sendable {
+    /// `sqlite` (the embedded default) or `postgresql` (a cluster's shared database).
     public var datastoreDriver = "sqlite"
-    /// SQLite: the database file; default `<state-dir>/switchboard.db`.
+    /// SQLite: the database file; default `<state-dir>/switchboard.db`. PostgreSQL: a `postgres://` URI (required).
     public var datastoreDSN: String?
+    /// PostgreSQL: a file holding the password, when the DSN has none.
+    public var datastorePasswordFile: String?
+    /// How long one datastore operation may wait: PostgreSQL's connection and answer, SQLite's write lock.
+    public var datastoreTimeout: Duration = .seconds(10)
     public var pidfile: String?
     public var websocketPort = 5000
     public var frontendPort = 8180
@@ -115,6 +120,9 @@ public struct DaemonConfiguration: Sendable {
     /// Checks what only the whole configuration tells: the local socket's path fits `sun_path`.
     /// - Throws: `ConfigurationError` naming the key that made the path.
     public func validate() throws {
+        if datastoreDriver == "postgresql", datastoreDSN?.isEmpty ?? true {
+            throw ConfigurationError(path: "datastore.dsn", reason: "the postgresql driver needs a DSN, e.g. postgres://switchboard@127.0.0.1:5432/switchboard")
+        }
         if let socket = resolvedSocketPath, socket.utf8.count > Self.maxSocketPath {
             throw ConfigurationError(
                 path: unixSocket == nil ? "dispatcher.state-dir" : "dispatcher.unix-socket",
@@ -168,7 +176,8 @@ public struct DaemonConfiguration: Sendable {
         "max-local-connections", "request-head-timeout-seconds", "login-failures-per-user", "refused-calls",
     ]
     static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds", "progress-interval-ms", "max-per-user"]
-    static let datastoreKeys: Set<String> = ["driver", "dsn"]
+    static let datastoreKeys: Set<String> = ["driver", "dsn", "password-file", "timeout-seconds"]
+    static let datastoreDrivers = ["sqlite", "postgresql"]
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
@@ -189,12 +198,16 @@ public struct DaemonConfiguration: Sendable {
             let section = try Self.object(datastore, "datastore", known: Self.datastoreKeys)
             if let driver = section["driver"] {
                 let value = try Self.string(driver, "datastore.driver")
-                guard value == "sqlite" else {
-                    throw ConfigurationError(path: "datastore.driver", reason: "'\(value)' is not available; supported: sqlite")
+                guard Self.datastoreDrivers.contains(value) else {
+                    throw ConfigurationError(path: "datastore.driver", reason: "'\(value)' is not available; supported: \(Self.datastoreDrivers.joined(separator: ", "))")
                 }
                 datastoreDriver = value
             }
             if let dsn = section["dsn"] { datastoreDSN = try Self.string(dsn, "datastore.dsn") }
+            if let file = section["password-file"] { datastorePasswordFile = try Self.string(file, "datastore.password-file") }
+            if let seconds = section["timeout-seconds"] {
+                datastoreTimeout = .seconds(try Self.integer(seconds, "datastore.timeout-seconds", 1...3_600))
+            }
         }
         if let dispatcher = root["dispatcher"] {
             let section = try Self.object(dispatcher, "dispatcher", known: Self.dispatcherKeys)
@@ -331,6 +344,12 @@ public struct DaemonConfiguration: Sendable {
         }
         if let v = environment["SWITCHBOARD_UNIX_SOCKET"] { unixSocket = v }
         if let v = environment["SWITCHBOARD_LOG_LEVEL"], !v.isEmpty { logLevel = try Self.logLevel(.string(v), "SWITCHBOARD_LOG_LEVEL") }
+        if let v = environment["SWITCHBOARD_DATASTORE_DRIVER"], !v.isEmpty {
+            guard Self.datastoreDrivers.contains(v) else {
+                throw ConfigurationError(path: "SWITCHBOARD_DATASTORE_DRIVER", reason: "'\(v)' is not available; supported: \(Self.datastoreDrivers.joined(separator: ", "))")
+            }
+            datastoreDriver = v
+        }
         if let v = environment["SWITCHBOARD_DATASTORE_DSN"], !v.isEmpty { datastoreDSN = v }
     }
 

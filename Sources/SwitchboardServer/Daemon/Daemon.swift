@@ -77,7 +77,7 @@ public final class Daemon: Sendable {
         // Read before anything is opened: a bad certificate is a configuration error, not a half-started daemon.
         let tls = configuration.tls ? try TLSSettings.serverConfiguration(configuration) : nil
         try await ListenerProbe.check(host: configuration.listen, port: configuration.websocketPort)
-        let datastore = try SQLiteDatastore(path: configuration.resolvedDatabasePath)
+        let (datastore, datastoreLocation) = try await DatastoreOpener.open(configuration, logger: logger)
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
                               auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps)
@@ -115,7 +115,7 @@ public final class Daemon: Sendable {
             let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             logger.info("ready in \(Int(ms.rounded())) ms", metadata: [
                 "listen": .string("\(configuration.tls ? "https" : "http")://\(configuration.listen):\(done.1)"), "socket": .string(configuration.resolvedSocketPath ?? "none"),
-                "datastore": .string(configuration.resolvedDatabasePath),
+                "datastore": .string(datastoreLocation),
             ])
             onReady(ReadyInfo(port: done.1, socketPath: configuration.resolvedSocketPath, startupMilliseconds: ms))
         }
@@ -212,7 +212,7 @@ public final class Daemon: Sendable {
         if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
     }
 
-    private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: SQLiteDatastore, auditWriter: Task<Void, Never>) async {
+    private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: any Datastore, auditWriter: Task<Void, Never>) async {
         logger.info("shutting down")
         await runtime.jobs.shutdown()
         await loader.unloadAll()

@@ -14,9 +14,10 @@ public final class SQLiteDatastore: Datastore {
     let shapes = StatementShapes()
 
     /// Opens (creating if needed) the database file and applies the datastore's own migrations.
-    public init(path: String) throws {
+    /// - Parameter busyTimeout: how long a write waits for another connection's lock on the file.
+    public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(TimeInterval(busyTimeout.components.seconds))
         // Reads run on the threads of Swift's cooperative pool (one per core, see `read`): one reader
         // connection more than there are of them, so a read never waits for a connection.
         configuration.maximumReaderCount = max(5, ProcessInfo.processInfo.activeProcessorCount + 1)
@@ -78,60 +79,17 @@ public final class SQLiteDatastore: Datastore {
     }
 
     public func query(_ table: SwitchboardCore.TableDefinition, filters: [QueryFilter], options: QueryOptions) async throws -> JSON {
-        var clauses: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        for filter in filters {
-            guard let (clause, values) = SQLFilter.translate(filter, table: table) else { continue }
-            clauses.append(clause)
-            arguments.append(contentsOf: values)
+        let plan = SQLQueryPlan(table, filters: filters, options: options, dialect: .sqlite, columns: Self.columnList(table))
+        let arguments = StatementArguments(plan.values.map(\.sqlite))
+        let sql = plan.sql
+        if plan.statement == .count {
+            let total = try await read { db in try Int64.fetchOne(self.shapes.statement(db, sql), arguments: arguments) ?? 0 }
+            return plan.answer(count: total)
         }
-        let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let statementArguments = StatementArguments(arguments)
-        if let paged = Self.pagedInSQL(table, filters: filters, translated: clauses.count, options: options) {
-            // SQL decides the whole answer: an audit trail or job table of a million rows is never read whole.
-            if options.count {
-                let countSQL = "SELECT COUNT(*) FROM \(quote(table.name))" + whereSQL
-                let total = try await read { db in
-                    try Int64.fetchOne(self.shapes.statement(db, countSQL), arguments: statementArguments) ?? 0
-                }
-                // As the engine counts: what is left of the matches after offset, at most limit.
-                let afterOffset = max(0, total - Int64(options.offset))
-                return .int(options.limit > 0 ? min(afterOffset, Int64(options.limit)) : afterOffset)
-            }
-            // LIMIT and OFFSET as arguments: one text, one kept statement, for every page of a query.
-            let pageSQL = "SELECT \(Self.columnList(table)) FROM \(quote(table.name))" + whereSQL
-                + " ORDER BY \(quote(table.primaryKey))\(paged.descending ? " DESC" : "") LIMIT ? OFFSET ?"
-            let pageArguments = StatementArguments(arguments + [paged.limit, options.offset])
-            let rows = try await read { db in
-                try Row.fetchAll(self.shapes.statement(db, pageSQL), arguments: pageArguments).map { Self.decode($0, table) }
-            }
-            var rest = options
-            rest.orderBy = []
-            rest.offset = 0
-            rest.limit = 0
-            return try QueryEngine.run(rows.map { .object($0) }, filters: [], options: rest)
-        }
-        let finalSQL = "SELECT \(Self.columnList(table)) FROM \(quote(table.name))" + whereSQL + " ORDER BY \(quote(table.primaryKey))"
         let rows = try await read { db in
-            try Row.fetchAll(self.shapes.statement(db, finalSQL), arguments: statementArguments).map { Self.decode($0, table) }
+            try Row.fetchAll(self.shapes.statement(db, sql), arguments: arguments).map { Self.decode($0, table) }
         }
-        // What SQL did not decide, and ordering, paging and shaping, follow the query engine's rules exactly.
-        return try QueryEngine.run(rows.map { .object($0) }, filters: filters, options: options)
-    }
-
-    /// Whether SQL alone gives the query's exact answer with its paging: every filter pushed exactly, and an
-    /// order on the primary key alone (or none); then the page size (`limit`, 1 for `get`) and direction.
-    static func pagedInSQL(_ table: SwitchboardCore.TableDefinition, filters: [QueryFilter], translated: Int,
-                           options: QueryOptions) -> (limit: Int, descending: Bool)? {
-        guard translated == filters.count, filters.allSatisfy(SQLFilter.isExact) else { return nil }
-        guard options.count || options.get || options.limit > 0 || options.offset > 0 else { return nil }
-        var descending = false
-        if let order = options.orderBy.first {
-            guard options.orderBy.count == 1, order.field.simpleName == table.primaryKey else { return nil }
-            descending = order.descending
-        }
-        let limit = options.get ? 1 : (options.limit > 0 ? options.limit : -1)
-        return (limit, descending)
+        return try plan.answer(rows: rows)
     }
 
     public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {

@@ -12,3 +12,16 @@ func eventually(_ what: String, sourceLocation: SourceLocation = #_sourceLocatio
     }
     Issue.record("never: \(what)", sourceLocation: sourceLocation)
 }
+
+/// Polls `value` until it gives one, for `timeout` at most, and returns it; records an issue and throws if it
+/// never does. For state that takes a reconnect or a restart, with its own bound.
+func eventuallyValue<T>(_ what: String = "a value", timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+                        _ value: () async throws -> T?) async throws -> T {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < deadline {
+        if let found = try await value() { return found }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("never: \(what) within \(timeout)", sourceLocation: sourceLocation)
+    throw CancellationError()
+}

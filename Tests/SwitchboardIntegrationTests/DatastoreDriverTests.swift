@@ -3,8 +3,9 @@ import Testing
 import SwitchboardCore
 @testable import SwitchboardStore
 
-/// The SQLite driver against a real database file.
-@Suite struct SQLiteDatastoreTests {
+/// Both drivers against a real database: a SQLite file and a PostgreSQL server. Every test runs on each, and
+/// must give the same answers: plugins run unchanged on either.
+@Suite struct DatastoreDriverTests {
     static let table = TableDefinition("things", columns: [
         .init("name", .text, unique: true), .init("size", .integer), .init("tags", .json),
     ])
@@ -15,9 +16,10 @@ import SwitchboardCore
         return (try SQLiteDatastore(path: folder + "/db.sqlite"), folder)
     }
 
-    @Test func commitInsertsReplacesAndDeletesInOneGo() async throws {
-        let (store, folder) = try open()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+    @Test(arguments: DatastoreDriver.allCases)
+    func commitInsertsReplacesAndDeletesInOneGo(driver: DatastoreDriver) async throws {
+        let scratch = try await ScratchDatastore.open(driver)
+        let store = scratch.store
         try await store.prepare(Self.table)
         try await store.commit(Self.table, upserts: [
             ["id": 1, "name": "a", "size": 1, "tags": ["x"]],
@@ -29,7 +31,7 @@ import SwitchboardCore
         let rows = try await store.query(Self.table, filters: [], options: QueryOptions())
         #expect(rows.arrayValue?.compactMap { $0["id"]?.intValue } == [1, 2, 4])
         #expect(rows[0]?["name"] == "a2" && rows[0]?["size"] == 10 && rows[0]?["tags"] == ["y", "z"])
-        try await store.close()
+        await scratch.discard()
     }
 
     /// Statements stay prepared for the first texts only: pages of one query share a text, and a client that
@@ -59,9 +61,10 @@ import SwitchboardCore
         try await store.close()
     }
 
-    @Test func positionalRowsShareTheTransactionWithNamedOnes() async throws {
-        let (store, folder) = try open()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+    @Test(arguments: DatastoreDriver.allCases)
+    func positionalRowsShareTheTransactionWithNamedOnes(driver: DatastoreDriver) async throws {
+        let scratch = try await ScratchDatastore.open(driver)
+        let store = scratch.store
         try await store.prepare(Self.table)
         try await store.commit(Self.table, upserts: [["id": 1, "name": "a", "size": 1]], rows: [[2, "b", 2, ["t"]], [3, "c", .null, .null]], deletes: [])
         // A positional row replaces the whole row, nulls included.
@@ -78,12 +81,13 @@ import SwitchboardCore
         }
         let after = try await store.query(Self.table, filters: [], options: QueryOptions())
         #expect(after.arrayValue?.compactMap { $0["id"]?.intValue } == [1, 2])
-        try await store.close()
+        await scratch.discard()
     }
 
-    @Test func aFailingCommitStoresNothing() async throws {
-        let (store, folder) = try open()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+    @Test(arguments: DatastoreDriver.allCases)
+    func aFailingCommitStoresNothing(driver: DatastoreDriver) async throws {
+        let scratch = try await ScratchDatastore.open(driver)
+        let store = scratch.store
         try await store.prepare(Self.table)
         try await store.commit(Self.table, upserts: [["id": 1, "name": "a", "size": 1]], deletes: [])
         // The second row clashes with the unique name of the first: the whole batch, delete included, is undone.
@@ -95,6 +99,6 @@ import SwitchboardCore
         await #expect(throws: CallError.self) {
             try await store.commit(Self.table, upserts: [["name": "no id"]], deletes: [])
         }
-        try await store.close()
+        await scratch.discard()
     }
 }

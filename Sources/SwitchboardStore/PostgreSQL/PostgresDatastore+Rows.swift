@@ -1,0 +1,144 @@
+import PostgresNIO
+import Synchronization
+import SwitchboardCore
+
+/// Reading and writing rows, with the semantics `Datastore` documents and `SQLiteDatastore` has.
+extension PostgresDatastore {
+    public func query(_ table: SwitchboardCore.TableDefinition, filters: [QueryFilter], options: QueryOptions) async throws -> JSON {
+        let plan = SQLQueryPlan(table, filters: filters, options: options, dialect: .postgresql, columns: Self.columnList(table))
+        let rows = try await rows(plan.sql, plan.values)
+        if plan.statement == .count {
+            return plan.answer(count: try rows.first?.decode(Int64.self) ?? 0)
+        }
+        return try plan.answer(rows: rows.map { try Self.decode($0, table) })
+    }
+
+    public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {
+        let sql = "SELECT \(Self.columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?"
+        return try await rows(sql, [.integer(id)]).first.map { try Self.decode($0, table) }
+    }
+
+    public func insert(_ table: SwitchboardCore.TableDefinition, _ row: JSONObject) async throws -> Int64 {
+        var names: [String] = []
+        var values: [SQLValue?] = []
+        let explicitKey = row[table.primaryKey]?.intValue
+        if let explicitKey {
+            names.append(quote(table.primaryKey))
+            values.append(.integer(explicitKey))
+        }
+        for column in table.columns {
+            guard let value = row[column.name] else { continue }
+            names.append(quote(column.name))
+            values.append(try Self.value(value, column.type, table: table.name, column: column.name))
+        }
+        let key = quote(table.primaryKey)
+        let sql = names.isEmpty
+            ? "INSERT INTO \(quote(table.name)) DEFAULT VALUES RETURNING \(key)"
+            : "INSERT INTO \(quote(table.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", "))) RETURNING \(key)"
+        do {
+            return try await rows(sql, values).first?.decode(Int64.self) ?? 0
+        } catch let error as CallError where explicitKey == nil && error.errno == Errno.EEXIST && error.extra["column"] == .string(table.primaryKey) {
+            // The key sequence was behind keys written explicitly: move it on and try once more.
+            try await resynchronizeKeys(table)
+            return try await rows(sql, values).first?.decode(Int64.self) ?? 0
+        }
+    }
+
+    public func update(_ table: SwitchboardCore.TableDefinition, id: Int64, _ changes: JSONObject) async throws -> Bool {
+        var assignments: [String] = []
+        var values: [SQLValue?] = []
+        for column in table.columns {
+            guard let value = changes[column.name] else { continue }
+            assignments.append("\(quote(column.name)) = ?")
+            values.append(try Self.value(value, column.type, table: table.name, column: column.name))
+        }
+        values.append(.integer(id))
+        let key = quote(table.primaryKey)
+        let sql = assignments.isEmpty
+            ? "SELECT 1 FROM \(quote(table.name)) WHERE \(key) = ?"
+            : "UPDATE \(quote(table.name)) SET \(assignments.joined(separator: ", ")) WHERE \(key) = ? RETURNING 1"
+        return try await !rows(sql, values).isEmpty
+    }
+
+    public func delete(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> Bool {
+        let sql = "DELETE FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ? RETURNING 1"
+        return try await !rows(sql, [.integer(id)]).isEmpty
+    }
+
+    /// One transaction. Consecutive rows of one shape go out as one multi-row upsert (up to PostgreSQL's
+    /// 65,535 parameters), so a journal batch of a thousand job rows is a few statements, not a thousand round
+    /// trips; a key seen twice in a run starts a new statement, since one statement may not change a row twice.
+    public func commit(_ table: SwitchboardCore.TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64]) async throws {
+        guard !upserts.isEmpty || !rows.isEmpty || !deletes.isEmpty else { return }
+        var batches = UpsertBatches(table: table, datastore: self)
+        let everyColumn = Array(repeating: true, count: table.columns.count)
+        let types = table.columns.map(\.type)
+        for row in rows {
+            guard row.count == types.count + 1 else {
+                throw CallError(Errno.EINVAL, "A row committed to \(table.name) has \(row.count) values for \(types.count + 1) columns")
+            }
+            guard case .int(let id) = row[0] else {
+                throw CallError(Errno.EINVAL, "A row committed to \(table.name) lacks its \(table.primaryKey)")
+            }
+            var values: [SQLValue?] = [.integer(id)]
+            values.reserveCapacity(row.count)
+            for (index, column) in table.columns.enumerated() {
+                values.append(try Self.value(row[index + 1], column.type, table: table.name, column: column.name))
+            }
+            batches.add(id: id, present: everyColumn, values: values)
+        }
+        for row in upserts {
+            guard let id = row[table.primaryKey]?.intValue else {
+                throw CallError(Errno.EINVAL, "A row committed to \(table.name) lacks its \(table.primaryKey)")
+            }
+            var present: [Bool] = []
+            present.reserveCapacity(table.columns.count)
+            var values: [SQLValue?] = [.integer(id)]
+            for column in table.columns {
+                let value = row[column.name]
+                present.append(value != nil)
+                if let value { values.append(try Self.value(value, column.type, table: table.name, column: column.name)) }
+            }
+            batches.add(id: id, present: present, values: values)
+        }
+        let statements = batches.finish()
+        let deleteSQL = "DELETE FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ANY($1)"
+        let doomed = deletes
+        try await transaction { connection in
+            for statement in statements {
+                try await connection.query(statement, logger: self.logger)
+            }
+            if !doomed.isEmpty {
+                var bindings = PostgresBindings(capacity: 1)
+                bindings.append(doomed)
+                try await connection.query(PostgresQuery(unsafeSQL: deleteSQL, binds: bindings), logger: self.logger)
+            }
+        }
+    }
+
+    /// The upsert statement for `count` rows of `table` holding the `present` columns. The one-row text of each
+    /// shape is kept (bounded by the tables and row shapes plugins define); a multi-row text is built for its batch.
+    func upsertSQL(_ table: SwitchboardCore.TableDefinition, present: [Bool], count: Int) -> String {
+        let cacheKey = table.name + ":" + String(present.map { $0 ? "1" : "0" })
+        if count == 1, let sql = upsertStatements.withLock({ $0[cacheKey] }) { return sql }
+        let key = quote(table.primaryKey)
+        let names = [key] + zip(table.columns, present).filter(\.1).map { quote($0.0.name) }
+        let updates = names.dropFirst().map { "\($0) = EXCLUDED.\($0)" }
+        var tuples: [String] = []
+        tuples.reserveCapacity(count)
+        var next = 1
+        for _ in 0..<count {
+            tuples.append("(" + (next..<(next + names.count)).map { "$\($0)" }.joined(separator: ", ") + ")")
+            next += names.count
+        }
+        let sql = "INSERT INTO \(quote(table.name)) (\(names.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
+            + (updates.isEmpty ? " ON CONFLICT (\(key)) DO NOTHING" : " ON CONFLICT (\(key)) DO UPDATE SET \(updates.joined(separator: ", "))")
+        if count == 1 { upsertStatements.withLock { $0[cacheKey] = sql } }
+        return sql
+    }
+
+    /// The primary key, then the columns in definition order: what `decode` reads by position.
+    static func columnList(_ table: SwitchboardCore.TableDefinition) -> String {
+        SQLiteDatastore.columnList(table)
+    }
+}
