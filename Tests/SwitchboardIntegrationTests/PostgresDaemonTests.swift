@@ -53,6 +53,25 @@ import SwitchboardCore
         await TestPostgres.dropDatabase(dsn)
     }
 
+    /// Until clusters are supported, a second daemon on the same database is refused with the first one named;
+    /// once the first stops, it starts.
+    @Test func aSecondDaemonOnOneDatabaseIsRefusedUntilTheFirstStops() async throws {
+        let dsn = try await TestPostgres.createDatabase()
+        let first = try await Self.start(dsn)
+        let error = await #expect(throws: CallError.self) { _ = try await Self.start(dsn) }
+        #expect(error?.errno == Errno.EBUSY, "\(String(describing: error))")
+        #expect(error?.reason.contains("is in use by switchboard \(Runtime.hostname) pid \(getpid()) (from 127.0.0.1, since ") == true,
+                "\(String(describing: error))")
+        #expect(error?.reason.hasSuffix("until clusters are supported, one Switchboard daemon per database") == true)
+        await first.stop()
+        let second = try await Self.start(dsn)
+        let root = try await second.rootClient()
+        #expect(try await root.call("core.ping") == "pong")
+        await root.close()
+        await second.stop()
+        await TestPostgres.dropDatabase(dsn)
+    }
+
     /// A DSN that cannot be used stops the start with PostgreSQL's reason, naming the key, without the password.
     @Test func aDaemonWhoseDatabaseRefusesItDoesNotStart() async throws {
         let admin = try TestPostgres.admin()

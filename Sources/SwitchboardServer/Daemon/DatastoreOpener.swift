@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SwitchboardCore
 import SwitchboardStore
@@ -14,7 +15,14 @@ enum DatastoreOpener {
             } catch {
                 throw ConfigurationError(path: "datastore.dsn", reason: error.reason)
             }
-            let datastore = try await PostgresDatastore(dsn: dsn, logger: logger, timeout: configuration.datastoreTimeout)
+            let datastore = try await PostgresDatastore(dsn: dsn, logger: logger, timeout: configuration.datastoreTimeout,
+                                                        applicationName: "switchboard \(Runtime.hostname) pid \(getpid())")
+            do {
+                try await datastore.claimSoleUse()
+            } catch {
+                try? await datastore.close()
+                throw error
+            }
             return (datastore, dsn.redacted)
         default:
             let path = configuration.resolvedDatabasePath

@@ -24,6 +24,10 @@ public final class PostgresDatastore: Datastore {
     let upsertStatements = Mutex<[String: String]>([:])
     /// The last probe of an unavailable server and when it ran: calls that time out together share one.
     let lastProbe = Mutex<(at: ContinuousClock.Instant, reason: String?)?>(nil)
+    /// How this daemon's connections show in `pg_stat_activity`.
+    let applicationName: String
+    /// The connection holding the sole-use lock (`claimSoleUse`), while the daemon runs.
+    let soleUse = Mutex<PostgresConnection?>(nil)
     /// The advisory lock key every schema change takes (`hashtext('switchboard.schema')`, fixed here so the
     /// lock does not depend on the server's hash function).
     static let schemaLock: Int64 = 0x5357_4244_5343_4845
@@ -31,8 +35,11 @@ public final class PostgresDatastore: Datastore {
     /// Connects, checks that the server answers, and applies the datastore's own migrations.
     /// - Throws: `CallError` EIO naming the server (never its password) and PostgreSQL's or the network's reason
     ///   when a first connection cannot be opened.
-    public init(dsn: PostgresDSN, logger: Logger, timeout: Duration = .seconds(10)) async throws {
+    /// - Parameter applicationName: how the daemon's connections show in `pg_stat_activity` (and in the refusal a
+    ///   second daemon gets from `claimSoleUse`).
+    public init(dsn: PostgresDSN, logger: Logger, timeout: Duration = .seconds(10), applicationName: String = "switchboard") async throws {
         self.dsn = dsn
+        self.applicationName = applicationName
         self.timeout = timeout
         var logger = logger
         logger[metadataKey: "datastore"] = .string(dsn.redacted)
@@ -40,7 +47,8 @@ public final class PostgresDatastore: Datastore {
         if let reason = await Self.probe(dsn, timeout: timeout, logger: logger) {
             throw CallError(Errno.EIO, "Cannot use the PostgreSQL datastore at \(dsn.redacted): \(reason)")
         }
-        let client = PostgresClient(configuration: try Self.configuration(dsn, timeout: timeout), backgroundLogger: Self.quiet(logger))
+        let client = PostgresClient(configuration: try Self.configuration(dsn, timeout: timeout, applicationName: applicationName),
+                                    backgroundLogger: Self.quiet(logger))
         self.client = client
         runner = Task { await client.run() }
         do {
@@ -51,7 +59,7 @@ public final class PostgresDatastore: Datastore {
         }
     }
 
-    static func configuration(_ dsn: PostgresDSN, timeout: Duration) throws -> PostgresClient.Configuration {
+    static func configuration(_ dsn: PostgresDSN, timeout: Duration, applicationName: String) throws -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if dsn.isSocket {
             configuration = .init(unixSocketPath: dsn.socketPath, username: dsn.user, password: dsn.password, database: dsn.database)
@@ -62,7 +70,7 @@ public final class PostgresDatastore: Datastore {
         configuration.options.maximumConnections = dsn.poolSize
         configuration.options.minimumConnections = 1
         configuration.options.connectTimeout = timeout
-        configuration.options.additionalStartupParameters = [("application_name", "switchboard")]
+        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
         return configuration
     }
 
@@ -111,6 +119,12 @@ public final class PostgresDatastore: Datastore {
     }
 
     public func close() async throws {
+        if let connection = soleUse.withLock({ connection -> PostgresConnection? in
+            defer { connection = nil }
+            return connection
+        }) {
+            try? await connection.close()
+        }
         runner.cancel()
         await runner.value
     }
