@@ -71,10 +71,20 @@ import Testing
     @Test func encodedMessagesDecodeToThemselves() throws {
         let messages: [PluginMessage] = [
             .request(id: 7, method: "method.call", params: ["method": "a.b", "params": [1, "x"]]),
+            .request(id: "s1", method: "daemon.call", params: ["method": "core.ping", "params": []]),
             .notification(method: "source.stop", params: ["source": "s"]),
             .result(id: "r", ["ok": true]),
             .error(id: 9, CallError(Errno.EAGAIN, "plugin x is restarting", extra: ["n": 1])),
         ]
+        // The daemon's requests written straight into their line read back as the same request.
+        let direct = PluginMessage.requestLine(id: 12, method: "job.run") { writer in
+            writer.writeRaw(#"{"job":"#)
+            writer.writeInteger(3)
+            writer.writeRaw(#","context":"#)
+            writer.write(["user": "ü\"q", "roles": []])
+            writer.writeRaw("}")
+        }
+        #expect(try PluginMessage.decode(Array(direct.dropLast())) == .request(id: 12, method: "job.run", params: ["job": 3, "context": ["user": "ü\"q", "roles": []]]))
         for message in messages {
             let line = message.encoded()
             #expect(line.last == UInt8(ascii: "\n") && !line.dropLast().contains(UInt8(ascii: "\n")))

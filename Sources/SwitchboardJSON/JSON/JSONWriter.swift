@@ -63,6 +63,12 @@ public struct JSONWriter {
         literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends JSON text as it is, for writers of a fixed shape (a protocol's envelope around values): the
+    /// caller answers for its being valid JSON where it lands.
+    public mutating func writeRaw(_ literal: StaticString) {
+        append(literal)
+    }
+
     public mutating func writeInteger(_ value: Int64) {
         if value >= 0 && value < 10 {
             bytes.append(UInt8(ascii: "0") + UInt8(value))

@@ -31,9 +31,15 @@ extension ExternalPlugin {
         defer { _ = state.withLock { $0.callers.removeValue(forKey: token) } }
         let deadline = ContinuousClock.now.advanced(by: settings.callTimeout)
         let deadlineMillis = Session.wallClockMillis + Int64(settings.callTimeout.components.seconds) * 1_000
-        return try await link.request("method.call", [
-            "method": .string(method), "params": .array(args), "context": caller(call, token: token, deadlineMillis: deadlineMillis),
-        ], deadline: deadline)
+        return try await link.request("method.call", deadline: deadline) { writer in
+            writer.writeRaw(#"{"method":"#)
+            writer.writeString(method)
+            writer.writeRaw(#","params":"#)
+            writer.write(.array(args))
+            writer.writeRaw(#","context":"#)
+            Self.writeCaller(call, token: token, deadlineMillis: deadlineMillis, into: &writer)
+            writer.writeRaw("}")
+        }
     }
 
     /// Runs a job in the plugin. An abort is passed on (`job.abort`) and the job ends when the plugin answers;
@@ -52,10 +58,17 @@ extension ExternalPlugin {
                 state.jobs.removeValue(forKey: job.id)
             }
         }
-        let result = try await link.request("job.run", [
-            "method": .string(method), "params": .array(args), "job": .int(job.id),
-            "context": caller(job.call, token: token, deadlineMillis: nil),
-        ], cancellation: .abortJob(job.id))
+        let result = try await link.request("job.run", cancellation: .abortJob(job.id)) { writer in
+            writer.writeRaw(#"{"method":"#)
+            writer.writeString(method)
+            writer.writeRaw(#","params":"#)
+            writer.write(.array(args))
+            writer.writeRaw(#","job":"#)
+            writer.writeInteger(job.id)
+            writer.writeRaw(#","context":"#)
+            Self.writeCaller(job.call, token: token, deadlineMillis: nil, into: &writer)
+            writer.writeRaw("}")
+        }
         // An aborted job that the plugin finished anyway still ends ABORTED, as the client asked.
         try Task.checkCancellation()
         return result
@@ -86,15 +99,24 @@ extension ExternalPlugin {
         ])
     }
 
-    private func caller(_ call: CallContext, token: String, deadlineMillis: Int64?) -> JSON {
+    /// The `context` of a call or job (docs/plugin-protocol.md): who calls, as whom the plugin may call back.
+    private static func writeCaller(_ call: CallContext, token: String, deadlineMillis: Int64?, into writer: inout JSONWriter) {
         let credentials = call.credentials
-        return [
-            "call": .string(token),
-            "user": credentials.map { .string($0.username) } ?? .null,
-            "roles": JSON(strings: (credentials?.roles).map { $0.sorted() } ?? []),
-            "session": .string(call.session.id),
-            "dialect": .string(call.session.dialect),
-            "deadline_ms": deadlineMillis.map { .int($0) } ?? .null,
-        ]
+        writer.writeRaw(#"{"call":"#)
+        writer.writeString(token)
+        writer.writeRaw(#","user":"#)
+        if let credentials { writer.writeString(credentials.username) } else { writer.writeRaw("null") }
+        writer.writeRaw(#","roles":["#)
+        for (index, role) in (credentials?.roles.sorted() ?? []).enumerated() {
+            if index > 0 { writer.writeRaw(",") }
+            writer.writeString(role)
+        }
+        writer.writeRaw(#"],"session":"#)
+        writer.writeString(call.session.id)
+        writer.writeRaw(#","dialect":"#)
+        writer.writeString(call.session.dialect)
+        writer.writeRaw(#","deadline_ms":"#)
+        if let deadlineMillis { writer.writeInteger(deadlineMillis) } else { writer.writeRaw("null") }
+        writer.writeRaw("}")
     }
 }

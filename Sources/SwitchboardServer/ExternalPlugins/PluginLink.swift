@@ -104,7 +104,11 @@ final class PluginLink: Sendable {
     // MARK: - Sending
 
     func send(_ message: PluginMessage) {
-        let bytes = message.encoded()
+        send(line: message.encoded())
+    }
+
+    /// Queues one encoded line (ending in a newline) for the next write.
+    private func send(line bytes: [UInt8]) {
         let schedule = state.withLock { state -> Bool in
             state.unsent.append(contentsOf: bytes)
             defer { state.writeScheduled = true }
@@ -132,10 +136,17 @@ final class PluginLink: Sendable {
     /// - Throws: the plugin's error as a `CallError`, the link's failure, ETIMEDOUT, or `CancellationError`.
     func request(_ method: String, _ params: JSON, deadline: ContinuousClock.Instant? = nil,
                  cancellation: Cancellation = .cancelCall) async throws -> JSON {
+        try await request(method, deadline: deadline, cancellation: cancellation) { $0.write(params) }
+    }
+
+    /// Sends a request whose params `writeParams` writes straight into its line (see `PluginMessage.requestLine`).
+    func request(_ method: String, deadline: ContinuousClock.Instant? = nil, cancellation: Cancellation = .cancelCall,
+                 params writeParams: (inout JSONWriter) -> Void) async throws -> JSON {
         let id = state.withLock { state -> Int64 in
             defer { state.nextID += 1 }
             return state.nextID
         }
+        let line = PluginMessage.requestLine(id: id, method: method, params: writeParams)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSON, any Error>) in
                 let failure = state.withLock { state -> CallError? in
@@ -147,7 +158,7 @@ final class PluginLink: Sendable {
                     continuation.resume(throwing: failure)
                     return
                 }
-                send(.request(id: .int(id), method: method, params: params))
+                send(line: line)
             }
         } onCancel: {
             switch cancellation {

@@ -80,9 +80,25 @@ public enum PluginMessage: Sendable, Equatable {
     }
 
     /// The line for this message, newline included.
+    /// A request's line with its params written by `params` straight into the bytes: the daemon's requests
+    /// (a forwarded call on every call of a plugin's method) build no JSON tree for their envelope and caller.
+    public static func requestLine(id: Int64, method: String, params: (inout JSONWriter) -> Void) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.writeRaw(#"{"jsonrpc":"2.0","id":"#)
+        writer.writeInteger(id)
+        writer.writeRaw(#","method":"#)
+        writer.writeString(method)
+        writer.writeRaw(#","params":"#)
+        params(&writer)
+        writer.writeRaw("}\n")
+        return writer.bytes
+    }
+
     public func encoded() -> [UInt8] {
         var object: JSONObject = ["jsonrpc": "2.0"]
         switch self {
+        case .request(.int(let id), let method, let params):
+            return Self.requestLine(id: id, method: method) { $0.write(params) }
         case .request(let id, let method, let params):
             object["id"] = id
             object["method"] = .string(method)
