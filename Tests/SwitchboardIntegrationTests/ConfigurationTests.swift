@@ -24,7 +24,7 @@ import SwitchboardServer
              "etcd": {"pidfile": "/var/run/etcd.pid", "logging": "syslog", "plugin-dirs": ["/usr/local/lib/etcd/plugins"]},
              "cli": {"plugin-dirs": ["/usr/local/lib/freenascli/plugins"]}}
             """
-        #expect(error(seed) == "datastore.driver: 'mongodb' is not available; supported: sqlite")
+        #expect(error(seed) == "datastore.driver: 'mongodb' is not available; supported: sqlite, postgresql")
         let fixed = seed.replacingOccurrences(of: "\"mongodb\", \"dsn\": \"mongodb://localhost\"", with: "\"sqlite\", \"dsn\": \"/tmp/x.db\"")
         var configuration = DaemonConfiguration(stateDir: "/tmp/x")
         try configuration.apply(try JSON.parse(fixed))
