@@ -43,8 +43,12 @@ extension PostgresDatastore {
 
     /// Runs one statement (`?` placeholders) on a pooled connection and returns its rows.
     func rows(_ sql: String, _ values: [SQLValue?]) async throws -> [PostgresRow] {
-        let query = Self.query(sql, values)
-        return try await deadline {
+        try await rows(Self.query(sql, values))
+    }
+
+    /// Runs one statement with its own bindings (arrays, for `unnest`) on a pooled connection.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await deadline {
             try await self.client.query(query, logger: self.logger).collect()
         }
     }

@@ -1,0 +1,228 @@
+import DequeModule
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import SwitchboardCore
+
+/// The relay's tables and its four loops: the writer (group commit of queued events), the LISTEN connection
+/// (the doorbell), the reader (forward from each origin's cursor) and the pruner.
+extension PostgresEventRelay {
+    func prepareTables() async throws {
+        try await datastore.transaction { connection in
+            _ = try await self.datastore.rows("SELECT pg_advisory_xact_lock(?)", [.integer(PostgresDatastore.schemaLock)], on: connection)
+            _ = try await self.datastore.rows("""
+                CREATE TABLE IF NOT EXISTS switchboard_cluster_heads (origin TEXT PRIMARY KEY, seq BIGINT NOT NULL)
+                """, [], on: connection)
+            _ = try await self.datastore.rows("""
+                CREATE TABLE IF NOT EXISTS switchboard_cluster_events (
+                    origin TEXT NOT NULL, seq BIGINT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    name TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, fields TEXT NOT NULL, extra TEXT NOT NULL,
+                    owner TEXT NOT NULL, PRIMARY KEY (origin, seq))
+                """, [], on: connection)
+            _ = try await self.datastore.rows("""
+                CREATE INDEX IF NOT EXISTS switchboard_cluster_events_at ON switchboard_cluster_events (at)
+                """, [], on: connection)
+        }
+    }
+
+    /// Every origin's last number now: where this node starts reading (it does not replay the past).
+    func heads() async throws -> [String: Int64] {
+        var cursors: [String: Int64] = [:]
+        for row in try await datastore.rows("SELECT origin, seq FROM switchboard_cluster_heads", []) {
+            let (origin, seq) = try row.decode((String, Int64).self)
+            cursors[origin] = seq
+        }
+        return cursors
+    }
+
+    // MARK: - Writing
+
+    func write() async {
+        for await _ in writerBell.stream {
+            while !Task.isCancelled {
+                let batch = outbox.withLock { state -> [Event] in Array(state.queue.prefix(settings.batchSize)) }
+                guard !batch.isEmpty else { break }
+                do {
+                    try await store(batch)
+                } catch {
+                    // Kept queued (within the bound) and tried again: the database may be back soon.
+                    logger.warning("cluster events not stored yet", metadata: ["events": .stringConvertible(batch.count), "reason": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                    continue
+                }
+                let finished = outbox.withLock { state -> [CheckedContinuation<Void, any Error>] in
+                    state.queue.removeFirst(batch.count)
+                    state.stored += Int64(batch.count)
+                    let stored = state.stored
+                    let done = state.flushes.filter { $0.target <= stored }.map(\.continuation)
+                    state.flushes.removeAll { $0.target <= stored }
+                    return done
+                }
+                for continuation in finished { continuation.resume() }
+            }
+        }
+    }
+
+    /// One transaction: take the next numbers (the head row stays locked until commit, so this node's batches
+    /// commit in number order), insert the rows, ring the doorbell.
+    func store(_ batch: [Event]) async throws {
+        var names: [String] = [], kinds: [String] = [], ids: [String] = [], fields: [String] = [], extras: [String] = [], owners: [String] = []
+        for event in batch {
+            names.append(event.name)
+            kinds.append(event.kind.rawValue)
+            ids.append(event.id.encodedString())
+            fields.append(event.fields.encodedString())
+            extras.append(event.extra.encodedString())
+            // No owner is the empty name: no user has it.
+            owners.append(event.owner ?? "")
+        }
+        let columns = [names, kinds, ids, fields, extras, owners]
+        let origin = nodeName
+        let count = Int64(batch.count)
+        try await datastore.transaction { connection in
+            var head = PostgresBindings(capacity: 2)
+            head.append(origin)
+            head.append(count)
+            let last = try await connection.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO switchboard_cluster_heads (origin, seq) VALUES ($1, $2)
+                ON CONFLICT (origin) DO UPDATE SET seq = switchboard_cluster_heads.seq + EXCLUDED.seq RETURNING seq
+                """, binds: head), logger: self.logger).collect().first?.decode(Int64.self) ?? count
+            let numbers = Array((last - count + 1)...last)
+            var rows = PostgresBindings(capacity: 8)
+            rows.append(origin)
+            rows.append(numbers)
+            for column in columns { rows.append(column) }
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO switchboard_cluster_events (origin, seq, name, kind, id, fields, extra, owner)
+                SELECT $1, s, n, k, i, f, x, o FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                AS t(s, n, k, i, f, x, o)
+                """, binds: rows), logger: self.logger)
+            var ring = PostgresBindings(capacity: 2)
+            ring.append(Self.channel)
+            ring.append(origin)
+            try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_notify($1, $2)", binds: ring), logger: self.logger)
+        }
+    }
+
+    // MARK: - The doorbell
+
+    /// Keeps one LISTEN connection open, reconnecting after a second when it drops; each notification rings the
+    /// reader (and answers the doorbell check at start).
+    func listen() async {
+        let dsn = settings.listenDSN ?? datastore.dsn
+        while !Task.isCancelled {
+            do {
+                var configuration: PostgresConnection.Configuration
+                if dsn.isSocket {
+                    configuration = .init(unixSocketPath: dsn.socketPath, username: dsn.user, password: dsn.password, database: dsn.database)
+                } else {
+                    configuration = .init(host: dsn.host, port: dsn.port, username: dsn.user, password: dsn.password, database: dsn.database,
+                                          tls: try PostgresDatastore.connectionTLS(dsn.tls))
+                }
+                configuration.options.additionalStartupParameters = [("application_name", "\(datastore.applicationName) listen")]
+                let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
+                                                                      id: 0, logger: PostgresDatastore.quiet(logger)).get()
+                // The connection is released only once its channel is closed, however LISTEN ended: postgres-nio
+                // asserts that no connection is deinitialized while its channel is still closing.
+                defer {
+                    let closing: EventLoopFuture<Void> = connection.close()
+                    closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+                }
+                try await withTaskCancellationHandler {
+                    try await connection.listen(on: Self.channel) { notifications in
+                        // Anything sent while the connection was down is read now.
+                        readerBell.continuation.yield()
+                        for try await notification in notifications {
+                            if notification.payload.hasPrefix("check:") {
+                                pendingCheck.withLock { pending in
+                                    if pending?.token == notification.payload { pending?.heard.yield() }
+                                }
+                            } else {
+                                readerBell.continuation.yield()
+                            }
+                        }
+                    }
+                } onCancel: {
+                    let closing: EventLoopFuture<Void> = connection.close()
+                    closing.whenComplete { _ in }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("cluster LISTEN connection lost; polling until it is back", metadata: ["reason": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    // MARK: - Reading
+
+    func read(from start: [String: Int64], deliver: @escaping @Sendable ([ClusterEvent]) -> Void) async {
+        var cursors = start
+        for await _ in readerBell.stream {
+            while !Task.isCancelled {
+                let batch: [ClusterEvent]
+                do {
+                    batch = try await fetch(after: cursors)
+                } catch {
+                    logger.warning("cluster events not read", metadata: ["reason": "\(error)"])
+                    break
+                }
+                guard !batch.isEmpty else { break }
+                for event in batch {
+                    let expected = (cursors[event.origin] ?? 0) + 1
+                    if event.sequence > expected {
+                        logger.error("cluster events missed: pruned before this node read them",
+                                     metadata: ["origin": .string(event.origin), "missed": .stringConvertible(event.sequence - expected)])
+                    }
+                    cursors[event.origin] = event.sequence
+                }
+                deliver(batch)
+                if batch.count < settings.batchSize { break }
+            }
+        }
+    }
+
+    func fetch(after cursors: [String: Int64]) async throws -> [ClusterEvent] {
+        var binds = PostgresBindings(capacity: 4)
+        binds.append(Array(cursors.keys))
+        binds.append(Array(cursors.values))
+        binds.append(nodeName)
+        binds.append(Int64(settings.batchSize))
+        let query = PostgresQuery(unsafeSQL: """
+            WITH c(origin, seq) AS (SELECT * FROM unnest($1::text[], $2::bigint[]))
+            SELECT e.origin, e.seq, e.name, e.kind, e.id, e.fields, e.extra, e.owner
+            FROM switchboard_cluster_events e LEFT JOIN c ON c.origin = e.origin
+            WHERE e.origin <> $3 AND e.seq > COALESCE(c.seq, 0)
+            ORDER BY e.origin, e.seq LIMIT $4
+            """, binds: binds)
+        let rows = try await datastore.rows(query)
+        return try rows.map { row in
+            let (origin, seq, name, kind, id, fields, extra, owner) = try row.decode((String, Int64, String, String, String, String, String, String).self)
+            let event = Event(name: name, kind: EventKind(rawValue: kind) ?? .changed, id: (try? JSON.parse(id)) ?? .null,
+                              fields: (try? JSON.parse(fields)) ?? .null, extra: (try? JSON.parse(extra)) ?? .null,
+                              owner: owner.isEmpty ? nil : owner)
+            return ClusterEvent(origin: origin, sequence: seq, event: event)
+        }
+    }
+
+    // MARK: - Pruning
+
+    /// Deletes rows older than the retention, every minute (any node may; deleting twice is harmless).
+    func prune() async {
+        while !Task.isCancelled {
+            do {
+                try await pruneOnce(olderThan: settings.retention)
+            } catch {
+                logger.warning("cluster events not pruned", metadata: ["reason": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(60))
+        }
+    }
+
+    func pruneOnce(olderThan age: Duration) async throws {
+        let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
+        _ = try await datastore.rows("DELETE FROM switchboard_cluster_events WHERE at < now() - make_interval(secs => ?)", [.real(seconds)])
+    }
+}
