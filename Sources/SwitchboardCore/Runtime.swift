@@ -26,6 +26,8 @@ public final class Runtime: Sendable {
     /// The daemon's version, reported by `system.info`.
     public let version: String
     public let startedAt: ContinuousClock.Instant
+    /// This node's name in a cluster (`dispatcher.node-name`; the host name unless configured).
+    public let nodeName: String
     /// The regular-expression steps one call's queries may spend (`security.query-match-steps`).
     public let queryMatchSteps: Int
 
@@ -36,8 +38,9 @@ public final class Runtime: Sendable {
         pipeline: CallPipeline = CallPipeline(), registry: MethodRegistry = MethodRegistry(), events: EventBus = EventBus(),
         jobLimits: JobManager.Limits = JobManager.Limits(), guardLimits: ClientGuard.Limits = ClientGuard.Limits(),
         sessionLimits: SessionDirectory.Limits = SessionDirectory.Limits(), auditLimits: AuditLog.Limits = AuditLog.Limits(),
-        queryMatchSteps: Int = MatchBudget.defaultLimit
+        queryMatchSteps: Int = MatchBudget.defaultLimit, nodeName: String = Runtime.hostname
     ) {
+        self.nodeName = nodeName
         self.queryMatchSteps = queryMatchSteps
         self.datastore = datastore
         self.stateDirectory = stateDirectory
@@ -49,7 +52,7 @@ public final class Runtime: Sendable {
         let alerts = Alerts(events: events, logger: logger)
         self.alerts = alerts
         self.jobs = JobManager(datastore: datastore, events: events, stateDirectory: stateDirectory, logger: logger, limits: jobLimits,
-                               alerts: alerts)
+                               alerts: alerts, nodeName: nodeName)
         self.clientGuard = ClientGuard(limits: guardLimits, logger: logger)
         self.sessions = SessionDirectory(limits: sessionLimits)
         self.audit = AuditLog(datastore: datastore, limits: auditLimits, logger: logger, alerts: alerts)

@@ -101,7 +101,7 @@ final class RecordingDatastore: Datastore {
     }
 
     @Test func aJobsPositionalRowMatchesTheTableAndReadsBack() throws {
-        var record = JobRecord(id: 42, method: "pool.scrub", arguments: ["tank", 3], messageIDs: [7], owner: "alice",
+        var record = JobRecord(id: 42, node: "nas1", method: "pool.scrub", arguments: ["tank", 3], messageIDs: [7], owner: "alice",
                                description: "scrub tank", abortable: true, transient: false, lock: "scrub")
         record.state = .failed
         record.percent = 40
@@ -118,7 +118,7 @@ final class RecordingDatastore: Datastore {
         let row = JobRecord.table.object(record.columns)
         let back = try #require(JobRecord(row: row))
         #expect(back.json == record.json)
-        #expect(row["lock"] == "scrub" && row["owner"] == "alice" && row["errno"] == .int(Int64(Errno.EIO)))
+        #expect(row["lock"] == "scrub" && row["owner"] == "alice" && row["node"] == "nas1" && row["errno"] == .int(Int64(Errno.EIO)))
     }
 
     @Test func aFailedCommitFailsEveryCallerInItAndTheNextBatchStillRuns() async throws {

@@ -50,6 +50,10 @@ import SwitchboardServer
         (#"{"datastore": {"dsn": ""}}"#, "datastore.dsn: must be a non-empty string"),
         ("[]", "the configuration must be a JSON object"),
         (#"{"security": {"query-match-steps": 10}}"#, "security.query-match-steps: must be an integer from 1000 to 1000000000"),
+        (#"{"dispatcher": {"node-name": "nas 1"}}"#, "dispatcher.node-name: 'nas 1' is not a node name: up to 63 letters"),
+        (#"{"dispatcher": {"node-name": "-nas"}}"#, "dispatcher.node-name: '-nas' is not a node name"),
+        (#"{"dispatcher": {"node-name": "n\u00e9"}}"#, "dispatcher.node-name: 'né' is not a node name"),
+        (#"{"dispatcher": {"node-name": 7}}"#, "dispatcher.node-name: must be a non-empty string"),
     ])
     func badValuesNameTheirKey(text: String, expected: String) {
         let message = error(text)
@@ -71,6 +75,21 @@ import SwitchboardServer
         #expect(configuration.listen == "0.0.0.0")
         #expect(configuration.stateDir == "/tmp/y")
         #expect(throws: ConfigurationError.self) { try configuration.apply(environment: ["SWITCHBOARD_PORT": "many"]) }
+    }
+
+    /// The node's name: the host name unless the file or SWITCHBOARD_NODE_NAME says otherwise (the variable wins,
+    /// so several daemons can share one file); 63 characters at most.
+    @Test func nodeNameComesFromTheFileOrTheEnvironment() throws {
+        var configuration = DaemonConfiguration(stateDir: "/tmp/x")
+        #expect(configuration.resolvedNodeName == (DaemonConfiguration.validNodeName(Runtime.hostname) ? Runtime.hostname : "switchboard"))
+        try configuration.apply(try JSON.parse(#"{"dispatcher": {"node-name": "nas-a.lab_1"}}"#))
+        #expect(configuration.resolvedNodeName == "nas-a.lab_1")
+        try configuration.apply(environment: ["SWITCHBOARD_NODE_NAME": "nas-b"])
+        #expect(configuration.resolvedNodeName == "nas-b")
+        let long = String(repeating: "n", count: 64)
+        #expect(DaemonConfiguration.validNodeName(String(long.dropLast())))
+        #expect(throws: ConfigurationError.self) { try configuration.apply(environment: ["SWITCHBOARD_NODE_NAME": long]) }
+        #expect(configuration.resolvedNodeName == "nas-b")
     }
 
     @Test func binaryRefusesABadFileNamingTheKey() async throws {

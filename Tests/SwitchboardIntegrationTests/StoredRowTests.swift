@@ -108,6 +108,42 @@ import SwitchboardCore
         await daemon.stop()
     }
 
+    /// Each job names the node that runs it (`dispatcher.node-name`), in `core.get_jobs` and in its row. Rows from
+    /// before nodes had names (the column is NULL) were run by the only daemon the datastore served: the next start
+    /// names them after itself, finished or interrupted alike; rows that have a node keep it.
+    @Test func jobsNameTheirNodeAndOlderRowsGetTheNodeThatStarts() async throws {
+        let dir = TestDaemon.makeStateDir()
+        var daemon = try await TestDaemon.start(stateDir: dir) { $0.nodeName = "nas-a" }
+        var root = try await daemon.rootClient()
+        #expect(try await root.call("system.info")["node"] == "nas-a")
+        let kept = try await root.call("test.job", [0]), unnamed = try await root.call("test.job", [0])
+        _ = try await root.call("core.job_wait", [kept])
+        _ = try await root.call("core.job_wait", [unnamed])
+        #expect(try await root.call("core.get_jobs", [[["id", "=", kept]], ["get": true]])["node"] == "nas-a")
+        await root.close()
+        await daemon.stop()
+        let base = unnamed.intValue ?? 0
+        try await Self.sql(dir,
+            "UPDATE jobs SET node = NULL WHERE id = \(base)",
+            "INSERT INTO jobs (id, method, state, owner) VALUES (\(base + 1), 'x.y', 'RUNNING', 'root')")
+        daemon = try await TestDaemon.start(stateDir: dir) { $0.nodeName = "nas-b" }
+        root = try await daemon.rootClient()
+        let fresh = try await root.call("test.job", [0])
+        _ = try await root.call("core.job_wait", [fresh])
+        let rows = try await root.call("core.get_jobs", [[], ["order_by": ["id"], "select": ["id", "node", "state"]]])
+        #expect(rows == [
+            ["id": kept, "node": "nas-a", "state": "SUCCESS"], ["id": .int(base), "node": "nas-b", "state": "SUCCESS"],
+            ["id": .int(base + 1), "node": "nas-b", "state": "FAILED"], ["id": fresh, "node": "nas-b", "state": "SUCCESS"],
+        ], "\(rows)")
+        await root.close()
+        await daemon.stop()
+        // The row itself says so, not only the answer.
+        let store = try SQLiteDatastore(path: dir + "/switchboard.db")
+        let named = try await store.read { db in try String.fetchAll(db, sql: "SELECT node FROM jobs ORDER BY id") }
+        try await store.close()
+        #expect(named == ["nas-a", "nas-b", "nas-b", "nas-b"])
+    }
+
     /// A plugin whose set-up fails for a reason in the machine, not in the configuration (here the `user`
     /// plugin cannot make `username` unique: an older file holds the same name twice), stops the real binary
     /// with exit 1 and one line naming the plugin and the cause.

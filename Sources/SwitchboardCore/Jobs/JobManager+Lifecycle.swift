@@ -12,10 +12,12 @@ extension JobManager {
             options: QueryOptions())
         for row in unfinished.arrayValue ?? [] {
             guard let id = row["id"]?.intValue else { continue }
-            _ = try await datastore.update(JobRecord.table, id: id, [
+            var changes: JSONObject = [
                 "state": "FAILED", "error": .string(Self.interruptedReason), "errno": .int(Int64(Errno.EINTR)),
                 "time_finished": .int(JobRecord.now()),
-            ])
+            ]
+            if row["node"]?.stringValue == nil { changes["node"] = .string(nodeName) }
+            _ = try await datastore.update(JobRecord.table, id: id, changes)
         }
         if !(unfinished.arrayValue ?? []).isEmpty {
             logger.notice("jobs interrupted by the last stop marked FAILED", metadata: ["count": .stringConvertible(unfinished.arrayValue?.count ?? 0)])
@@ -37,6 +39,11 @@ extension JobManager {
         let stored = try await datastore.query(
             JobRecord.table, filters: [.condition(QueryCondition(field: QueryPath("state"), op: .in, value: ["SUCCESS", "FAILED", "ABORTED"]))],
             options: QueryOptions())
+        // Rows from before nodes had names were run by the one daemon the datastore then served: this one.
+        for row in stored.arrayValue ?? [] where row["node"]?.stringValue == nil {
+            guard let id = row["id"]?.intValue else { continue }
+            _ = try await datastore.update(JobRecord.table, id: id, ["node": .string(nodeName)])
+        }
         let finished = Deque((stored.arrayValue ?? []).compactMap { row -> FinishedJob? in
             guard let id = row["id"]?.intValue else { return nil }
             return FinishedJob(id: id, owner: row["owner"]?.stringValue ?? "", timeFinished: row["time_finished"]?.intValue ?? 0,

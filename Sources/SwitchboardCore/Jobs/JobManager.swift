@@ -150,12 +150,15 @@ public final class JobManager: Sendable {
     let events: EventBus
     let logDirectory: String
     let logger: Logger
+    /// This node's name (`dispatcher.node-name`), stamped on every job it runs.
+    public let nodeName: String
     public let limits: Limits
     /// Internal, not private: `JobManager+Progress.swift` reports progress under it.
     let state = Mutex(State())
 
     public init(datastore: any Datastore, events: EventBus, stateDirectory: String, logger: Logger, limits: Limits = Limits(),
-                alerts: Alerts? = nil) {
+                alerts: Alerts? = nil, nodeName: String = Runtime.hostname) {
+        self.nodeName = nodeName
         self.alerts = alerts ?? Alerts(events: events, logger: logger)
         self.datastore = datastore
         self.journal = JobJournal(datastore: datastore, table: JobRecord.table)
@@ -214,7 +217,7 @@ public final class JobManager: Sendable {
             state.nextID += 1
             let id = state.nextID
             var record = JobRecord(
-                id: id, method: method, arguments: arguments, messageIDs: messageID.isNull ? [] : [messageID],
+                id: id, node: nodeName, method: method, arguments: arguments, messageIDs: messageID.isNull ? [] : [messageID],
                 owner: owner, description: description, abortable: options.abortable, transient: options.transient, lock: declaredLock)
             // The log file is opened outside the lock; its path is known now.
             if options.logs { record.logsPath = JobLog.path(directory: logDirectory, id: id) }

@@ -3,6 +3,8 @@ import Foundation
 /// Everything known about one job, as `core.get_jobs` shows it and the `jobs` table keeps it.
 public struct JobRecord: Sendable {
     public var id: Int64
+    /// The node that runs (or ran) the job: `dispatcher.node-name`.
+    public var node: String
     public var method: String
     public var arguments: [JSON]
     public var messageIDs: [JSON]
@@ -58,6 +60,7 @@ public struct JobRecord: Sendable {
             "time_started": ["$date": .int(timeStarted)],
             "time_finished": timeFinished.map { ["$date": .int($0)] } ?? .null,
             "credentials": ["username": .string(owner)],
+            "node": .string(node),
         ]
     }
 
@@ -67,7 +70,7 @@ public struct JobRecord: Sendable {
         .init("result", .json), .init("error", .text), .init("exception", .text), .init("errno", .integer),
         .init("error_extra", .json), .init("description", .text), .init("abortable", .boolean), .init("transient", .boolean),
         .init("lock", .text), .init("logs_path", .text), .init("logs_excerpt", .text), .init("time_started", .integer),
-        .init("time_finished", .integer),
+        .init("time_finished", .integer), .init("node", .text),
     ])
 
     /// The row by position, in `table` order (the primary key first): what the journal writes.
@@ -77,12 +80,14 @@ public struct JobRecord: Sendable {
             percent.map { .int($0) } ?? .null, JSON(progressDescription), progressExtra, result, JSON(error), JSON(exception),
             errno.map { .int(Int64($0)) } ?? .null, errorExtra, JSON(description), .bool(abortable), .bool(transient),
             JSON(lock), JSON(logsPath), JSON(logsExcerpt), .int(timeStarted), timeFinished.map { .int($0) } ?? .null,
+            .string(node),
         ]
     }
 
-    init(id: Int64, method: String, arguments: [JSON], messageIDs: [JSON], owner: String, description: String?,
+    init(id: Int64, node: String, method: String, arguments: [JSON], messageIDs: [JSON], owner: String, description: String?,
          abortable: Bool, transient: Bool, lock: String?) {
         self.id = id
+        self.node = node
         self.method = method
         self.arguments = arguments
         self.messageIDs = messageIDs
@@ -101,6 +106,8 @@ public struct JobRecord: Sendable {
     init?(row: JSONObject) {
         guard let id = row["id"]?.intValue, let state = row["state"]?.stringValue.flatMap(JobState.init(rawValue:)) else { return nil }
         self.id = id
+        // `JobManager.start` names the node of rows written before nodes had names; until then they have none.
+        self.node = row["node"]?.stringValue ?? ""
         self.method = row["method"]?.stringValue ?? ""
         self.arguments = row["arguments"]?.arrayValue ?? []
         self.messageIDs = row["message_ids"]?.arrayValue ?? []

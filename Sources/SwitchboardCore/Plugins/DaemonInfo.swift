@@ -5,4 +5,6 @@ public struct DaemonInfo: Sendable {
     public let startedAt: ContinuousClock.Instant
     /// Where plugins may keep files; created at start.
     public let stateDirectory: String
+    /// This node's name (`dispatcher.node-name`): who runs a job, in a cluster's shared tables.
+    public let nodeName: String
 }

@@ -40,7 +40,8 @@ public final class PluginContext: Sendable {
         self.datastore = PluginDatastore(plugin: plugin, base: runtime.datastore)
         self.jobs = PluginJobs(manager: runtime.jobs)
         self.registry = RegistryView(runtime: runtime)
-        self.daemon = DaemonInfo(version: runtime.version, startedAt: runtime.startedAt, stateDirectory: runtime.stateDirectory)
+        self.daemon = DaemonInfo(version: runtime.version, startedAt: runtime.startedAt, stateDirectory: runtime.stateDirectory,
+                                 nodeName: runtime.nodeName)
     }
 
     /// What this plugin registered so far.

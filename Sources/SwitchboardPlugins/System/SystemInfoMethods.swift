@@ -9,7 +9,7 @@ enum SystemInfoMethods {
             "system.info",
             description: "Host name, versions, uptime, boot time, load averages, CPU count and model, memory.",
             returns: ["type": "object", "properties": [
-                "version": ["type": "string"], "hostname": ["type": "string"], "uptime_seconds": ["type": "number"],
+                "version": ["type": "string"], "hostname": ["type": "string"], "node": ["type": "string"], "uptime_seconds": ["type": "number"],
                 "uptime": ["type": "string"], "boottime": ["type": ["object", "null"]], "loadavg": ["type": "array"],
                 "cores": ["type": "integer"], "physical_cores": ["type": "integer"], "model": ["type": ["string", "null"]],
                 "physmem": ["type": ["integer", "null"]], "available_memory": ["type": ["integer", "null"]],
@@ -24,6 +24,7 @@ enum SystemInfoMethods {
             return [
                 "version": .string("Switchboard-\(daemon.version)"),
                 "hostname": .string(Runtime.hostname),
+                "node": .string(daemon.nodeName),
                 "uptime_seconds": .double(uptime),
                 "uptime": .string(SystemPlugin.formatUptime(uptime)),
                 "boottime": ProcFS.bootTime.map { ["$date": .int($0 * 1000)] } ?? .null,

@@ -55,6 +55,22 @@ public struct DaemonConfiguration: Sendable {
     /// The local socket; default `<state-dir>/switchboard.sock`; empty disables it.
     public var unixSocket: String?
     public var stateDir: String
+    /// `dispatcher.node-name`: this node's name in a cluster, on its jobs and its database connections.
+    public var nodeName: String?
+    public var resolvedNodeName: String { nodeName ?? Self.defaultNodeName }
+    /// The host name when it is a valid node name (it nearly always is), else `switchboard`.
+    static var defaultNodeName: String {
+        let host = Runtime.hostname
+        return validNodeName(host) ? host : "switchboard"
+    }
+
+    /// Up to 63 letters, digits, `.`, `_` and `-`, starting with a letter or digit: a host name's alphabet, safe in
+    /// logs, `pg_stat_activity` and a cluster's tables.
+    public static func validNodeName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 63 else { return false }
+        let ascii = { (c: Unicode.Scalar) in c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c)) }
+        return ascii(first) && name.unicodeScalars.allSatisfy { ascii($0) || $0 == "." || $0 == "_" || $0 == "-" }
+    }
     public var maxRunningCalls = 10
     public var maxQueuedCalls = 20
     /// Bound of each connection's queue of unsent frames; a client that falls further behind is disconnected.
@@ -184,7 +200,7 @@ public struct DaemonConfiguration: Sendable {
         "shutdown-close-seconds", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
         "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
         "python", "python-host", "plugin-handshake-seconds", "plugin-call-timeout-seconds", "plugin-stop-grace-seconds",
-        "plugin-max-line", "plugin-max-pending-requests", "plugin-restart",
+        "plugin-max-line", "plugin-max-pending-requests", "plugin-restart", "node-name",
     ]
     static let restartKeys: Set<String> = ["initial-delay-ms", "max-delay-seconds", "jitter-percent", "stable-seconds", "intensity", "window-seconds"]
 
@@ -248,6 +264,13 @@ public struct DaemonConfiguration: Sendable {
             }
             if let v = section["unix-socket"] { unixSocket = try Self.string(v, "dispatcher.unix-socket", allowEmpty: true) }
             if let v = section["state-dir"] { stateDir = try Self.string(v, "dispatcher.state-dir") }
+            if let v = section["node-name"] {
+                let name = try Self.string(v, "dispatcher.node-name")
+                guard Self.validNodeName(name) else {
+                    throw ConfigurationError(path: "dispatcher.node-name", reason: "'\(name)' is not a node name: up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit")
+                }
+                nodeName = name
+            }
             if let v = section["max-running-calls"] { maxRunningCalls = try Self.integer(v, "dispatcher.max-running-calls", 1...10_000) }
             if let v = section["max-queued-calls"] { maxQueuedCalls = try Self.integer(v, "dispatcher.max-queued-calls", 0...100_000) }
             if let v = section["max-outbound-messages"] { maxOutboundMessages = try Self.integer(v, "dispatcher.max-outbound-messages", 16...1_000_000) }
@@ -351,6 +374,12 @@ public struct DaemonConfiguration: Sendable {
             datastoreDriver = v
         }
         if let v = environment["SWITCHBOARD_DATASTORE_DSN"], !v.isEmpty { datastoreDSN = v }
+        if let v = environment["SWITCHBOARD_NODE_NAME"], !v.isEmpty {
+            guard Self.validNodeName(v) else {
+                throw ConfigurationError(path: "SWITCHBOARD_NODE_NAME", reason: "'\(v)' is not a node name: up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit")
+            }
+            nodeName = v
+        }
     }
 
     static func object(_ json: JSON, _ path: String, known: Set<String>) throws -> JSONObject {

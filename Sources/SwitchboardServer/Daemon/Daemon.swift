@@ -80,7 +80,8 @@ public final class Daemon: Sendable {
         let (datastore, datastoreLocation) = try await DatastoreOpener.open(configuration, logger: logger)
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
-                              auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps)
+                              auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps,
+                              nodeName: configuration.resolvedNodeName)
         var pluginsSection: (@Sendable () throws -> JSON)?
         if let read = reloadConfiguration { pluginsSection = { try read().plugins } }
         let loader = PluginLoader(runtime: runtime, plugins: plugins, configurationSource: pluginsSection,

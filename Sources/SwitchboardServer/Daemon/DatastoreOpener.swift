@@ -16,7 +16,7 @@ enum DatastoreOpener {
                 throw ConfigurationError(path: "datastore.dsn", reason: error.reason)
             }
             let datastore = try await PostgresDatastore(dsn: dsn, logger: logger, timeout: configuration.datastoreTimeout,
-                                                        applicationName: "switchboard \(Runtime.hostname) pid \(getpid())")
+                                                        applicationName: "switchboard \(configuration.resolvedNodeName) pid \(getpid())")
             do {
                 try await datastore.claimSoleUse()
             } catch {
