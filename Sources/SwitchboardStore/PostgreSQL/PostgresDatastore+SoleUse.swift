@@ -14,18 +14,9 @@ extension PostgresDatastore {
 
     /// Takes the database for this daemon alone, or throws EBUSY naming the daemon that has it.
     public func claimSoleUse() async throws {
-        var configuration: PostgresConnection.Configuration
-        if dsn.isSocket {
-            configuration = .init(unixSocketPath: dsn.socketPath, username: dsn.user, password: dsn.password, database: dsn.database)
-        } else {
-            configuration = .init(host: dsn.host, port: dsn.port, username: dsn.user, password: dsn.password, database: dsn.database,
-                                  tls: try Self.connectionTLS(dsn.tls))
-        }
-        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
-                                                              id: 0, logger: Self.quiet(logger)).get()
+            connection = try await connectOwn(to: dsn)
         } catch let error as PSQLError {
             throw CallError(Errno.EIO, "Cannot use the PostgreSQL datastore at \(dsn.redacted): \(Self.reason(error))")
         }

@@ -114,16 +114,7 @@ extension PostgresEventRelay {
         let dsn = settings.listenDSN ?? datastore.dsn
         while !Task.isCancelled {
             do {
-                var configuration: PostgresConnection.Configuration
-                if dsn.isSocket {
-                    configuration = .init(unixSocketPath: dsn.socketPath, username: dsn.user, password: dsn.password, database: dsn.database)
-                } else {
-                    configuration = .init(host: dsn.host, port: dsn.port, username: dsn.user, password: dsn.password, database: dsn.database,
-                                          tls: try PostgresDatastore.connectionTLS(dsn.tls))
-                }
-                configuration.options.additionalStartupParameters = [("application_name", "\(datastore.applicationName) listen")]
-                let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
-                                                                      id: 0, logger: PostgresDatastore.quiet(logger)).get()
+                let connection = try await datastore.connectOwn(to: dsn, suffix: " listen")
                 // The connection is released only once its channel is closed, however LISTEN ended: postgres-nio
                 // asserts that no connection is deinitialized while its channel is still closing.
                 defer {
