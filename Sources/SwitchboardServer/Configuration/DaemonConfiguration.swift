@@ -71,6 +71,14 @@ public struct DaemonConfiguration: Sendable {
         let ascii = { (c: Unicode.Scalar) in c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c)) }
         return ascii(first) && name.unicodeScalars.allSatisfy { ascii($0) || $0 == "." || $0 == "_" || $0 == "-" }
     }
+
+    /// `name` when it is a valid node name, else the error naming `path` (the key or the variable).
+    static func nodeName(_ name: String, _ path: String) throws -> String {
+        guard validNodeName(name) else {
+            throw ConfigurationError(path: path, reason: "'\(name)' is not a node name: up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit")
+        }
+        return name
+    }
     public var maxRunningCalls = 10
     public var maxQueuedCalls = 20
     /// Bound of each connection's queue of unsent frames; a client that falls further behind is disconnected.
@@ -264,13 +272,7 @@ public struct DaemonConfiguration: Sendable {
             }
             if let v = section["unix-socket"] { unixSocket = try Self.string(v, "dispatcher.unix-socket", allowEmpty: true) }
             if let v = section["state-dir"] { stateDir = try Self.string(v, "dispatcher.state-dir") }
-            if let v = section["node-name"] {
-                let name = try Self.string(v, "dispatcher.node-name")
-                guard Self.validNodeName(name) else {
-                    throw ConfigurationError(path: "dispatcher.node-name", reason: "'\(name)' is not a node name: up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit")
-                }
-                nodeName = name
-            }
+            if let v = section["node-name"] { nodeName = try Self.nodeName(try Self.string(v, "dispatcher.node-name"), "dispatcher.node-name") }
             if let v = section["max-running-calls"] { maxRunningCalls = try Self.integer(v, "dispatcher.max-running-calls", 1...10_000) }
             if let v = section["max-queued-calls"] { maxQueuedCalls = try Self.integer(v, "dispatcher.max-queued-calls", 0...100_000) }
             if let v = section["max-outbound-messages"] { maxOutboundMessages = try Self.integer(v, "dispatcher.max-outbound-messages", 16...1_000_000) }
@@ -374,12 +376,7 @@ public struct DaemonConfiguration: Sendable {
             datastoreDriver = v
         }
         if let v = environment["SWITCHBOARD_DATASTORE_DSN"], !v.isEmpty { datastoreDSN = v }
-        if let v = environment["SWITCHBOARD_NODE_NAME"], !v.isEmpty {
-            guard Self.validNodeName(v) else {
-                throw ConfigurationError(path: "SWITCHBOARD_NODE_NAME", reason: "'\(v)' is not a node name: up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit")
-            }
-            nodeName = v
-        }
+        if let v = environment["SWITCHBOARD_NODE_NAME"], !v.isEmpty { nodeName = try Self.nodeName(v, "SWITCHBOARD_NODE_NAME") }
     }
 
     static func object(_ json: JSON, _ path: String, known: Set<String>) throws -> JSONObject {

@@ -213,7 +213,7 @@ extension PostgresEventRelay {
     }
 
     func pruneOnce(olderThan age: Duration) async throws {
-        let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
-        _ = try await datastore.rows("DELETE FROM switchboard_cluster_events WHERE at < now() - make_interval(secs => ?)", [.real(seconds)])
+        _ = try await datastore.rows("DELETE FROM switchboard_cluster_events WHERE at < now() - make_interval(secs => ?)",
+                                     [.real(Double(age.nanoseconds) / 1e9)])
     }
 }
