@@ -54,19 +54,21 @@ import SwitchboardCore
         await TestPostgres.dropDatabase(dsn)
     }
 
-    /// Until clusters are supported, a second daemon on the same database is refused with the first one named;
-    /// once the first stops, it starts.
-    @Test func aSecondDaemonOnOneDatabaseIsRefusedUntilTheFirstStops() async throws {
+    /// Two daemons under one node name on one database are refused, the first one named; once the first
+    /// stops, the second starts. (Daemons with different names share it: ClusterDaemonTests.)
+    @Test func aSecondDaemonUnderTheSameNodeNameIsRefusedUntilTheFirstStops() async throws {
         let dsn = try await TestPostgres.createDatabase()
         let first = try await Self.start(dsn, node: "nas-a")
-        let error = await #expect(throws: CallError.self) { _ = try await Self.start(dsn, node: "nas-b") }
+        let error = await #expect(throws: CallError.self) { _ = try await Self.start(dsn, node: "nas-a") }
         #expect(error?.errno == Errno.EBUSY, "\(String(describing: error))")
-        // The holder is named by its node name (`dispatcher.node-name`), as `pg_stat_activity` shows it.
-        #expect(error?.reason.contains("is in use by switchboard nas-a pid \(getpid()) (from 127.0.0.1, since ") == true,
-                "\(String(describing: error))")
-        #expect(error?.reason.hasSuffix("until clusters are supported, one Switchboard daemon per database") == true)
+        // The holder is named as `pg_stat_activity` shows it.
+        #expect(error?.reason.hasPrefix("Node name nas-a is in use on the PostgreSQL datastore at postgres://") == true, "\(String(describing: error))")
+        #expect(error?.reason.contains(" by switchboard nas-a pid \(getpid()) (from 127.0.0.1, since ") == true, "\(String(describing: error))")
+        #expect(error?.reason.hasSuffix("each daemon sharing a database needs its own dispatcher.node-name") == true)
+        let other = try await Self.start(dsn, node: "nas-b")
+        await other.stop()
         await first.stop()
-        let second = try await Self.start(dsn)
+        let second = try await Self.start(dsn, node: "nas-a")
         let root = try await second.rootClient()
         #expect(try await root.call("core.ping") == "pong")
         await root.close()

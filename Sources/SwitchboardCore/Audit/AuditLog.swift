@@ -54,7 +54,6 @@ public final class AuditLog: Sendable {
         var pending: [AuditRecord] = []
         var dropped = 0
         var rung = false
-        var nextID: Int64 = 1
         var sinceRetention = 0
         var summaries: AuditSummaries
         var lastDrain: Int64 = 0
@@ -67,6 +66,8 @@ public final class AuditLog: Sendable {
     let logger: Logger
     let alerts: Alerts?
     private let state: Mutex<State>
+    /// Record ids, unique across the nodes sharing the datastore.
+    let ids: IDReservation
     private let commands: AsyncStream<Command>
     private let continuation: AsyncStream<Command>.Continuation
     /// How many written records between two retention passes: a tenth of the count limit, at most 1,000, so
@@ -78,6 +79,7 @@ public final class AuditLog: Sendable {
         self.limits = limits
         self.logger = logger
         self.alerts = alerts
+        self.ids = IDReservation(datastore: datastore, sequence: Self.table.name, blockSize: 1_000)
         self.state = Mutex(State(summaries: AuditSummaries(limit: limits.maxRecordsPerCaller,
                                                            intervalMillis: limits.callerInterval.nanoseconds / 1_000_000)))
         (commands, continuation) = AsyncStream.makeStream(of: Command.self)
@@ -93,8 +95,7 @@ public final class AuditLog: Sendable {
         options.orderBy = [.init(field: QueryPath("id"), descending: true, nullsFirst: nil)]
         options.limit = 1
         let last = try await datastore.query(Self.table, filters: [], options: options)
-        let next = (last[0]?["id"]?.intValue ?? 0) + 1
-        state.withLock { $0.nextID = next }
+        ids.start(above: last[0]?["id"]?.intValue ?? 0)
         try await recount()
         try await applyRetention()
     }
@@ -145,7 +146,7 @@ public final class AuditLog: Sendable {
     }
 
     func writePending() async {
-        let (batch, dropped, firstID) = state.withLock { state -> ([AuditRecord], Int, Int64) in
+        let (batch, dropped) = state.withLock { state -> ([AuditRecord], Int) in
             // Callers whose interval has ended get their summary now (looked at once a second at most).
             let now = Session.wallClockMillis
             if now - state.lastDrain >= 1_000 {
@@ -157,11 +158,16 @@ public final class AuditLog: Sendable {
             state.pending.removeAll(keepingCapacity: true)
             state.dropped = 0
             state.rung = false
-            let first = state.nextID
-            state.nextID += Int64(batch.count + (dropped > 0 ? 1 : 0))
-            return (batch, dropped, first)
+            return (batch, dropped)
         }
         guard !batch.isEmpty || dropped > 0 else { return }
+        let firstID: Int64
+        do {
+            firstID = try await ids.take(Int64(batch.count + (dropped > 0 ? 1 : 0))).lowerBound
+        } catch {
+            logger.error("audit records could not be numbered", metadata: ["count": .string("\(batch.count)"), "error": .string("\(error)")])
+            return
+        }
         var rows: [JSONObject] = []
         rows.reserveCapacity(batch.count + 1)
         var id = firstID
@@ -249,7 +255,7 @@ public final class AuditLog: Sendable {
         oldest.limit = 1
         guard let first = try await datastore.query(Self.table, filters: [], options: oldest)[0],
               let firstID = first["id"]?.intValue, (first["time_ms"]?.intValue ?? 0) < cutoff else { return false }
-        let lastID = state.withLock { $0.nextID } - 1
+        let lastID = ids.highest
         var from = firstID
         var deleted = false
         while from <= lastID {

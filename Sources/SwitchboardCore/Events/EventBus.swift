@@ -49,12 +49,19 @@ public final class EventBus: Sendable {
         /// Each session that can receive events once.
         let deliveries: [Delivery]
         let type: EventTypeDescriptor?
+        /// Where this name's events go for the other nodes: set for a cluster-wide type while the daemon is in
+        /// a cluster.
+        let cluster: (any ClusterTransport)?
 
-        init(handlers: [Handler], deliveries: [Delivery], type: EventTypeDescriptor?) {
+        init(handlers: [Handler], deliveries: [Delivery], type: EventTypeDescriptor?, cluster: (any ClusterTransport)?) {
             self.handlers = handlers
             self.deliveries = deliveries
             self.type = type
+            self.cluster = cluster
         }
+
+        /// Whether publishing has anything to do: someone here listens, or the other nodes must be told.
+        var isWatched: Bool { !handlers.isEmpty || !deliveries.isEmpty || cluster != nil }
     }
 
     /// Routes kept at most; beyond it they are all dropped (names are event types, so this is never reached
@@ -69,6 +76,8 @@ public final class EventBus: Sendable {
         var bySession: [ObjectIdentifier: Set<String>] = [:]
         var types: [String: EventTypeDescriptor] = [:]
         var routes: [String: Route] = [:]
+        /// The other nodes, while the daemon is in a cluster (`attach(cluster:)`).
+        var cluster: (any ClusterTransport)?
 
         /// Forgets the routes a subscription, handler or type with this mask could change.
         mutating func invalidate(_ mask: String) {
@@ -104,8 +113,9 @@ public final class EventBus: Sendable {
                     deliveries.append(Route.Delivery(session: subscription.session, outbox: outbox, channels: channels))
                 }
             }
+            let type = types[name]
             let route = Route(handlers: handlers.values.filter { EventBus.matches(mask: $0.mask, name: name) }.map(\.handler),
-                              deliveries: deliveries, type: types[name])
+                              deliveries: deliveries, type: type, cluster: type?.scope == .cluster ? cluster : nil)
             if routes.count >= EventBus.maxRoutes { routes = [:] }
             routes[name] = route
             return route
@@ -166,12 +176,10 @@ public final class EventBus: Sendable {
 
     // MARK: - Publishing
 
-    /// Whether anyone (a handler or a subscription) would receive an event of this name.
+    /// Whether anyone (a handler, a subscription, or in a cluster the other nodes) would receive an event of
+    /// this name.
     public func isWatched(_ name: String) -> Bool {
-        state.withLock { state in
-            let route = state.route(name)
-            return !route.handlers.isEmpty || !route.deliveries.isEmpty
-        }
+        state.withLock { $0.route(name).isWatched }
     }
 
     /// How many subscriptions an event of this name is delivered to (handlers not counted).
@@ -179,6 +187,7 @@ public final class EventBus: Sendable {
         state.withLock { $0.route(name).deliveries.count }
     }
 
+    /// Publishes an event here and, when its type is cluster-wide, on the other nodes.
     public func publish(_ event: Event) {
         publish(event.name) { event }
     }
@@ -186,19 +195,23 @@ public final class EventBus: Sendable {
     /// Publishes an event of an event source's producer: subscribers of that source receive it only if they
     /// subscribed with its argument (`channel`); everyone else whose subscription matches the name does.
     func publish(_ event: Event, channel: String) {
-        publish(event.name, channel: channel) { event }
+        publish(event.name, channel: channel, toCluster: true) { event }
     }
 
-    /// Publishes an event that is built only if someone (a handler or a subscription) would receive it: for
-    /// publishers whose events are costly to build.
+    /// Publishes an event that is built only if someone (a handler, a subscription, the other nodes) would
+    /// receive it: for publishers whose events are costly to build.
     public func publish(_ name: String, _ make: () -> Event) {
-        publish(name, channel: nil, make)
+        publish(name, channel: nil, toCluster: true, make)
     }
 
-    private func publish(_ name: String, channel: String?, _ make: () -> Event) {
+    /// `toCluster` false publishes on this node only: an event that came from another node, or one the datastore
+    /// already stored for the others with the change it announces.
+    func publish(_ name: String, channel: String?, toCluster: Bool, _ make: () -> Event) {
         let route = state.withLock { $0.route(name) }
-        guard !route.handlers.isEmpty || !route.deliveries.isEmpty else { return }
+        let cluster = toCluster ? route.cluster : nil
+        guard !route.handlers.isEmpty || !route.deliveries.isEmpty || cluster != nil else { return }
         let event = make()
+        cluster?.send(event)
         for handler in route.handlers { handler(event) }
         guard !route.deliveries.isEmpty else { return }
         let frames = EncodedFrames()

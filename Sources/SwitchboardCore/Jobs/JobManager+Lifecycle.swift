@@ -3,13 +3,19 @@ import Foundation
 
 /// Start (failing what a dead daemon left unfinished, learning the ledger) and shutdown (the grace period).
 extension JobManager {
-    /// Prepares the table, fails the jobs a dead daemon left WAITING or RUNNING, and applies retention.
+    /// Prepares the table, fails the jobs this node's last run left WAITING or RUNNING, and applies retention.
+    ///
+    /// In a cluster each node answers for the jobs it ran (`node`): it fails only its own unfinished jobs (another
+    /// node's may be running now) and prunes only its own finished ones. Rows from before nodes had names
+    /// (`node` unset) were run by the one daemon the datastore then served, and are taken as this node's.
     public func start() async throws {
         try await datastore.prepare(JobRecord.table)
-        let unfinished = try await datastore.query(
+        let nodeName = nodeName
+        let isOwn = { (row: JSON) -> Bool in row["node"]?.stringValue.map { $0 == nodeName } ?? true }
+        let unfinished = JSON.array((try await datastore.query(
             JobRecord.table, filters: [.condition(QueryCondition(field: QueryPath("state"), op: .in,
                                                                    value: [.string("WAITING"), .string("RUNNING")]))],
-            options: QueryOptions())
+            options: QueryOptions()).arrayValue ?? []).filter(isOwn))
         for row in unfinished.arrayValue ?? [] {
             guard let id = row["id"]?.intValue else { continue }
             var changes: JSONObject = [
@@ -36,10 +42,9 @@ extension JobManager {
         newest.orderBy = [QueryOptions.Order(field: QueryPath("id"), descending: true, nullsFirst: nil)]
         newest.limit = 1
         let nextID = (try await datastore.query(JobRecord.table, filters: [], options: newest))[0]?["id"]?.intValue ?? 0
-        let stored = try await datastore.query(
+        let stored = JSON.array((try await datastore.query(
             JobRecord.table, filters: [.condition(QueryCondition(field: QueryPath("state"), op: .in, value: ["SUCCESS", "FAILED", "ABORTED"]))],
-            options: QueryOptions())
-        // Rows from before nodes had names were run by the one daemon the datastore then served: this one.
+            options: QueryOptions()).arrayValue ?? []).filter(isOwn))
         for row in stored.arrayValue ?? [] where row["node"]?.stringValue == nil {
             guard let id = row["id"]?.intValue else { continue }
             _ = try await datastore.update(JobRecord.table, id: id, ["node": .string(nodeName)])
@@ -49,10 +54,8 @@ extension JobManager {
             return FinishedJob(id: id, owner: row["owner"]?.stringValue ?? "", timeFinished: row["time_finished"]?.intValue ?? 0,
                                logsPath: row["logs_path"]?.stringValue)
         })
-        state.withLock { state in
-            state.nextID = nextID
-            state.finished = finished
-        }
+        ids.start(above: nextID)
+        state.withLock { $0.finished = finished }
         try await prune()
     }
 

@@ -12,12 +12,13 @@ extension JobManager {
     /// time than configured, and an alert says so.
     func prune() async throws {
         let cutoff = JobRecord.now() - Int64(limits.retentionAge.components.seconds * 1000)
+        let newest = ids.highest
         let (expired, early) = state.withLock { state -> ([FinishedJob], [String: Int]) in
             var excess: [String: Int] = [:]
             for job in state.finished { excess[job.owner, default: -limits.retentionCount] += 1 }
             var expired: [FinishedJob] = []
             var early: [String: Int] = [:]
-            for job in state.finished where job.id != state.nextID {
+            for job in state.finished where job.id != newest {
                 if excess[job.owner, default: 0] > 0 {
                     excess[job.owner, default: 0] -= 1
                     expired.append(job)

@@ -79,7 +79,6 @@ public final class JobManager: Sendable {
     }
 
     struct State {
-        var nextID: Int64 = 0
         var live: [Int64: LiveJob] = [:]
         /// Jobs waiting for a turn, in submission order.
         var waiting: [Waiter] = []
@@ -147,6 +146,8 @@ public final class JobManager: Sendable {
     let datastore: any Datastore
     let alerts: Alerts
     let journal: JobJournal
+    /// Job ids, unique across the nodes sharing the datastore.
+    let ids: IDReservation
     let events: EventBus
     let logDirectory: String
     let logger: Logger
@@ -162,6 +163,7 @@ public final class JobManager: Sendable {
         self.alerts = alerts ?? Alerts(events: events, logger: logger)
         self.datastore = datastore
         self.journal = JobJournal(datastore: datastore, table: JobRecord.table)
+        self.ids = IDReservation(datastore: datastore, sequence: JobRecord.table.name, blockSize: 1_000)
         self.events = events
         self.logDirectory = (stateDirectory as NSString).appendingPathComponent("jobs")
         self.logger = logger
@@ -191,8 +193,16 @@ public final class JobManager: Sendable {
         // The daemon's own jobs and an administrator's are not counted against a quota.
         let limited = context.credentials.map { !$0.isFullAdmin && $0.mechanism != .internal } ?? false
         let logDirectory = logDirectory
+        // Taken before the bookkeeping lock, which is never held across an await; given back when unused.
+        let id: Int64
+        do {
+            id = try await ids.take()
+        } catch {
+            throw error as? CallError ?? CallError(Errno.EIO, "Cannot number the job: \(error)")
+        }
         enum Admission { case queuedBehind(Int64), accepted(JobRecord, lock: String?) }
-        let admission = try state.withLock { state throws(CallError) -> Admission in
+        let admission: Admission
+        do throws(CallError) { admission = try state.withLock { state throws(CallError) -> Admission in
             if state.stopping { throw CallError.busy("The daemon is stopping") }
             if limited {
                 let open = state.live.values.reduce(0) { $0 + ($1.record.owner == owner && !$1.record.state.isFinished ? 1 : 0) }
@@ -214,8 +224,6 @@ public final class JobManager: Sendable {
                     return .queuedBehind(existing)
                 }
             }
-            state.nextID += 1
-            let id = state.nextID
             var record = JobRecord(
                 id: id, node: nodeName, method: method, arguments: arguments, messageIDs: messageID.isNull ? [] : [messageID],
                 owner: owner, description: description, abortable: options.abortable, transient: options.transient, lock: declaredLock)
@@ -224,14 +232,17 @@ public final class JobManager: Sendable {
             state.live[id] = LiveJob(record: record, parent: parent)
             state.waiting.append(Waiter(id: id, lock: lock))
             return .accepted(record, lock: lock)
+        } } catch {
+            ids.giveBack(id)
+            throw error
         }
+        if case .queuedBehind = admission { ids.giveBack(id) }
         let record: JobRecord
         let lock: String?
         switch admission {
         case .queuedBehind(let existing): return existing
         case .accepted(let accepted, let schedulingLock): (record, lock) = (accepted, schedulingLock)
         }
-        let id = record.id
         if options.logs {
             let log = JobLog(directory: logDirectory, id: id)
             state.withLock { $0.live[id]?.log = log }

@@ -56,6 +56,12 @@ extension PluginContext {
         runtime.events.publish(name, make)
     }
 
+    /// Publishes the event of a change stored with `Datastore`'s `announcing:` calls: once here, and on the other
+    /// nodes unless the datastore already carried it there in the change's transaction.
+    public func announce(_ change: AnnouncedChange) {
+        runtime.events.publish(change)
+    }
+
     private func claim(_ name: String) throws(CallError) {
         if runtime.events.type(name) != nil {
             throw CallError(Errno.EEXIST, "Event \(name) is already registered")

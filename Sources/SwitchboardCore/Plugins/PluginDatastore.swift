@@ -58,6 +58,26 @@ public final class PluginDatastore: Datastore {
         try await base.commit(table, upserts: upserts, rows: rows, deletes: deletes)
     }
 
+    public func insert(_ table: TableDefinition, _ row: JSONObject, announcing: ChangeAnnouncement) async throws -> AnnouncedChange {
+        try check(table)
+        return try await base.insert(table, row, announcing: announcing)
+    }
+
+    public func update(_ table: TableDefinition, id: Int64, _ changes: JSONObject, announcing: ChangeAnnouncement) async throws -> AnnouncedChange? {
+        try check(table)
+        return try await base.update(table, id: id, changes, announcing: announcing)
+    }
+
+    public func delete(_ table: TableDefinition, id: Int64, announcing: ChangeAnnouncement) async throws -> AnnouncedChange? {
+        try check(table)
+        return try await base.delete(table, id: id, announcing: announcing)
+    }
+
+    /// Sequences are the daemon's (jobs, audit): a plugin numbers its rows through its tables' keys.
+    public func reserveIDs(_ sequence: String, count: Int64, above floor: Int64) async throws -> ClosedRange<Int64> {
+        throw CallError(Errno.EACCES, "plugin \(plugin) cannot reserve ids of the daemon's sequence \(sequence)")
+    }
+
     /// The daemon closes the datastore; a plugin may not.
     public func close() async throws {
         throw CallError(Errno.EPERM, "plugin \(plugin) cannot close the datastore")

@@ -53,7 +53,7 @@ enum CoreProtocol {
         events.register(EventTypeDescriptor(
             JobManager.eventName,
             description: "Jobs: added when submitted, changed on progress and when they end. A session sees its own jobs; FULL_ADMIN sees all.",
-            roles: [Role.authenticated]))
+            roles: [Role.authenticated], scope: .cluster))
         events.register(EventTypeDescriptor(
             Alerts.eventName,
             description: "Warnings for the operator, also logged: e.g. retention dropping audit records or jobs younger than the "

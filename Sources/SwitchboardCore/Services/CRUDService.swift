@@ -98,10 +98,9 @@ public struct CRUDService: Sendable {
         ) { ctx, args in
             let data = args[0].objectValue ?? [:]
             let stored = try await service.prepareCreate(ctx, data)
-            let id = try await service.insert(datastore, stored, attribute: "\(service.argumentPrefix)_create")
-            let row = try await service.instance(datastore, id: id)
-            context.emit(Event(name: service.eventName, kind: .added, id: .int(id), fields: row))
-            return try await service.completeCreate(ctx, id, data, row)
+            let change = try await service.insert(datastore, stored, attribute: "\(service.argumentPrefix)_create")
+            context.announce(change)
+            return try await service.completeCreate(ctx, change.id, data, change.event.fields)
         })
 
         try context.register(MethodDescriptor(
@@ -114,14 +113,17 @@ public struct CRUDService: Sendable {
             let request = args[1].objectValue ?? [:]
             try await service.authorizeRow(ctx, old)
             let changes = try await service.prepareUpdate(ctx, old, request)
+            let change: AnnouncedChange
             do {
-                guard try await datastore.update(service.table, id: id, changes) else { throw service.notFound(id) }
+                guard let changed = try await datastore.update(service.table, id: id, changes, announcing: service.announcement(.changed)) else {
+                    throw service.notFound(id)
+                }
+                change = changed
             } catch let error as CallError where error.errno == Errno.EEXIST {
                 throw service.uniqueViolation(error, attribute: "\(service.argumentPrefix)_update")
             }
-            let row = try await service.instance(datastore, id: id)
-            context.emit(Event(name: service.eventName, kind: .changed, id: .int(id), fields: row))
-            return try await service.completeUpdate(ctx, id, request, row)
+            context.announce(change)
+            return try await service.completeUpdate(ctx, id, request, change.event.fields)
         })
 
         try context.register(MethodDescriptor(
@@ -132,8 +134,10 @@ public struct CRUDService: Sendable {
             guard let old = try await datastore.get(service.table, id: id) else { throw service.notFound(id) }
             try await service.authorizeRow(ctx, old)
             try await service.beforeDelete(ctx, old)
-            guard try await datastore.delete(service.table, id: id) else { throw service.notFound(id) }
-            context.emit(Event(name: service.eventName, kind: .removed, id: .int(id)))
+            guard let change = try await datastore.delete(service.table, id: id, announcing: service.announcement(.removed)) else {
+                throw service.notFound(id)
+            }
+            context.announce(change)
             return true
         })
     }
@@ -147,9 +151,17 @@ public struct CRUDService: Sendable {
         return CallError.validation("\(attribute).\(column)", "An entry with this \(column) already exists", errno: Errno.EEXIST)
     }
 
-    func insert(_ datastore: any Datastore, _ row: JSONObject, attribute: String) async throws -> Int64 {
+    /// The event of a change, with the row as a client sees it (`clientRow`), made in the change's transaction.
+    func announcement(_ kind: EventKind) -> ChangeAnnouncement {
+        let service = self
+        return ChangeAnnouncement { id, stored in
+            Event(name: service.eventName, kind: kind, id: .int(id), fields: kind == .removed ? .null : service.clientRow(stored ?? [:]))
+        }
+    }
+
+    func insert(_ datastore: any Datastore, _ row: JSONObject, attribute: String) async throws -> AnnouncedChange {
         do {
-            return try await datastore.insert(table, row)
+            return try await datastore.insert(table, row, announcing: announcement(.added))
         } catch let error as CallError where error.errno == Errno.EEXIST {
             throw uniqueViolation(error, attribute: attribute)
         }

@@ -57,14 +57,18 @@ public struct ConfigService: Sendable {
             var merged = old
             for (key, value) in args[0].objectValue ?? [:] { merged[key] = value }
             let new = try await service.validate(ctx, old, merged)
+            // The event carries what was asked and validated, as before: the stored row may hold hidden columns.
+            let eventName = "\(service.namespace).config"
+            let announcement = ChangeAnnouncement { id, _ in Event(name: eventName, kind: .changed, id: .int(id), fields: .object(new)) }
+            let change: AnnouncedChange?
             if try await datastore.get(service.table, id: Self.rowID) == nil {
                 var row = new
                 row[service.table.primaryKey] = .int(Self.rowID)
-                _ = try await datastore.insert(service.table, row)
+                change = try await datastore.insert(service.table, row, announcing: announcement)
             } else {
-                _ = try await datastore.update(service.table, id: Self.rowID, new)
+                change = try await datastore.update(service.table, id: Self.rowID, new, announcing: announcement)
             }
-            context.emit(Event(name: "\(service.namespace).config", kind: .changed, id: .int(Self.rowID), fields: .object(new)))
+            if let change { context.announce(change) }
             return .object(new)
         })
     }

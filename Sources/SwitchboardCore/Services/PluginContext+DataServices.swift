@@ -12,7 +12,7 @@ extension PluginContext {
         try await datastore.prepare(table)
         register(ServiceDescriptor(name: namespace, kind: kind, description: description))
         let read = readRoles + Role.read(namespace)
-        try register(EventTypeDescriptor(event, description: eventDescription, roles: read, schema: entry))
+        try register(EventTypeDescriptor(event, description: eventDescription, roles: read, schema: entry, scope: .cluster))
         return (read, writeRoles + Role.write(namespace))
     }
 }

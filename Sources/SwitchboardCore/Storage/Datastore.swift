@@ -32,6 +32,20 @@ public protocol Datastore: Sendable {
     /// dictionary per row.
     func commit(_ table: TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64]) async throws
 
+    /// Inserts a row and makes the event that announces it, in one transaction where the datastore carries
+    /// events between nodes (`Datastore+Announced.swift` does it in two steps for those that do not).
+    func insert(_ table: TableDefinition, _ row: JSONObject, announcing: ChangeAnnouncement) async throws -> AnnouncedChange
+
+    /// `update` and its event; nil when there is no such row (and no event).
+    func update(_ table: TableDefinition, id: Int64, _ changes: JSONObject, announcing: ChangeAnnouncement) async throws -> AnnouncedChange?
+
+    /// `delete` and its event; nil when there is no such row (and no event).
+    func delete(_ table: TableDefinition, id: Int64, announcing: ChangeAnnouncement) async throws -> AnnouncedChange?
+
+    /// Reserves `count` ids of the named sequence (`jobs`, `audit`) that no other node sharing the datastore
+    /// will use, each above `floor`. A datastore that serves one node hands out the next `count` after `floor`.
+    func reserveIDs(_ sequence: String, count: Int64, above floor: Int64) async throws -> ClosedRange<Int64>
+
     /// Flushes and closes; later calls fail.
     func close() async throws
 }

@@ -77,7 +77,8 @@ public final class Daemon: Sendable {
         // Read before anything is opened: a bad certificate is a configuration error, not a half-started daemon.
         let tls = configuration.tls ? try TLSSettings.serverConfiguration(configuration) : nil
         try await ListenerProbe.check(host: configuration.listen, port: configuration.websocketPort)
-        let (datastore, datastoreLocation) = try await DatastoreOpener.open(configuration, logger: logger)
+        let opened = try await DatastoreOpener.open(configuration, logger: logger)
+        let (datastore, datastoreLocation, cluster) = (opened.datastore, opened.location, opened.cluster)
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
                               auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps,
@@ -87,12 +88,18 @@ public final class Daemon: Sendable {
         let loader = PluginLoader(runtime: runtime, plugins: plugins, configurationSource: pluginsSection,
                                   reloadGrace: configuration.pluginReloadGrace)
         do {
+            // Joined before anything can publish: plugins emit from their setUp.
+            if let cluster {
+                try await cluster.start(deliver: { [events = runtime.events] batch in events.receive(batch) })
+                runtime.events.attach(cluster: cluster)
+            }
             try await runtime.audit.start()
             try await runtime.jobs.start()
             try await loader.load(configuration: configuration.plugins)
         } catch {
             await loader.unloadAll()
             for plugin in external { await plugin.release() }
+            if let cluster { await cluster.stop() }
             try? await datastore.close()
             throw error
         }
@@ -201,10 +208,10 @@ public final class Daemon: Sendable {
         } catch {
             let explained = ListenerProbe.explain(error, host: configuration.listen, port: configuration.websocketPort) ?? error
             logger.error("listener failed: \(explained)")
-            await shutdown(runtime: runtime, loader: loader, datastore: datastore, auditWriter: auditWriter)
+            await shutdown(runtime: runtime, loader: loader, datastore: datastore, cluster: cluster, auditWriter: auditWriter)
             throw explained
         }
-        await shutdown(runtime: runtime, loader: loader, datastore: datastore, auditWriter: auditWriter)
+        await shutdown(runtime: runtime, loader: loader, datastore: datastore, cluster: cluster, auditWriter: auditWriter)
     }
 
     /// Stops as SIGTERM does: listeners close, then plugins and the datastore.
@@ -213,13 +220,19 @@ public final class Daemon: Sendable {
         if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
     }
 
-    private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: any Datastore, auditWriter: Task<Void, Never>) async {
+    private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: any Datastore, cluster: (any ClusterTransport)?,
+                          auditWriter: Task<Void, Never>) async {
         logger.info("shutting down")
         await runtime.jobs.shutdown()
         await loader.unloadAll()
         // Every audit record queued so far is written before the datastore closes.
         runtime.audit.finish()
         await auditWriter.value
+        // The last events (jobs ended, plugins unloaded) reach the other nodes before the node leaves.
+        if let cluster {
+            runtime.events.detach()
+            await cluster.stop()
+        }
         try? await datastore.close()
         if let socketPath = configuration.resolvedSocketPath { try? FileManager.default.removeItem(atPath: socketPath) }
         logger.info("stopped")

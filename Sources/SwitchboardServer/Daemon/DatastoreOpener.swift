@@ -4,9 +4,16 @@ import SwitchboardCore
 import SwitchboardStore
 
 /// Opens the datastore the configuration names (`datastore.driver`), and says where it is in a form fit for
-/// logs: a PostgreSQL DSN without its password.
+/// logs: a PostgreSQL DSN without its password. On PostgreSQL the daemon is a node of the cluster of every daemon
+/// on that database: it claims its node name and gets the relay its events travel by (started by the daemon).
 enum DatastoreOpener {
-    static func open(_ configuration: DaemonConfiguration, logger: Logger) async throws -> (datastore: any Datastore, location: String) {
+    struct Opened {
+        var datastore: any Datastore
+        var location: String
+        var cluster: (any ClusterTransport)?
+    }
+
+    static func open(_ configuration: DaemonConfiguration, logger: Logger) async throws -> Opened {
         switch configuration.datastoreDriver {
         case "postgresql":
             let dsn: PostgresDSN
@@ -18,15 +25,16 @@ enum DatastoreOpener {
             let datastore = try await PostgresDatastore(dsn: dsn, logger: logger, timeout: configuration.datastoreTimeout,
                                                         applicationName: "switchboard \(configuration.resolvedNodeName) pid \(getpid())")
             do {
-                try await datastore.claimSoleUse()
+                try await datastore.claimNode(configuration.resolvedNodeName)
             } catch {
                 try? await datastore.close()
                 throw error
             }
-            return (datastore, dsn.redacted)
+            let relay = PostgresEventRelay(datastore: datastore, nodeName: configuration.resolvedNodeName, logger: logger)
+            return Opened(datastore: datastore, location: dsn.redacted, cluster: relay)
         default:
             let path = configuration.resolvedDatabasePath
-            return (try SQLiteDatastore(path: path, busyTimeout: configuration.datastoreTimeout), path)
+            return Opened(datastore: try SQLiteDatastore(path: path, busyTimeout: configuration.datastoreTimeout), location: path, cluster: nil)
         }
     }
 }

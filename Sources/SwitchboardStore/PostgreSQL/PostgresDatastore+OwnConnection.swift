@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import PostgresNIO
 
-/// A connection outside the pool, for what must hold one session for long: the sole-use lock, the cluster's
+/// A connection outside the pool, for what must hold one session for long: the node name's lock, the cluster's
 /// LISTEN. It goes where `dsn` points, shown in `pg_stat_activity` as `applicationName` plus `suffix`.
 extension PostgresDatastore {
     func connectOwn(to dsn: PostgresDSN, suffix: String = "") async throws -> PostgresConnection {

@@ -14,11 +14,37 @@ extension PostgresDatastore {
     }
 
     public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {
-        let sql = "SELECT \(Self.columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?"
-        return try await rows(sql, [.integer(id)]).first.map { try Self.decode($0, table) }
+        let (sql, values) = Self.getStatement(table, id: id)
+        return try await rows(sql, values).first.map { try Self.decode($0, table) }
     }
 
     public func insert(_ table: SwitchboardCore.TableDefinition, _ row: JSONObject) async throws -> Int64 {
+        let (sql, values, explicitKey) = try Self.insertStatement(table, row)
+        do {
+            return try await rows(sql, values).first?.decode(Int64.self) ?? 0
+        } catch let error as CallError where !explicitKey && Self.isKeyClash(error, table) {
+            // The key sequence was behind keys written explicitly: move it on and try once more.
+            try await resynchronizeKeys(table)
+            return try await rows(sql, values).first?.decode(Int64.self) ?? 0
+        }
+    }
+
+    public func update(_ table: SwitchboardCore.TableDefinition, id: Int64, _ changes: JSONObject) async throws -> Bool {
+        let (sql, values) = try Self.updateStatement(table, id: id, changes)
+        return try await !rows(sql, values).isEmpty
+    }
+
+    public func delete(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> Bool {
+        let (sql, values) = Self.deleteStatement(table, id: id)
+        return try await !rows(sql, values).isEmpty
+    }
+
+    static func getStatement(_ table: SwitchboardCore.TableDefinition, id: Int64) -> (String, [SQLValue?]) {
+        ("SELECT \(columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?", [.integer(id)])
+    }
+
+    /// The INSERT returning the key, and whether the row brings its own key.
+    static func insertStatement(_ table: SwitchboardCore.TableDefinition, _ row: JSONObject) throws -> (String, [SQLValue?], Bool) {
         var names: [String] = []
         var values: [SQLValue?] = []
         let explicitKey = row[table.primaryKey]?.intValue
@@ -35,16 +61,11 @@ extension PostgresDatastore {
         let sql = names.isEmpty
             ? "INSERT INTO \(quote(table.name)) DEFAULT VALUES RETURNING \(key)"
             : "INSERT INTO \(quote(table.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", "))) RETURNING \(key)"
-        do {
-            return try await rows(sql, values).first?.decode(Int64.self) ?? 0
-        } catch let error as CallError where explicitKey == nil && error.errno == Errno.EEXIST && error.extra["column"] == .string(table.primaryKey) {
-            // The key sequence was behind keys written explicitly: move it on and try once more.
-            try await resynchronizeKeys(table)
-            return try await rows(sql, values).first?.decode(Int64.self) ?? 0
-        }
+        return (sql, values, explicitKey != nil)
     }
 
-    public func update(_ table: SwitchboardCore.TableDefinition, id: Int64, _ changes: JSONObject) async throws -> Bool {
+    /// The UPDATE returning a row when there was one to change.
+    static func updateStatement(_ table: SwitchboardCore.TableDefinition, id: Int64, _ changes: JSONObject) throws -> (String, [SQLValue?]) {
         var assignments: [String] = []
         var values: [SQLValue?] = []
         for column in table.columns {
@@ -57,12 +78,16 @@ extension PostgresDatastore {
         let sql = assignments.isEmpty
             ? "SELECT 1 FROM \(quote(table.name)) WHERE \(key) = ?"
             : "UPDATE \(quote(table.name)) SET \(assignments.joined(separator: ", ")) WHERE \(key) = ? RETURNING 1"
-        return try await !rows(sql, values).isEmpty
+        return (sql, values)
     }
 
-    public func delete(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> Bool {
-        let sql = "DELETE FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ? RETURNING 1"
-        return try await !rows(sql, [.integer(id)]).isEmpty
+    static func deleteStatement(_ table: SwitchboardCore.TableDefinition, id: Int64) -> (String, [SQLValue?]) {
+        ("DELETE FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ? RETURNING 1", [.integer(id)])
+    }
+
+    /// A clash on the primary key of a row inserted without one: the key sequence is behind.
+    static func isKeyClash(_ error: CallError, _ table: SwitchboardCore.TableDefinition) -> Bool {
+        error.errno == Errno.EEXIST && error.extra["column"] == .string(table.primaryKey)
     }
 
     /// One transaction. Consecutive rows of one shape go out as one multi-row upsert (up to PostgreSQL's

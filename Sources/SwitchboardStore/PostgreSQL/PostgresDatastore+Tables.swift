@@ -44,10 +44,15 @@ extension PostgresDatastore {
     /// `commit`) do not advance it, so the next insert without a key could be given a taken one; that insert
     /// calls this once and tries again.
     func resynchronizeKeys(_ table: SwitchboardCore.TableDefinition) async throws {
+        let (sql, values) = Self.resynchronization(table)
+        _ = try await rows(sql, values)
+    }
+
+    static func resynchronization(_ table: SwitchboardCore.TableDefinition) -> (String, [SQLValue?]) {
         let sql = """
             SELECT setval(pg_get_serial_sequence(?, ?), (SELECT MAX(\(quote(table.primaryKey))) FROM \(quote(table.name))))
             WHERE EXISTS (SELECT 1 FROM \(quote(table.name)))
             """
-        _ = try await rows(sql, [.text(quote(table.name)), .text(table.primaryKey)])
+        return (sql, [.text(quote(table.name)), .text(table.primaryKey)])
     }
 }

@@ -26,8 +26,10 @@ public final class PostgresDatastore: Datastore {
     let lastProbe = Mutex<(at: ContinuousClock.Instant, reason: String?)?>(nil)
     /// How this daemon's connections show in `pg_stat_activity`.
     let applicationName: String
-    /// The connection holding the sole-use lock (`claimSoleUse`), while the daemon runs.
-    let soleUse = Mutex<PostgresConnection?>(nil)
+    /// The connection holding the node name's lock (`claimNode`), while the daemon runs.
+    let nodeClaim = Mutex<PostgresConnection?>(nil)
+    /// The cluster's relay while it runs: changes announced through the datastore then commit with their event.
+    let relay = Mutex<PostgresEventRelay?>(nil)
     /// The advisory lock key every schema change takes (`hashtext('switchboard.schema')`, fixed here so the
     /// lock does not depend on the server's hash function).
     static let schemaLock: Int64 = 0x5357_4244_5343_4845
@@ -36,7 +38,7 @@ public final class PostgresDatastore: Datastore {
     /// - Throws: `CallError` EIO naming the server (never its password) and PostgreSQL's or the network's reason
     ///   when a first connection cannot be opened.
     /// - Parameter applicationName: how the daemon's connections show in `pg_stat_activity` (and in the refusal a
-    ///   second daemon gets from `claimSoleUse`).
+    ///   daemon of the same node name gets from `claimNode`).
     public init(dsn: PostgresDSN, logger: Logger, timeout: Duration = .seconds(10), applicationName: String = "switchboard") async throws {
         self.dsn = dsn
         self.applicationName = applicationName
@@ -115,11 +117,14 @@ public final class PostgresDatastore: Datastore {
                 INSERT INTO switchboard_meta (key, value) VALUES ('created', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
                 ON CONFLICT (key) DO NOTHING
                 """, logger: self.logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS switchboard_sequences (name TEXT PRIMARY KEY NOT NULL, last BIGINT NOT NULL)
+                """, logger: self.logger)
         }
     }
 
     public func close() async throws {
-        if let connection = soleUse.withLock({ connection -> PostgresConnection? in
+        if let connection = nodeClaim.withLock({ connection -> PostgresConnection? in
             defer { connection = nil }
             return connection
         }) {

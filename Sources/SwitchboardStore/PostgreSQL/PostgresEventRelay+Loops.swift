@@ -42,34 +42,94 @@ extension PostgresEventRelay {
     func write() async {
         for await _ in writerBell.stream {
             while !Task.isCancelled {
-                let batch = outbox.withLock { state -> [Event] in Array(state.queue.prefix(settings.batchSize)) }
+                let batch = outbox.withLock { state -> [Outgoing] in Array(state.queue.prefix(settings.batchSize)) }
                 guard !batch.isEmpty else { break }
+                let outcomes: [Result<AnnouncedChange?, any Error>]
                 do {
-                    try await store(batch)
+                    outcomes = try await store(batch)
                 } catch {
-                    // Kept queued (within the bound) and tried again: the database may be back soon.
-                    logger.warning("cluster events not stored yet", metadata: ["events": .stringConvertible(batch.count), "reason": "\(error)"])
+                    // The changes in the batch were undone with it: their callers hear why now. The events stay
+                    // queued (within the bound) and are tried again: the database may be back soon.
+                    let changes = outbox.withLock { state -> [Change] in
+                        var changes: [Change] = []
+                        var kept = Deque<Outgoing>()
+                        for item in state.queue.prefix(batch.count) {
+                            if case .change(let change) = item { changes.append(change) } else { kept.append(item) }
+                        }
+                        state.queue.removeFirst(batch.count)
+                        state.queue.insert(contentsOf: kept, at: 0)
+                        state.done += Int64(changes.count)
+                        return changes
+                    }
+                    for change in changes { change.done.resume(throwing: error) }
+                    finishFlushes()
+                    logger.warning("cluster events not stored yet", metadata: ["events": .stringConvertible(batch.count - changes.count), "reason": "\(error)"])
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
-                let finished = outbox.withLock { state -> [CheckedContinuation<Void, any Error>] in
+                outbox.withLock { state in
                     state.queue.removeFirst(batch.count)
-                    state.stored += Int64(batch.count)
-                    let stored = state.stored
-                    let done = state.flushes.filter { $0.target <= stored }.map(\.continuation)
-                    state.flushes.removeAll { $0.target <= stored }
-                    return done
+                    state.done += Int64(batch.count)
                 }
-                for continuation in finished { continuation.resume() }
+                var results = outcomes.makeIterator()
+                for item in batch {
+                    guard case .change(let change) = item, let outcome = results.next() else { continue }
+                    change.done.resume(with: outcome)
+                }
+                finishFlushes()
             }
         }
     }
 
-    /// One transaction: take the next numbers (the head row stays locked until commit, so this node's batches
-    /// commit in number order), insert the rows, ring the doorbell.
-    func store(_ batch: [Event]) async throws {
+    /// Resumes the flushes whose items are all done.
+    func finishFlushes() {
+        let finished = outbox.withLock { state -> [CheckedContinuation<Void, any Error>] in
+            let done = state.done
+            let finished = state.flushes.filter { $0.target <= done }.map(\.continuation)
+            state.flushes.removeAll { $0.target <= done }
+            return finished
+        }
+        for continuation in finished { continuation.resume() }
+    }
+
+    /// One transaction: each change in its savepoint (one that fails is undone alone and its caller told), then
+    /// the next numbers for the events, changes' included, in queue order (the head row stays locked until
+    /// commit, so this node's batches commit in number order), the rows, and the doorbell.
+    /// - Returns: each change's outcome, in order.
+    func store(_ batch: [Outgoing]) async throws -> [Result<AnnouncedChange?, any Error>] {
+        let origin = nodeName
+        let server = datastore.dsn.redacted
+        return try await datastore.transaction { connection in
+            var events: [Event] = []
+            events.reserveCapacity(batch.count)
+            var outcomes: [Result<AnnouncedChange?, any Error>] = []
+            for item in batch {
+                switch item {
+                case .event(let event):
+                    events.append(event)
+                case .change(let change):
+                    try await connection.query("SAVEPOINT switchboard_change", logger: self.logger)
+                    do {
+                        let made = try await change.apply(connection)
+                        try await connection.query("RELEASE SAVEPOINT switchboard_change", logger: self.logger)
+                        if let made { events.append(made.event) }
+                        outcomes.append(.success(made.map { AnnouncedChange(id: $0.id, event: $0.event, relayed: true) }))
+                    } catch {
+                        try await connection.query("ROLLBACK TO SAVEPOINT switchboard_change", logger: self.logger)
+                        outcomes.append(.failure((error as? PSQLError).map { PostgresDatastore.callError($0, server: server) } ?? error))
+                    }
+                }
+            }
+            if !events.isEmpty { try await self.insert(events, origin: origin, on: connection) }
+            return outcomes
+        }
+    }
+
+    /// Numbers `events` after the origin's head and inserts them, then rings the doorbell; in the caller's
+    /// transaction.
+    func insert(_ events: [Event], origin: String, on connection: PostgresConnection) async throws {
         var names: [String] = [], kinds: [String] = [], ids: [String] = [], fields: [String] = [], extras: [String] = [], owners: [String] = []
-        for event in batch {
+        for event in events {
             names.append(event.name)
             kinds.append(event.kind.rawValue)
             ids.append(event.id.encodedString())
@@ -78,32 +138,27 @@ extension PostgresEventRelay {
             // No owner is the empty name: no user has it.
             owners.append(event.owner ?? "")
         }
-        let columns = [names, kinds, ids, fields, extras, owners]
-        let origin = nodeName
-        let count = Int64(batch.count)
-        try await datastore.transaction { connection in
-            var head = PostgresBindings(capacity: 2)
-            head.append(origin)
-            head.append(count)
-            let last = try await connection.query(PostgresQuery(unsafeSQL: """
-                INSERT INTO switchboard_cluster_heads (origin, seq) VALUES ($1, $2)
-                ON CONFLICT (origin) DO UPDATE SET seq = switchboard_cluster_heads.seq + EXCLUDED.seq RETURNING seq
-                """, binds: head), logger: self.logger).collect().first?.decode(Int64.self) ?? count
-            let numbers = Array((last - count + 1)...last)
-            var rows = PostgresBindings(capacity: 8)
-            rows.append(origin)
-            rows.append(numbers)
-            for column in columns { rows.append(column) }
-            try await connection.query(PostgresQuery(unsafeSQL: """
-                INSERT INTO switchboard_cluster_events (origin, seq, name, kind, id, fields, extra, owner)
-                SELECT $1, s, n, k, i, f, x, o FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-                AS t(s, n, k, i, f, x, o)
-                """, binds: rows), logger: self.logger)
-            var ring = PostgresBindings(capacity: 2)
-            ring.append(Self.channel)
-            ring.append(origin)
-            try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_notify($1, $2)", binds: ring), logger: self.logger)
-        }
+        let count = Int64(events.count)
+        var head = PostgresBindings(capacity: 2)
+        head.append(origin)
+        head.append(count)
+        let last = try await connection.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO switchboard_cluster_heads (origin, seq) VALUES ($1, $2)
+            ON CONFLICT (origin) DO UPDATE SET seq = switchboard_cluster_heads.seq + EXCLUDED.seq RETURNING seq
+            """, binds: head), logger: logger).collect().first?.decode(Int64.self) ?? count
+        var rows = PostgresBindings(capacity: 8)
+        rows.append(origin)
+        rows.append(Array((last - count + 1)...last))
+        for column in [names, kinds, ids, fields, extras, owners] { rows.append(column) }
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO switchboard_cluster_events (origin, seq, name, kind, id, fields, extra, owner)
+            SELECT $1, s, n, k, i, f, x, o FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+            AS t(s, n, k, i, f, x, o)
+            """, binds: rows), logger: logger)
+        var ring = PostgresBindings(capacity: 2)
+        ring.append(Self.channel)
+        ring.append(origin)
+        try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_notify($1, $2)", binds: ring), logger: logger)
     }
 
     // MARK: - The doorbell

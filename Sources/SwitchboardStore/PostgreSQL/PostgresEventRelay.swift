@@ -39,11 +39,24 @@ public final class PostgresEventRelay: ClusterTransport {
     let logger: Logger
     static let channel = "switchboard_events"
 
+    /// A datastore change whose event must be stored in its own transaction (`commit(_:)`): it joins the next
+    /// batch, after the events queued before it, so a node's events keep their order.
+    struct Change: Sendable {
+        let apply: @Sendable (PostgresConnection) async throws -> (id: Int64, event: Event)?
+        let done: CheckedContinuation<AnnouncedChange?, any Error>
+    }
+
+    enum Outgoing: Sendable {
+        case event(Event)
+        case change(Change)
+    }
+
     struct Outbox {
-        var queue = Deque<Event>()
-        /// Events queued since start, and of those stored: `flush` waits for the second to reach the first.
+        var queue = Deque<Outgoing>()
+        /// Items queued since start, and of those done (stored, or a change refused): `flush` waits for the second
+        /// to reach the first.
         var queued: Int64 = 0
-        var stored: Int64 = 0
+        var done: Int64 = 0
         var dropped = 0
         var flushes: [(target: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
         var stopping = false
@@ -76,7 +89,7 @@ public final class PostgresEventRelay: ClusterTransport {
                 state.dropped += 1
                 return false
             }
-            state.queue.append(event)
+            state.queue.append(.event(event))
             state.queued += 1
             return true
         }
@@ -88,10 +101,30 @@ public final class PostgresEventRelay: ClusterTransport {
         }
     }
 
+    /// Runs `apply` (a datastore change) in the transaction that stores the event it returns for the other
+    /// nodes, after every event this node queued before it; nil when `apply` found nothing to change.
+    /// - Throws: what `apply` threw (the change and its event are then both undone), or why the transaction failed.
+    func commit(_ apply: @escaping @Sendable (PostgresConnection) async throws -> (id: Int64, event: Event)?) async throws -> AnnouncedChange? {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<AnnouncedChange?, any Error>) in
+            // A change is never dropped for the bound: its caller waits for it, which bounds them.
+            let accepted = outbox.withLock { state -> Bool in
+                guard !state.stopping else { return false }
+                state.queue.append(.change(Change(apply: apply, done: done)))
+                state.queued += 1
+                return true
+            }
+            if accepted {
+                writerBell.continuation.yield()
+            } else {
+                done.resume(throwing: CallError.busy("The daemon is stopping; the change was not made"))
+            }
+        }
+    }
+
     public func flush() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let done = outbox.withLock { state -> Bool in
-                if state.stored >= state.queued { return true }
+                if state.done >= state.queued { return true }
                 state.flushes.append((state.queued, continuation))
                 return false
             }
@@ -137,13 +170,16 @@ public final class PostgresEventRelay: ClusterTransport {
                             + "did not arrive within \(settings.doorbellTimeout.components.seconds) s. A connection pooler in transaction "
                             + "mode drops notifications; point datastore.dsn at PostgreSQL itself or a session-mode pool")
         }
+        // From now on the datastore's announced changes commit with their events, in this node's order.
+        datastore.relay.withLock { $0 = self }
     }
 
     public func stop() async {
+        datastore.relay.withLock { relay in if relay === self { relay = nil } }
         outbox.withLock { $0.stopping = true }
         // What was queued is stored first, as far as the datastore's timeout allows.
         let deadline = ContinuousClock.now.advanced(by: datastore.timeout)
-        while ContinuousClock.now < deadline, outbox.withLock({ $0.stored < $0.queued }) {
+        while ContinuousClock.now < deadline, outbox.withLock({ $0.done < $0.queued }) {
             try? await Task.sleep(for: .milliseconds(10))
         }
         let running = tasks.withLock { tasks -> [Task<Void, Never>] in
@@ -154,10 +190,17 @@ public final class PostgresEventRelay: ClusterTransport {
         writerBell.continuation.finish()
         readerBell.continuation.finish()
         for task in running { await task.value }
-        let waiting = outbox.withLock { state -> [CheckedContinuation<Void, any Error>] in
+        let (waiting, changes) = outbox.withLock { state -> ([CheckedContinuation<Void, any Error>], [Change]) in
             defer { state.flushes = [] }
-            return state.flushes.map(\.continuation)
+            let changes = state.queue.compactMap { item -> Change? in
+                if case .change(let change) = item { return change }
+                return nil
+            }
+            state.queue.removeAll { if case .change = $0 { return true } else { return false } }
+            return (state.flushes.map(\.continuation), changes)
         }
         for continuation in waiting { continuation.resume(throwing: CancellationError()) }
+        // Changes the datastore could not take before the deadline were not made: their callers hear it.
+        for change in changes { change.done.resume(throwing: CallError.busy("The daemon is stopping; the change was not made")) }
     }
 }

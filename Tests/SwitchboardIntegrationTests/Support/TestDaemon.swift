@@ -219,6 +219,27 @@ struct TestPlugin: Plugin {
             return true
         })
         try context.register(EventTypeDescriptor("test.fanout", roles: [Role.readonlyAdmin]))
+        // Zephserver's say: each event reaches every node, though its type is node-local.
+        try context.register(MethodDescriptor(
+            "test.say", params: [Parameter("count", schema: ["type": "integer"]), Parameter("tag", schema: ["type": "string"], default: "")],
+            returns: true, roles: [Role.readonlyAdmin]
+        ) { _, args in
+            for n in 1...max(1, args[0].intValue ?? 1) {
+                context.say("test.said", ["n": .int(n), "tag": args[1], "node": .string(context.daemon.nodeName)])
+            }
+            return true
+        })
+        try context.register(EventTypeDescriptor("test.said", roles: [Role.readonlyAdmin]))
+        // What `subscribe` handlers heard, from any node: counted per tag.
+        let heard = Mutex<[String: Int]>([:])
+        context.subscribe("test.said") { event in
+            heard.withLock { $0[event.fields["tag"]?.stringValue ?? "", default: 0] += 1 }
+        }
+        try context.register(MethodDescriptor(
+            "test.heard", params: [Parameter("tag", schema: ["type": "string"])], returns: true, roles: [Role.readonlyAdmin], flags: .readonly
+        ) { _, args in
+            .int(Int64(heard.withLock { $0[args[0].stringValue ?? ""] ?? 0 }))
+        })
         // Declares a larger message limit than the default 64 KiB, as an upload method would.
         var echo = try MethodDescriptor(
             "test.echo", params: [Parameter("value", schema: true)], returns: true, roles: [Role.readonlyAdmin], flags: .readonly

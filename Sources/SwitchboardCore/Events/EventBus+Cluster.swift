@@ -1,0 +1,42 @@
+/// The bus in a cluster: cluster-wide events go to the other nodes as they are published here, and theirs are
+/// published here as they arrive, to handlers and subscribers alike, never sent on again.
+extension EventBus {
+    /// Joins the cluster: from now on each event of a cluster-wide type is also sent through `transport`.
+    public func attach(cluster transport: any ClusterTransport) {
+        state.withLock { state in
+            state.cluster = transport
+            state.routes = [:]
+        }
+    }
+
+    /// Leaves it: events stay on this node again.
+    public func detach() {
+        state.withLock { state in
+            state.cluster = nil
+            state.routes = [:]
+        }
+    }
+
+    /// Whether the bus is attached to a cluster.
+    public var isClustered: Bool { state.withLock { $0.cluster != nil } }
+
+    /// Publishes what other nodes sent, here only.
+    public func receive(_ batch: [ClusterEvent]) {
+        for received in batch {
+            publish(received.event.name, channel: nil, toCluster: false) { received.event }
+        }
+    }
+
+    /// Publishes the event announcing a stored change. When the datastore stored it for the other nodes in the
+    /// change's own transaction (`relayed`), it is published here only; otherwise as any event.
+    public func publish(_ change: AnnouncedChange) {
+        publish(change.event.name, channel: nil, toCluster: !change.relayed) { change.event }
+    }
+
+    /// Zephserver's `say`: the event reaches every node, whatever its type's scope (or with no declared type).
+    public func say(_ event: Event) {
+        let cluster = state.withLock { $0.cluster }
+        cluster?.send(event)
+        publish(event.name, channel: nil, toCluster: false) { event }
+    }
+}
