@@ -54,10 +54,21 @@ import SwitchboardServer
         (#"{"dispatcher": {"node-name": "-nas"}}"#, "dispatcher.node-name: '-nas' is not a node name"),
         (#"{"dispatcher": {"node-name": "n\u00e9"}}"#, "dispatcher.node-name: 'né' is not a node name"),
         (#"{"dispatcher": {"node-name": 7}}"#, "dispatcher.node-name: must be a non-empty string"),
+        (#"{"cluster": {"heartbeat-seconds": 0}}"#, "cluster.heartbeat-seconds: must be an integer from 1 to 60"),
+        (#"{"cluster": {"node-timeout-seconds": 3}}"#, "cluster.node-timeout-seconds: must be at least twice cluster.heartbeat-seconds (2)"),
+        (#"{"cluster": {"heartbeat-seconds": 5, "node-timeout-seconds": 9}}"#, "cluster.node-timeout-seconds: must be at least twice"),
+        (#"{"cluster": {"beat": 1}}"#, "cluster.beat: unknown key"),
     ])
     func badValuesNameTheirKey(text: String, expected: String) {
         let message = error(text)
         #expect(message?.hasPrefix(expected) == true, "got \(message ?? "no error")")
+    }
+
+    @Test func clusterTimingsReachTheDaemon() throws {
+        var configuration = DaemonConfiguration(stateDir: "/tmp/x")
+        #expect(configuration.clusterHeartbeat == .seconds(2) && configuration.clusterNodeTimeout == .seconds(15))
+        try configuration.apply(try JSON.parse(#"{"cluster": {"heartbeat-seconds": 1, "node-timeout-seconds": 4}}"#))
+        #expect(configuration.clusterHeartbeat == .seconds(1) && configuration.clusterNodeTimeout == .seconds(4))
     }
 
     @Test func queryMatchStepsReachTheDaemon() throws {

@@ -23,6 +23,10 @@ public final class JobContext: Sendable {
         self.manager = manager
     }
 
+    /// In a cluster, the fencing token of the lease on the job's lock (nil without a lock, or on one node):
+    /// pass it to what the job writes to, so a writer whose lease has expired and gone to another is refused.
+    public var fencingToken: Int64? { manager.fencingToken(id) }
+
     /// Reports progress; subscribers see a `changed` event only when something actually changed.
     public func setProgress(_ percent: Int?, _ description: String? = nil, extra: JSON = .null) async {
         manager.setProgress(id, percent: percent.map { Int64(max(0, min(100, $0))) }, description: description, extra: extra)

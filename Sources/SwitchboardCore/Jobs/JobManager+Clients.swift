@@ -35,7 +35,9 @@ extension JobManager {
         }
         switch action {
         case .gone:
-            _ = try await record(id, credentials: credentials)
+            let stored = try await record(id, credentials: credentials)
+            // Another node's job: that node aborts it.
+            if isRemoteUnfinished(stored) { return try await abortRemote(stored, credentials: credentials, reason: reason) }
             return false
         case .none:
             return false
@@ -60,7 +62,9 @@ extension JobManager {
     /// Waits for a job to end and returns it.
     public func wait(_ id: Int64, credentials: Credentials? = nil) async throws(CallError) -> JobRecord {
         if let record = try await waitLive(id, credentials: credentials) { return record }
-        return try await record(id, credentials: credentials)
+        let stored = try await record(id, credentials: credentials)
+        if isRemoteUnfinished(stored) { return try await waitRemote(stored, credentials: credentials) }
+        return stored
     }
 
     /// The job's final record once it ends, or nil when it is not live (so it is stored, or never was).

@@ -63,6 +63,8 @@ extension JobManager {
     public func shutdown() async {
         let turns = state.withLock { state -> [Turn] in
             state.stopping = true
+            // Jobs past their local turn but waiting for a cluster lease end ABORTED too.
+            for (id, job) in state.live where job.record.state == .waiting { state.live[id]?.abortRequested = true }
             var turns: [Turn] = []
             for waiter in state.waiting {
                 state.live[waiter.id]?.abortRequested = true

@@ -58,6 +58,8 @@ public final class JobManager: Sendable {
         var pacer: ProgressPacer?
         /// Counts progress reports, so the pacer can tell the newest.
         var progressVersion: UInt64 = 0
+        /// In a cluster, the lease on its lock while it runs: the lock and the fencing token.
+        var lease: (lock: String, token: Int64)?
     }
 
     struct FinishedJob {
@@ -148,6 +150,8 @@ public final class JobManager: Sendable {
     let journal: JobJournal
     /// Job ids, unique across the nodes sharing the datastore.
     let ids: IDReservation
+    /// In a cluster, where job locks are also taken, so that a lock holds on every node (`joinCluster`).
+    let clusterLocks = Mutex<(any ClusterLocks)?>(nil)
     let events: EventBus
     let logDirectory: String
     let logger: Logger
@@ -193,6 +197,11 @@ public final class JobManager: Sendable {
         // The daemon's own jobs and an administrator's are not counted against a quota.
         let limited = context.credentials.map { !$0.isFullAdmin && $0.mechanism != .internal } ?? false
         let logDirectory = logDirectory
+        // A lock that admits no queue refuses too while another node holds it.
+        if let declaredLock, options.lockQueueSize == 0, let locks = clusterLocks.withLock({ $0 }),
+           let holder = try? await locks.holder(declaredLock), holder != nodeName {
+            throw CallError.busy("This job is already being performed (on node \(holder))")
+        }
         // Taken before the bookkeeping lock, which is never held across an await; given back when unused.
         let id: Int64
         do {
@@ -294,6 +303,12 @@ public final class JobManager: Sendable {
     /// abort cancels this task.
     private func runJob(_ id: Int64, startsNow: Bool, lock: String?, context: JobContext, arguments: [JSON], body: @escaping JobHandler) async {
         let granted = startsNow ? true : await takeTurn(id)
+        // In a cluster the lock is also leased, holding the local turn meanwhile: jobs of the lock queue here
+        // behind this one, and the node holding the lease finishes first.
+        var lease: (lock: String, token: Int64)?
+        if granted, let lock, let locks = clusterLocks.withLock({ $0 }), let token = await takeLease(id, lock: lock, locks: locks) {
+            lease = (lock, token)
+        }
         // The turn and the move to RUNNING are one step, so an abort sees the job either WAITING or RUNNING.
         let (started, turns) = state.withLock { state -> (JobRecord?, [Turn]) in
             guard granted, state.live[id]?.abortRequested == false else {
@@ -303,9 +318,11 @@ public final class JobManager: Sendable {
             }
             state.live[id]?.record.state = .running
             state.live[id]?.record.timeStarted = JobRecord.now()
+            state.live[id]?.lease = lease
             return (state.live[id]?.record, [])
         }
         guard let record = started else {
+            if let lease, let locks = clusterLocks.withLock({ $0 }) { await locks.release(lease.lock, token: lease.token) }
             Self.resume(turns)
             await finish(id, state: .aborted, result: .null, error: CallError(Errno.ECANCELED, "Job aborted before it started"))
             return
@@ -384,6 +401,7 @@ public final class JobManager: Sendable {
             return (job, state.schedule(maxRunning: limits.maxRunning))
         }
         guard let ended else { return }
+        if let lease = ended.job.lease, let locks = clusterLocks.withLock({ $0 }) { await locks.release(lease.lock, token: lease.token) }
         Self.resume(ended.turns)
         var record = ended.job.record
         ended.job.log?.close()

@@ -55,6 +55,10 @@ public struct DaemonConfiguration: Sendable {
     /// The local socket; default `<state-dir>/switchboard.sock`; empty disables it.
     public var unixSocket: String?
     public var stateDir: String
+    /// `cluster.heartbeat-seconds`: how often a node of a PostgreSQL cluster renews its row.
+    public var clusterHeartbeat: Duration = .seconds(2)
+    /// `cluster.node-timeout-seconds`: a node silent this long is declared dead, its jobs failed.
+    public var clusterNodeTimeout: Duration = .seconds(15)
     /// `dispatcher.node-name`: this node's name in a cluster, on its jobs and its database connections.
     public var nodeName: String?
     public var resolvedNodeName: String { nodeName ?? Self.defaultNodeName }
@@ -191,7 +195,7 @@ public struct DaemonConfiguration: Sendable {
         return String(cString: strerror(errno))
     }
 
-    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "audit", "plugins", "etcd", "cli"]
+    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "audit", "plugins", "etcd", "cli", "cluster"]
     static let auditKeys: Set<String> = ["enabled", "retention-days", "max-records", "max-records-per-caller"]
     static let securityKeys: Set<String> = [
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
@@ -202,6 +206,7 @@ public struct DaemonConfiguration: Sendable {
     static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds", "progress-interval-ms", "max-per-user"]
     static let datastoreKeys: Set<String> = ["driver", "dsn", "password-file", "timeout-seconds"]
     static let datastoreDrivers = ["sqlite", "postgresql"]
+    static let clusterKeys: Set<String> = ["heartbeat-seconds", "node-timeout-seconds"]
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
@@ -231,6 +236,18 @@ public struct DaemonConfiguration: Sendable {
             if let file = section["password-file"] { datastorePasswordFile = try Self.string(file, "datastore.password-file") }
             if let seconds = section["timeout-seconds"] {
                 datastoreTimeout = .seconds(try Self.integer(seconds, "datastore.timeout-seconds", 1...3_600))
+            }
+        }
+        if let section = root["cluster"] {
+            let cluster = try Self.object(section, "cluster", known: Self.clusterKeys)
+            if let v = cluster["heartbeat-seconds"] { clusterHeartbeat = .seconds(try Self.integer(v, "cluster.heartbeat-seconds", 1...60)) }
+            if let v = cluster["node-timeout-seconds"] {
+                clusterNodeTimeout = .seconds(try Self.integer(v, "cluster.node-timeout-seconds", 2...3_600))
+            }
+            // Two beats missed at least: one late beat on a busy machine must not kill a node.
+            guard clusterNodeTimeout >= clusterHeartbeat * 2 else {
+                throw ConfigurationError(path: "cluster.node-timeout-seconds",
+                                         reason: "must be at least twice cluster.heartbeat-seconds (\(clusterHeartbeat.components.seconds))")
             }
         }
         if let dispatcher = root["dispatcher"] {

@@ -79,6 +79,7 @@ public final class Daemon: Sendable {
         try await ListenerProbe.check(host: configuration.listen, port: configuration.websocketPort)
         let opened = try await DatastoreOpener.open(configuration, logger: logger)
         let (datastore, datastoreLocation, cluster) = (opened.datastore, opened.location, opened.cluster)
+        let startedMillis = Int64(Date().timeIntervalSince1970 * 1000)
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
                               auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps,
@@ -87,16 +88,24 @@ public final class Daemon: Sendable {
         if let read = reloadConfiguration { pluginsSection = { try read().plugins } }
         let loader = PluginLoader(runtime: runtime, plugins: plugins, configurationSource: pluginsSection,
                                   reloadGrace: configuration.pluginReloadGrace)
+        let roster = ClusterRoster(runtime: runtime, membership: opened.membership, this: ClusterNode(
+            name: configuration.resolvedNodeName, address: "\(configuration.listen):\(configuration.websocketPort)", version: runtime.version,
+            started: startedMillis, lastSeen: startedMillis, state: .up))
         do {
             // Joined before anything can publish: plugins emit from their setUp.
             if let cluster {
                 try await cluster.start(deliver: { [events = runtime.events] batch in events.receive(batch) })
                 runtime.events.attach(cluster: cluster)
+                runtime.jobs.joinCluster(locks: opened.locks)
             }
+            try roster.register()
             try await runtime.audit.start()
             try await runtime.jobs.start()
+            // After the jobs' start: a node back from a crash fails its own jobs before anyone declares it dead.
+            try await roster.join()
             try await loader.load(configuration: configuration.plugins)
         } catch {
+            await roster.leave()
             await loader.unloadAll()
             for plugin in external { await plugin.release() }
             if let cluster { await cluster.stop() }
@@ -208,10 +217,10 @@ public final class Daemon: Sendable {
         } catch {
             let explained = ListenerProbe.explain(error, host: configuration.listen, port: configuration.websocketPort) ?? error
             logger.error("listener failed: \(explained)")
-            await shutdown(runtime: runtime, loader: loader, datastore: datastore, cluster: cluster, auditWriter: auditWriter)
+            await shutdown(runtime: runtime, loader: loader, datastore: datastore, cluster: cluster, roster: roster, auditWriter: auditWriter)
             throw explained
         }
-        await shutdown(runtime: runtime, loader: loader, datastore: datastore, cluster: cluster, auditWriter: auditWriter)
+        await shutdown(runtime: runtime, loader: loader, datastore: datastore, cluster: cluster, roster: roster, auditWriter: auditWriter)
     }
 
     /// Stops as SIGTERM does: listeners close, then plugins and the datastore.
@@ -221,14 +230,15 @@ public final class Daemon: Sendable {
     }
 
     private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: any Datastore, cluster: (any ClusterTransport)?,
-                          auditWriter: Task<Void, Never>) async {
+                          roster: ClusterRoster, auditWriter: Task<Void, Never>) async {
         logger.info("shutting down")
         await runtime.jobs.shutdown()
         await loader.unloadAll()
         // Every audit record queued so far is written before the datastore closes.
         runtime.audit.finish()
         await auditWriter.value
-        // The last events (jobs ended, plugins unloaded) reach the other nodes before the node leaves.
+        // The last events (jobs ended, plugins unloaded, this node leaving) reach the other nodes before it goes.
+        await roster.leave()
         if let cluster {
             runtime.events.detach()
             await cluster.stop()

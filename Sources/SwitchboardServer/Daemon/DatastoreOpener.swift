@@ -11,6 +11,8 @@ enum DatastoreOpener {
         var datastore: any Datastore
         var location: String
         var cluster: (any ClusterTransport)?
+        var membership: (any ClusterMembership)?
+        var locks: (any ClusterLocks)?
     }
 
     static func open(_ configuration: DaemonConfiguration, logger: Logger) async throws -> Opened {
@@ -31,10 +33,14 @@ enum DatastoreOpener {
                 throw error
             }
             let relay = PostgresEventRelay(datastore: datastore, nodeName: configuration.resolvedNodeName, logger: logger)
-            return Opened(datastore: datastore, location: dsn.redacted, cluster: relay)
+            var settings = PostgresClusterMembership.Settings()
+            settings.heartbeat = configuration.clusterHeartbeat
+            settings.nodeTimeout = configuration.clusterNodeTimeout
+            let membership = PostgresClusterMembership(datastore: datastore, logger: logger, settings: settings)
+            return Opened(datastore: datastore, location: dsn.redacted, cluster: relay, membership: membership, locks: membership)
         default:
             let path = configuration.resolvedDatabasePath
-            return Opened(datastore: try SQLiteDatastore(path: path, busyTimeout: configuration.datastoreTimeout), location: path, cluster: nil)
+            return Opened(datastore: try SQLiteDatastore(path: path, busyTimeout: configuration.datastoreTimeout), location: path, cluster: nil, membership: nil, locks: nil)
         }
     }
 }

@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+import SwitchboardClient
+import SwitchboardCore
+
+/// Jobs across the nodes of one PostgreSQL database (issue 19): each node runs its own, every node lists,
+/// waits on and aborts them all, and a node killed outright has its jobs failed by a survivor.
+@Suite(.serialized) struct ClusterJobTests {
+    static func start(_ dsn: String, node: String) async throws -> TestDaemon {
+        try await TestDaemon.start { configuration in
+            configuration.datastoreDriver = "postgresql"
+            configuration.datastoreDSN = dsn
+            configuration.nodeName = node
+            configuration.clusterHeartbeat = .seconds(1)
+            configuration.clusterNodeTimeout = .seconds(3)
+        }
+    }
+
+    static func job(_ client: RPCClient, _ id: Int64) async throws -> JSON {
+        try await client.call("core.get_jobs", [[["id", "=", .int(id)]], ["get": true]])
+    }
+
+    /// A job running on B is listed on A with its node, waited on from A, and aborted from A.
+    @Test func aJobOnOneNodeIsWaitedOnAndAbortedFromAnother() async throws {
+        let dsn = try await TestPostgres.createDatabase()
+        let a = try await Self.start(dsn, node: "nas-a")
+        let b = try await Self.start(dsn, node: "nas-b")
+        let rootA = try await a.rootClient()
+        let rootB = try await b.rootClient()
+        // A short job of B, waited on from A: its result crosses.
+        let short = try #require(try await rootB.call("test.job", [5, 20]).intValue)
+        #expect(try await rootA.call("core.job_wait", [.int(short)]) == ["steps": 5])
+        // A long one, aborted from A while it runs on B.
+        let long = try #require(try await rootB.call("test.job", [600, 100]).intValue)
+        try await eventually("B's job RUNNING, as A lists it") { try await Self.job(rootA, long)["state"] == "RUNNING" }
+        #expect(try await Self.job(rootA, long)["node"] == "nas-b")
+        let waiter = Task { try await rootA.request("core.job_wait", [.int(long)]) }
+        #expect(try await rootA.call("core.job_abort", [.int(long)]) == true)
+        let onB = try await Self.job(rootB, long)
+        #expect(onB["state"] == "ABORTED", "\(onB)")
+        let waited = try await waiter.value
+        #expect(waited["error"]?["data"]?["errname"] == "ECANCELED", "\(waited)")
+        // A job that has ended is not aborted again, from either node.
+        #expect(try await rootA.call("core.job_abort", [.int(long)]) == false)
+        for client in [rootA, rootB] { await client.close() }
+        for daemon in [a, b] { await daemon.stop() }
+        await TestPostgres.dropDatabase(dsn)
+    }
+
+    /// Nodes are listed with their state, and every node hears one join and, on an orderly stop, leave. On
+    /// SQLite the method answers with the one node.
+    @Test func nodesJoinAndLeaveAndEveryNodeHearsIt() async throws {
+        let dsn = try await TestPostgres.createDatabase()
+        let a = try await Self.start(dsn, node: "nas-a")
+        let (watcher, heard) = try await ClusterDaemonTests.subscriber(a, ["cluster.nodes"])
+        let b = try await Self.start(dsn, node: "nas-b")
+        let rootA = try await a.rootClient()
+        let nodes = try await rootA.call("cluster.nodes", [[], ["order_by": ["name"]]])
+        #expect(nodes.arrayValue?.map { $0["name"] } == ["nas-a", "nas-b"] && nodes.arrayValue?.allSatisfy { $0["state"] == "up" } == true, "\(nodes)")
+        let row = try #require(nodes[1])
+        #expect(row["version"] == .string(Runtime.version) && (row["started"]?.intValue ?? 0) > 0 && (row["last_seen"]?.intValue ?? 0) >= (row["started"]?.intValue ?? 0), "\(row)")
+        await b.stop()
+        try await eventually("B's leave heard on A") { heard.events("cluster.nodes").last?["fields"]?["state"] == "left" }
+        let states = heard.events("cluster.nodes").filter { $0["fields"]?["name"] == "nas-b" }.compactMap { $0["fields"]?["state"]?.stringValue }
+        #expect(states == ["up", "left"])
+        #expect(try await rootA.call("cluster.nodes", [[["name", "=", "nas-b"]], ["get": true]])["state"] == "left")
+        for client in [watcher, rootA] { await client.close() }
+        await a.stop()
+        await TestPostgres.dropDatabase(dsn)
+
+        let single = try await TestDaemon.start { $0.nodeName = "solo" }
+        let root = try await single.rootClient()
+        let alone = try await root.call("cluster.nodes", [[], ["select": ["name", "state"]]])
+        #expect(alone == [["name": "solo", "state": "up"]], "\(alone)")
+        await root.close()
+        await single.stop()
+    }
+
+    /// A job lock holds across nodes: a queue's job on B waits while A's runs, and starts once A's has ended;
+    /// B's other queue is not held up meanwhile.
+    @Test func aLockHeldOnOneNodeHoldsTheJobsOfAnother() async throws {
+        let dsn = try await TestPostgres.createDatabase()
+        let a = try await Self.start(dsn, node: "nas-a")
+        let b = try await Self.start(dsn, node: "nas-b")
+        let rootA = try await a.rootClient()
+        let rootB = try await b.rootClient()
+        let firstDone = a.stateDir + "/first", secondDone = b.stateDir + "/second", otherDone = b.stateDir + "/other"
+        _ = try await rootA.call("dispatcher.run", [["queue": "pkg_queue", "first": [StopAndCrashTests.command(until: firstDone)]]])
+        try await eventually("A's job running") { try await StopAndCrashTests.jobs(rootA)["first"]?["state"] == "RUNNING" }
+        _ = try await rootB.call("dispatcher.run", [["queue": "pkg_queue", "second": [StopAndCrashTests.command(until: secondDone)]]])
+        _ = try await rootB.call("dispatcher.run", [["queue": "iocage_queue", "other": [StopAndCrashTests.command(until: otherDone)]]])
+        // The marker: B's job of another queue runs, so B has scheduled what it had; the queue's job still waits.
+        try await eventually("B's job of the other queue running") { try await StopAndCrashTests.jobs(rootB)["other"]?["state"] == "RUNNING" }
+        #expect(try await StopAndCrashTests.jobs(rootB)["second"]?["state"] == "WAITING")
+        FileManager.default.createFile(atPath: firstDone, contents: nil)
+        try await eventually("B's job of the queue running after A's ended") { try await StopAndCrashTests.jobs(rootB)["second"]?["state"] == "RUNNING" }
+        FileManager.default.createFile(atPath: secondDone, contents: nil)
+        FileManager.default.createFile(atPath: otherDone, contents: nil)
+        try await eventually("both queue jobs done") {
+            let jobs = try await StopAndCrashTests.jobs(rootB)
+            return jobs["second"]?["state"] == "SUCCESS" && jobs["first"]?["state"] == "SUCCESS"
+        }
+        let jobs = try await StopAndCrashTests.jobs(rootB)
+        let firstEnded = try #require(jobs["first"]?["time_finished"]?["$date"]?.intValue)
+        let secondStarted = try #require(jobs["second"]?["time_started"]?["$date"]?.intValue)
+        #expect(secondStarted >= firstEnded, "\(jobs)")
+        for client in [rootA, rootB] { await client.close() }
+        for daemon in [a, b] { await daemon.stop() }
+        await TestPostgres.dropDatabase(dsn)
+    }
+
+    /// SIGKILL of a node: a survivor declares it dead after the node timeout, fails its running job with the
+    /// reason (and a wait on it from the survivor ends), frees its job lock, and every node hears of it.
+    @Test func aKilledNodesJobsAreFailedByASurvivor() async throws {
+        let dsn = try await TestPostgres.createDatabase()
+        let a = try await Self.start(dsn, node: "nas-a")
+        let configuration = """
+            {"datastore": {"driver": "postgresql", "dsn": "\(dsn)"}, "dispatcher": {"node-name": "nas-b"},
+             "cluster": {"heartbeat-seconds": 1, "node-timeout-seconds": 3}}
+            """
+        let b = try await ServedBinary.start(configuration: configuration)
+        let (watcher, heard) = try await ClusterDaemonTests.subscriber(a, ["cluster.nodes"])
+        let rootA = try await a.rootClient()
+        try await eventually("both nodes up") {
+            let nodes = try await rootA.call("cluster.nodes", [[], ["select": ["name", "state"], "order_by": ["name"]]])
+            return nodes == [["name": "nas-a", "state": "up"], ["name": "nas-b", "state": "up"]]
+        }
+        let rootB = try await RPCClient.connect(to: ConnectionTarget(.unix(path: b.socket)))
+        let never = b.stateDir + "/never"
+        _ = try await rootB.call("dispatcher.run", [["queue": "pkg_queue", "stuck": [StopAndCrashTests.command(until: never)]]])
+        let id = try await eventuallyValue("B's job running, as A lists it") { () -> Int64? in
+            let jobs = try await rootA.call("core.get_jobs", [[["method", "=", "dispatcher.run"], ["state", "=", "RUNNING"]]])
+            return jobs[0]?["id"]?.intValue
+        }
+        // A job of the same queue on A waits for B's lease.
+        let freed = a.stateDir + "/freed"
+        _ = try await rootA.call("dispatcher.run", [["queue": "pkg_queue", "next": [StopAndCrashTests.command(until: freed)]]])
+        let next = try await eventuallyValue("A's job listed") { () -> Int64? in
+            try await rootA.call("core.get_jobs", [[["method", "=", "dispatcher.run"], ["node", "=", "nas-a"]]])[0]?["id"]?.intValue
+        }
+        #expect(try await Self.job(rootA, next)["state"] == "WAITING")
+        let waiter = Task { try await rootA.request("core.job_wait", [.int(id)]) }
+        kill(b.pid, SIGKILL)
+        _ = try await StopAndCrashTests.exitStatus(b, within: .seconds(30))
+        let failed = try await eventuallyValue("B's job failed by A", timeout: .seconds(30)) { () -> JSON? in
+            let job = try await Self.job(rootA, id)
+            // JSON takes `nil` as its null: the absence is spelled out.
+            return job["state"] == "FAILED" ? Optional.some(job) : Optional.none
+        }
+        #expect(failed["error"]?.stringValue?.hasPrefix("Node nas-b stopped answering (no heartbeat for ") == true, "\(failed)")
+        #expect(failed["error"]?.stringValue?.hasSuffix("its jobs were failed by node nas-a") == true, "\(failed)")
+        #expect(failed["exc_info"]?["errno"] == .int(Int64(Errno.EHOSTDOWN)), "\(failed)")
+        let waited = try await waiter.value
+        #expect(waited["error"]?["data"]?["errname"] == "EHOSTDOWN", "\(waited)")
+        // The dead node's lease is gone: A's job of the queue runs.
+        try await eventually("A's job of the queue running once B's lease is freed") { try await Self.job(rootA, next)["state"] == "RUNNING" }
+        FileManager.default.createFile(atPath: freed, contents: nil)
+        #expect(try await rootA.call("core.job_wait", [.int(next)]) != .null)
+        let nodes = try await rootA.call("cluster.nodes", [[["name", "=", "nas-b"]], ["get": true]])
+        #expect(nodes["state"] == "dead", "\(nodes)")
+        try await eventually("the dead node's event") {
+            heard.events("cluster.nodes").contains { $0["fields"]?["name"] == "nas-b" && $0["fields"]?["state"] == "dead" }
+        }
+        for client in [watcher, rootA, rootB] { await client.close() }
+        await a.stop()
+        await TestPostgres.dropDatabase(dsn)
+    }
+}
