@@ -76,6 +76,36 @@ import SwitchboardCore
         await single.stop()
     }
 
+    /// A node declared dead while it still runs (its row silenced by hand, as a cut-off network would) is fenced
+    /// at its next beat: it aborts its jobs, whose locks the others may now take, and goes on as a member.
+    @Test func aNodeDeclaredDeadWhileAliveAbortsItsJobs() async throws {
+        let dsn = try await TestPostgres.createDatabase()
+        let a = try await Self.start(dsn, node: "nas-a")
+        let b = try await Self.start(dsn, node: "nas-b")
+        let rootA = try await a.rootClient()
+        let rootB = try await b.rootClient()
+        let long = try #require(try await rootB.call("test.job", [600, 100]).intValue)
+        try await eventually("B's job running") { try await Self.job(rootA, long)["state"] == "RUNNING" }
+        let admin = try TestPostgres.admin()
+        let database = try #require(dsn.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        // Until A declares B dead: B's own beats keep renewing the row, so it is silenced again each time.
+        try await eventually("B declared dead by A") {
+            _ = try await TestPostgres.run(admin, "UPDATE switchboard_nodes SET last_seen = 0 WHERE name = 'nas-b' AND state = 'up'", database: database)
+            return try await rootA.call("cluster.nodes", [[["name", "=", "nas-b"]], ["get": true]])["state"] == "dead"
+        }
+        let ended = try await eventuallyValue("B's job ended by B's fencing", timeout: .seconds(30)) { () -> JSON? in
+            let job = try await Self.job(rootB, long)
+            return job["state"] == "ABORTED" ? Optional.some(job) : Optional.none
+        }
+        #expect(ended["error"]?.stringValue?.contains("Node nas-b was declared dead by another node") == true, "\(ended)")
+        try await eventually("B up again") {
+            try await rootA.call("cluster.nodes", [[["name", "=", "nas-b"]], ["get": true]])["state"] == "up"
+        }
+        for client in [rootA, rootB] { await client.close() }
+        for daemon in [a, b] { await daemon.stop() }
+        await TestPostgres.dropDatabase(dsn)
+    }
+
     /// A job lock holds across nodes: a queue's job on B waits while A's runs, and starts once A's has ended;
     /// B's other queue is not held up meanwhile.
     @Test func aLockHeldOnOneNodeHoldsTheJobsOfAnother() async throws {

@@ -51,7 +51,8 @@ public final class ClusterRoster: Sendable {
     /// Joins the cluster and says so.
     public func join() async throws {
         guard let membership else { return }
-        try await membership.join(this) { [self] dead in await self.declaredDead(dead) }
+        try await membership.join(this, declared: { [self] dead in await self.declaredDead(dead) },
+                                  fenced: { [self] reason in await self.fenced(reason) })
         runtime.events.publish(Event(name: Self.eventName, kind: .changed, id: .string(this.name), fields: this.json))
     }
 
@@ -63,6 +64,13 @@ public final class ClusterRoster: Sendable {
         left.lastSeen = Int64(Date().timeIntervalSince1970 * 1000)
         runtime.events.publish(Event(name: Self.eventName, kind: .changed, id: .string(this.name), fields: left.json))
         await membership.leave()
+    }
+
+    /// This node lost its membership: the others have failed (or will fail) its jobs and taken its locks, so it
+    /// aborts what it runs rather than go on as if it held them.
+    func fenced(_ reason: String) async {
+        runtime.logger.error("this node lost its cluster membership; aborting its jobs", metadata: ["reason": .string(reason)])
+        await runtime.jobs.abortAll(reason: reason)
     }
 
     func declaredDead(_ node: ClusterNode) async {

@@ -86,6 +86,13 @@ extension JobManager {
         !record.state.isFinished && !record.node.isEmpty && record.node != nodeName && events.isClustered
     }
 
+    /// Aborts every unfinished job of this node (an abortable running one by cancellation, a waiting one at once),
+    /// with `reason` in its error: the node has lost its membership. A running job that is not abortable runs on.
+    public func abortAll(reason: String) async {
+        let ids = state.withLock { state in state.live.filter { !$0.value.record.state.isFinished }.map(\.key).sorted() }
+        for id in ids { _ = try? await abort(id, credentials: nil, reason: reason) }
+    }
+
     /// Fails the unfinished jobs of a node declared dead, each stored with the reason and announced: their
     /// waiters on every node end, and nothing waits for a node that will not answer.
     /// - Returns: how many jobs were failed.

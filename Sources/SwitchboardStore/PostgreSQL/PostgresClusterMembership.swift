@@ -9,8 +9,9 @@ import SwitchboardCore
 ///
 /// Times are the database server's clock, never the nodes': nodes whose clocks disagree still agree on who is
 /// silent. Declaring is one `UPDATE … WHERE state = 'up' … RETURNING`, so of several survivors exactly one
-/// declares each dead node and fails its jobs. A node that finds its own row declared dead (it was cut off for
-/// longer than the timeout, and its jobs were failed meanwhile) says so in the log and takes its row back.
+/// declares each dead node and fails its jobs. A node that cannot renew its row for longer than the timeout, or
+/// finds it declared dead (it was cut off, and its jobs were failed meanwhile), is fenced: it aborts its jobs,
+/// since its leases are no longer its own; it then takes its row back and goes on as a member.
 ///
 /// Job locks are leases in `switchboard_job_leases`, one row per lock: granted when absent or expired, renewed
 /// with the node's row at each beat for `nodeTimeout`, deleted at release and when the holder is declared dead.
@@ -26,6 +27,8 @@ public final class PostgresClusterMembership: ClusterMembership, ClusterLocks {
     let settings: Settings
     let logger: Logger
     let beating = Mutex<(name: String, task: Task<Void, Never>)?>(nil)
+    /// The last renewal that succeeded, and whether this outage has fenced the node already.
+    let renewal = Mutex<(last: ContinuousClock.Instant, fenced: Bool)>((ContinuousClock.now, false))
     /// The database clock in Unix milliseconds.
     static let now = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 
@@ -35,7 +38,8 @@ public final class PostgresClusterMembership: ClusterMembership, ClusterLocks {
         self.logger = logger
     }
 
-    public func join(_ node: ClusterNode, declared: @escaping @Sendable (ClusterNode) async -> Void) async throws {
+    public func join(_ node: ClusterNode, declared: @escaping @Sendable (ClusterNode) async -> Void,
+                     fenced: @escaping @Sendable (String) async -> Void) async throws {
         _ = try await datastore.rows("""
             CREATE TABLE IF NOT EXISTS switchboard_nodes (name TEXT PRIMARY KEY, address TEXT NOT NULL, version TEXT NOT NULL,
                 started BIGINT NOT NULL, last_seen BIGINT NOT NULL, state TEXT NOT NULL)
@@ -54,22 +58,27 @@ public final class PostgresClusterMembership: ClusterMembership, ClusterLocks {
             while !Task.isCancelled {
                 try? await Task.sleep(for: settings.heartbeat)
                 if Task.isCancelled { return }
-                await beat(node.name, declared: declared)
+                await beat(node.name, declared: declared, fenced: fenced)
             }
         }
+        renewal.withLock { $0 = (ContinuousClock.now, false) }
         beating.withLock { $0 = (node.name, task) }
     }
 
     /// Renews this node's row, then declares the silent ones dead.
-    func beat(_ name: String, declared: @escaping @Sendable (ClusterNode) async -> Void) async {
+    func beat(_ name: String, declared: @escaping @Sendable (ClusterNode) async -> Void, fenced: @escaping @Sendable (String) async -> Void) async {
         do {
             let previous = try await datastore.rows("""
                 UPDATE switchboard_nodes n SET last_seen = \(Self.now), state = 'up' FROM switchboard_nodes o
                 WHERE n.name = ? AND o.name = n.name RETURNING o.state
                 """, [.text(name)])
-            if let state = try previous.first?.decode(String.self), state == ClusterNode.State.dead.rawValue {
-                logger.error("this node was declared dead by another (silent for longer than the node timeout); its unfinished jobs were failed",
-                             metadata: ["node": .string(name)])
+            let wasDead = try previous.first?.decode(String.self) == ClusterNode.State.dead.rawValue
+            let fence = renewal.withLock { renewal -> Bool in
+                defer { renewal = (ContinuousClock.now, false) }
+                return wasDead && !renewal.fenced
+            }
+            if fence {
+                await fenced("Node \(name) was declared dead by another node (silent for longer than the node timeout); its jobs were failed there")
             }
             _ = try await datastore.rows("UPDATE switchboard_job_leases SET expires = \(Self.now) + ? WHERE node = ?",
                                          [.integer(timeoutMillis), .text(name)])
@@ -84,6 +93,16 @@ public final class PostgresClusterMembership: ClusterMembership, ClusterLocks {
             }
         } catch {
             logger.warning("cluster heartbeat failed; other nodes will declare this one dead if it lasts", metadata: ["reason": "\(error)"])
+            let silent = renewal.withLock { renewal -> Duration? in
+                let silent = renewal.last.duration(to: .now)
+                guard silent > settings.nodeTimeout, !renewal.fenced else { return nil }
+                renewal.fenced = true
+                return silent
+            }
+            if let silent {
+                await fenced("Node \(name) could not renew its membership for \(silent.components.seconds) s, longer than the node timeout: "
+                             + "the other nodes fail its jobs and take its locks")
+            }
         }
     }
 
