@@ -132,7 +132,9 @@ let package = Package(
         .executableTarget(
             name: "switchboard-bench",
             dependencies: [
-                "SwitchboardClient", "SwitchboardCore",
+                // SwitchboardStore and PostgresNIO for the cluster scenario's scratch database (its DSN, CREATE DATABASE).
+                "SwitchboardClient", "SwitchboardCore", "SwitchboardStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

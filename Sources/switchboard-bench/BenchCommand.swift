@@ -8,14 +8,14 @@ import SwitchboardCore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-bench",
-        abstract: "Load scenarios against a Switchboard daemon it starts: rpc (with baseline), fanout, jobs, conns, startup, plugin.",
+        abstract: "Load scenarios against a Switchboard daemon it starts: rpc (with baseline), fanout, jobs, conns, startup, plugin, cluster.",
         subcommands: [Run.self, BaselineServerCommand.self, EchoPluginCommand.self],
         defaultSubcommand: Run.self)
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "run", abstract: "Run scenarios and print a table (or --json).")
 
-        @Argument(help: "Scenarios: rpc, baseline (with rpc), fanout, jobs, conns, startup, plugin, all.")
+        @Argument(help: "Scenarios: rpc, baseline (with rpc), fanout, jobs, conns, startup, plugin, cluster (needs PostgreSQL), all (without cluster).")
         var scenarios: [String] = ["all"]
 
         @Option(help: "Seconds each load runs.") var seconds: Double = 5
@@ -27,13 +27,17 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "conns: idle connections per round.") var conns: Int = 10_000
         @Option(help: "conns: connect/disconnect rounds.") var rounds: Int = 10
         @Option(help: "startup: number of starts.") var starts: Int = 5
+        @Option(help: "cluster: subscribed connections, spread over the two nodes that do not emit.") var clusterSubscribers: Int = 100
+        @Option(help: "cluster: subscribed connections of its one-node fan-out, PostgreSQL beside SQLite.") var clusterFanoutSubscribers: Int = 200
+        @Option(help: "cluster: a PostgreSQL DSN of a role that may create databases (else SWITCHBOARD_BENCH_POSTGRES or SWITCHBOARD_TEST_POSTGRES).")
+        var postgres: String?
         @Flag(help: "Print JSON instead of a table.") var json = false
 
         func run() async throws {
             let all = ["rpc", "fanout", "jobs", "conns", "startup", "plugin"]
             var wanted = scenarios.contains("all") ? all : scenarios
             if wanted.contains("baseline") && !wanted.contains("rpc") { wanted.append("rpc") }
-            let known = Set(all + ["baseline"])
+            let known = Set(all + ["baseline", "cluster"])
             for name in wanted where !known.contains(name) { throw ValidationError("unknown scenario '\(name)'") }
             let duration = Duration.milliseconds(Int(seconds * 1000))
             var figures: [Figure] = []
@@ -46,6 +50,10 @@ struct BenchCommand: AsyncParsableCommand {
                 case "jobs": figures += try await Scenarios.jobs(connections: connections, inFlight: inFlight, duration: duration)
                 case "conns": figures += try await Scenarios.conns(count: conns, rounds: rounds)
                 case "plugin": figures += try await Scenarios.plugin(connections: connections, inFlight: inFlight, duration: duration)
+                case "cluster":
+                    figures += try await Scenarios.cluster(
+                        postgres: try Scenarios.postgresDSN(postgres), subscribers: clusterSubscribers, emitters: max(1, emitters),
+                        fanoutSubscribers: clusterFanoutSubscribers, connections: connections, inFlight: inFlight, duration: duration)
                 default: figures += try Scenarios.startup(starts: starts)
                 }
             }

@@ -55,13 +55,16 @@ final class DaemonProcess {
 
     /// The bench daemon's configuration. `maxRunningCalls`: calls of one connection running at once (the
     /// daemon's default is 10).
-    static func configuration(maxRunningCalls: Int = 10) -> String {
-        #"{"dispatcher": {"max-queued-calls": 1000, "max-running-calls": \#(maxRunningCalls)}, "security": {"max-connections-per-address": 100000, "max-connections": 100000, "unauthenticated-calls": 1000000}}"#
-    }
-
-    /// For fanout: the emitter is one connection, and with 10 of its calls running at once its updates, not the
+    /// `postgres`: a DSN for `datastore.driver: postgresql` (the node named `node`), else the embedded SQLite.
+    ///
+    /// For fanout the emitter is one connection, and with 10 of its calls running at once its updates, not the
     /// fan-out, bound the rate; it may run 64.
-    static let fanoutConfiguration = configuration(maxRunningCalls: 64)
+    static func configuration(maxRunningCalls: Int = 10, postgres: String? = nil, node: String? = nil) -> String {
+        var datastore = ""
+        if let postgres { datastore = #""datastore": {"driver": "postgresql", "dsn": "\#(postgres)"}, "#  }
+        let name = node.map { #", "node-name": "\#($0)""# } ?? ""
+        return #"{\#(datastore)"dispatcher": {"max-queued-calls": 1000, "max-running-calls": \#(maxRunningCalls)\#(name)}, "security": {"max-connections-per-address": 100000, "max-connections": 100000, "unauthenticated-calls": 1000000}}"#
+    }
 
     /// Polls `GET /health` until it answers 200.
     func waitReady(timeout: Duration = .seconds(30)) throws {
@@ -96,7 +99,11 @@ final class DaemonProcess {
     /// Creates a FULL_ADMIN over the local socket and a reusable token for the load connections.
     func prepareAdmin() async throws {
         let root = try await RPCClient.connect(to: ConnectionTarget(.unix(path: socketPath)))
-        _ = try await root.call("user.create", [["username": "bench", "password": "bench-password", "roles": ["FULL_ADMIN"]]])
+        // On a shared database another node (or an earlier run) may have made it already.
+        let made = try await root.request("user.create", [["username": "bench", "password": "bench-password", "roles": ["FULL_ADMIN"]]])
+        if made["error"] != nil && made["error"]?["data"]?["errname"] != "EEXIST" {
+            throw ClientError.protocolViolation("cannot create the bench user: \(made)")
+        }
         let client = try await RPCClient.connect(to: ConnectionTarget(.tcp(host: "127.0.0.1", port: port)))
         _ = try await client.call("auth.login", ["bench", "bench-password"])
         token = try await client.call("auth.generate_token", [86_400, [:], false, false]).stringValue ?? ""

@@ -69,8 +69,9 @@ enum Scenarios {
     }
 
     /// `rpc` and `baseline` in one run, so their ratio compares like with like.
-    static func rpc(connections: Int, inFlight: Int, duration: Duration, withBaseline: Bool) async throws -> [Figure] {
-        let daemon = try DaemonProcess()
+    static func rpc(connections: Int, inFlight: Int, duration: Duration, withBaseline: Bool, postgres: String? = nil) async throws -> [Figure] {
+        let daemon = try DaemonProcess(configuration: DaemonProcess.configuration(postgres: postgres))
+        let driver = postgres == nil ? "" : " (PostgreSQL)"
         defer { daemon.stop() }
         debug("started daemon pid \(daemon.pid) port \(daemon.port)")
         try daemon.waitReady()
@@ -80,11 +81,11 @@ enum Scenarios {
         var figures: [Figure] = []
         let ping = try await load(port: daemon.port, token: daemon.token, pid: daemon.pid, connections: connections, inFlight: inFlight,
                                   duration: duration, method: "core.ping", params: "[]")
-        figures += ping.figures("rpc core.ping \(connections)x\(inFlight)")
+        figures += ping.figures("rpc\(driver) core.ping \(connections)x\(inFlight)")
         let query = try await load(port: daemon.port, token: daemon.token, pid: daemon.pid, connections: connections, inFlight: inFlight,
                                    duration: duration, method: "user.query",
                                    params: #"[[["username","=","bench"],["locked","=",false]],{"select":["id","username","roles"],"order_by":["-id"],"limit":10}]"#)
-        figures += query.figures("rpc user.query \(connections)x\(inFlight)")
+        figures += query.figures("rpc\(driver) user.query \(connections)x\(inFlight)")
         if withBaseline {
             let baseline = try await baselineLoad(connections: connections, inFlight: inFlight, duration: duration)
             figures += baseline.figures("baseline \(connections)x\(inFlight)")
@@ -124,23 +125,38 @@ enum Scenarios {
     ///
     /// With `rate` > 0 the emitter is paced: the n-th update is sent at `n / rate` seconds (its calls in flight
     /// still at most `emitters`), so latency is measured at a chosen load rather than at saturation.
-    static func fanout(subscribers: Int, emitters: Int, rate: Double = 0, duration: Duration) async throws -> [Figure] {
+    static func fanout(subscribers: Int, emitters: Int, rate: Double = 0, duration: Duration, postgres: String? = nil) async throws -> [Figure] {
         _ = ProcessStats.raiseFileLimit()
-        let daemon = try DaemonProcess(configuration: DaemonProcess.fanoutConfiguration)
+        let daemon = try DaemonProcess(configuration: DaemonProcess.configuration(maxRunningCalls: 64, postgres: postgres))
         defer { daemon.stop() }
         try daemon.waitReady()
         try await daemon.prepareAdmin()
+        return try await fanout(emitter: daemon, subscribedTo: [daemon], subscribers: subscribers, emitters: emitters, rate: rate,
+                                duration: duration, prefix: postgres == nil ? "fanout" : "fanout (PostgreSQL)")
+    }
+
+    /// The fan-out measured from `source`'s updates to subscribers spread evenly over `daemons` (other nodes of a
+    /// cluster, or `source` itself); CPU and RSS are `source`'s when it is among them, else the subscribed nodes'.
+    static func fanout(emitter source: DaemonProcess, subscribedTo daemons: [DaemonProcess], subscribers: Int, emitters: Int,
+                       rate: Double, duration: Duration, prefix: String) async throws -> [Figure] {
+        let daemon = daemons.contains { $0 === source } ? source : daemons[0]
         let run = LoadRun()
         var opened: [(any Channel, LoadHandler)] = []
-        for _ in 0..<subscribers {
-            opened.append(try await LoadConnection.open(port: daemon.port, mode: .subscriber(event: "user.query"), token: daemon.token, run: run, group: group))
+        for index in 0..<subscribers {
+            let node = daemons[index % daemons.count]
+            opened.append(try await LoadConnection.open(port: node.port, mode: .subscriber(event: "user.query"), token: node.token, run: run, group: group))
         }
-        let emitter = try await RPCClient.connect(to: ConnectionTarget(.tcp(host: "127.0.0.1", port: daemon.port)))
-        _ = try await emitter.call("auth.login_with_token", [.string(daemon.token)])
-        let user = try await emitter.call("user.create", [["username": "target"]])
-        try await Task.sleep(for: .milliseconds(300))
+        let emitter = try await RPCClient.connect(to: ConnectionTarget(.tcp(host: "127.0.0.1", port: source.port)))
+        _ = try await emitter.call("auth.login_with_token", [.string(source.token)])
+        let user = try await emitter.call("user.create", [["username": .string("target-\(UUID().uuidString.prefix(8).lowercased())")]])
+        // Until every subscriber has the creation: on other nodes that takes a relay round, not a fixed time.
+        let settle = ContinuousClock.now + .seconds(10)
+        while run.delivered.load(ordering: .relaxed) < subscribers && ContinuousClock.now < settle {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let settled = run.delivered.load(ordering: .relaxed)
         let rssBefore = ProcessStats.residentBytes(daemon.pid)
-        let cpuBefore = ProcessStats.cpuSeconds(daemon.pid)
+        let cpuBefore = daemons.reduce(0) { $0 + ProcessStats.cpuSeconds($1.pid) }
         let start = ContinuousClock.now
         var emitted = 0
         let peakRSS = ManagedCounter()
@@ -175,11 +191,11 @@ enum Scenarios {
         let elapsed = start.duration(to: .now)
         // Drain: until every subscriber has every event, or 10 s (a lost delivery then shows in the counts).
         let drainDeadline = ContinuousClock.now + .seconds(10)
-        while run.delivered.load(ordering: .relaxed) < emitted * subscribers && ContinuousClock.now < drainDeadline {
+        while run.delivered.load(ordering: .relaxed) < settled + emitted * subscribers && ContinuousClock.now < drainDeadline {
             try await Task.sleep(for: .milliseconds(10))
         }
         // After the drain, so the deliveries still queued at the end are paid for and counted alike.
-        let cpu = ProcessStats.cpuSeconds(daemon.pid) - cpuBefore
+        let cpu = daemons.reduce(0) { $0 + ProcessStats.cpuSeconds($1.pid) } - cpuBefore
         for (channel, handler) in opened {
             try await channel.eventLoop.submit { handler.collect() }.get()
             try? await channel.close()
@@ -194,37 +210,39 @@ enum Scenarios {
             // Arriving before the emitter's own reply counts as no delay.
             _ = afterReply.record(arrival > replied ? max(1, (arrival - replied) / 1000) : 1)
         }
+        let completed = results.completed - settled
         return [
-            Figure(name: "fanout subscribers", value: Double(subscribers), unit: ""),
-            Figure(name: "fanout events emitted", value: Double(emitted), unit: ""),
-            Figure(name: "fanout events emitted/s", value: Double(emitted) / seconds, unit: "/s"),
-            Figure(name: "fanout deliveries", value: Double(results.completed), unit: ""),
-            Figure(name: "fanout deliveries/s", value: Double(results.completed) / seconds, unit: "/s"),
-            Figure(name: "fanout send-to-delivery p50", value: Double(results.latency.valueAtPercentile(50)) / 1000, unit: "ms"),
-            Figure(name: "fanout send-to-delivery p99", value: Double(results.latency.valueAtPercentile(99)) / 1000, unit: "ms"),
-            Figure(name: "fanout delivery after emitter's reply p50", value: Double(afterReply.valueAtPercentile(50)) / 1000, unit: "ms"),
-            Figure(name: "fanout delivery after emitter's reply p99", value: Double(afterReply.valueAtPercentile(99)) / 1000, unit: "ms"),
+            Figure(name: "\(prefix) subscribers", value: Double(subscribers), unit: ""),
+            Figure(name: "\(prefix) events emitted", value: Double(emitted), unit: ""),
+            Figure(name: "\(prefix) events emitted/s", value: Double(emitted) / seconds, unit: "/s"),
+            Figure(name: "\(prefix) deliveries", value: Double(completed), unit: ""),
+            Figure(name: "\(prefix) deliveries/s", value: Double(completed) / seconds, unit: "/s"),
+            Figure(name: "\(prefix) send-to-delivery p50", value: Double(results.latency.valueAtPercentile(50)) / 1000, unit: "ms"),
+            Figure(name: "\(prefix) send-to-delivery p99", value: Double(results.latency.valueAtPercentile(99)) / 1000, unit: "ms"),
+            Figure(name: "\(prefix) delivery after emitter's reply p50", value: Double(afterReply.valueAtPercentile(50)) / 1000, unit: "ms"),
+            Figure(name: "\(prefix) delivery after emitter's reply p99", value: Double(afterReply.valueAtPercentile(99)) / 1000, unit: "ms"),
             // Less noisy than the rate on a shared machine: what one delivery costs the daemon, its share of
             // the emitter's call included.
-            Figure(name: "fanout daemon CPU per delivery", value: results.completed > 0 ? cpu / Double(results.completed) * 1e6 : 0, unit: "us"),
-            Figure(name: "fanout daemon RSS growth (peak)", value: Double(max(peakRSS.value, rssBefore) - rssBefore) / 1_048_576, unit: "MiB"),
+            Figure(name: "\(prefix) daemon CPU per delivery", value: completed > 0 ? cpu / Double(completed) * 1e6 : 0, unit: "us"),
+            Figure(name: "\(prefix) daemon RSS growth (peak)", value: Double(max(peakRSS.value, rssBefore) - rssBefore) / 1_048_576, unit: "MiB"),
         ]
     }
 
     /// Trivial durable jobs, each call waiting for SUCCESS (new-style jobs).
-    static func jobs(connections: Int, inFlight: Int, duration: Duration) async throws -> [Figure] {
-        let daemon = try DaemonProcess()
+    static func jobs(connections: Int, inFlight: Int, duration: Duration, postgres: String? = nil) async throws -> [Figure] {
+        let daemon = try DaemonProcess(configuration: DaemonProcess.configuration(postgres: postgres))
         defer { daemon.stop() }
         try daemon.waitReady()
         try await daemon.prepareAdmin()
         let result = try await load(port: daemon.port, token: daemon.token, pid: daemon.pid, connections: connections, inFlight: inFlight,
                                     duration: duration, method: "core.noop_job", params: "[]",
                                     setup: #"{"jsonrpc":"2.0","id":0,"method":"core.set_options","params":[{"legacy_jobs":false}]}"#)
+        let prefix = postgres == nil ? "jobs" : "jobs (PostgreSQL)"
         return [
-            Figure(name: "jobs completed/s", value: result.rate, unit: "/s"),
-            Figure(name: "jobs submit-to-SUCCESS p50", value: result.p50 / 1000, unit: "ms"),
-            Figure(name: "jobs submit-to-SUCCESS p99", value: result.p99 / 1000, unit: "ms"),
-            Figure(name: "jobs errors", value: Double(result.errors), unit: ""),
+            Figure(name: "\(prefix) completed/s", value: result.rate, unit: "/s"),
+            Figure(name: "\(prefix) submit-to-SUCCESS p50", value: result.p50 / 1000, unit: "ms"),
+            Figure(name: "\(prefix) submit-to-SUCCESS p99", value: result.p99 / 1000, unit: "ms"),
+            Figure(name: "\(prefix) errors", value: Double(result.errors), unit: ""),
         ]
     }
 
