@@ -101,7 +101,9 @@ final class DaemonProcess {
         let root = try await RPCClient.connect(to: ConnectionTarget(.unix(path: socketPath)))
         // On a shared database another node (or an earlier run) may have made it already.
         let made = try await root.request("user.create", [["username": "bench", "password": "bench-password", "roles": ["FULL_ADMIN"]]])
-        if made["error"] != nil && made["error"]?["data"]?["errname"] != "EEXIST" {
+        // EEXIST arrives as a validation error of `user_create.username` (errno 17 in its extra).
+        let exists = made["error"]?["data"]?["extra"]?[0]?[2] == 17
+        if made["error"] != nil && !exists {
             throw ClientError.protocolViolation("cannot create the bench user: \(made)")
         }
         let client = try await RPCClient.connect(to: ConnectionTarget(.tcp(host: "127.0.0.1", port: port)))
