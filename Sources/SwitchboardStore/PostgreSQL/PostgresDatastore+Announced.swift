@@ -6,23 +6,26 @@ import SwitchboardCore
 /// transaction of its own and the event is made from the row it read back.
 extension PostgresDatastore {
     public func insert(_ table: SwitchboardCore.TableDefinition, _ row: JSONObject, announcing: ChangeAnnouncement) async throws -> AnnouncedChange {
-        let (sql, values, explicitKey) = try Self.insertStatement(table, row)
+        // The stored row comes back with the statement: one round trip, not a second read.
+        let (sql, values, explicitKey) = try Self.insertStatement(table, row, returning: Self.columnList(table))
         let server = dsn.redacted
         let change = try await announced { connection in
-            let id: Int64
+            let inserted: [PostgresRow]
             // Its own savepoint, so that a key clash (the key sequence behind keys written explicitly) can be
             // undone, the sequence moved on and the insert tried once more in the same transaction.
             try await connection.query("SAVEPOINT switchboard_insert", logger: self.logger)
             do {
-                id = try await self.rows(sql, values, on: connection).first?.decode(Int64.self) ?? 0
+                inserted = try await self.rows(sql, values, on: connection)
             } catch let error as PSQLError where !explicitKey && Self.isKeyClash(Self.callError(error, server: server), table) {
                 try await connection.query("ROLLBACK TO SAVEPOINT switchboard_insert", logger: self.logger)
                 let (resync, resyncValues) = Self.resynchronization(table)
                 _ = try await self.rows(resync, resyncValues, on: connection)
-                id = try await self.rows(sql, values, on: connection).first?.decode(Int64.self) ?? 0
+                inserted = try await self.rows(sql, values, on: connection)
             }
             try await connection.query("RELEASE SAVEPOINT switchboard_insert", logger: self.logger)
-            let stored = try await self.get(table, id: id, on: connection)
+            guard let stored = try inserted.first.map({ try Self.decode($0, table) }), let id = stored[table.primaryKey]?.intValue else {
+                return nil
+            }
             return (id, announcing.make(id, stored))
         }
         guard let change else { throw CallError(Errno.EIO, "The row inserted into \(table.name) was not read back") }
@@ -31,10 +34,9 @@ extension PostgresDatastore {
 
     public func update(_ table: SwitchboardCore.TableDefinition, id: Int64, _ changes: JSONObject,
                        announcing: ChangeAnnouncement) async throws -> AnnouncedChange? {
-        let (sql, values) = try Self.updateStatement(table, id: id, changes)
+        let (sql, values) = try Self.updateStatement(table, id: id, changes, returning: Self.columnList(table))
         return try await announced { connection in
-            guard try await !self.rows(sql, values, on: connection).isEmpty,
-                  let stored = try await self.get(table, id: id, on: connection) else { return nil }
+            guard let stored = try await self.rows(sql, values, on: connection).first.map({ try Self.decode($0, table) }) else { return nil }
             return (id, announcing.make(id, stored))
         }
     }
@@ -45,11 +47,6 @@ extension PostgresDatastore {
             guard try await !self.rows(sql, values, on: connection).isEmpty else { return nil }
             return (id, announcing.make(id, nil))
         }
-    }
-
-    func get(_ table: SwitchboardCore.TableDefinition, id: Int64, on connection: PostgresConnection) async throws -> JSONObject? {
-        let (sql, values) = Self.getStatement(table, id: id)
-        return try await rows(sql, values, on: connection).first.map { try Self.decode($0, table) }
     }
 
     /// Runs `change` with the relay when there is one (its event then reaches the other nodes with it),

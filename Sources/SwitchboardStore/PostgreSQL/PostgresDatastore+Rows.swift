@@ -43,8 +43,9 @@ extension PostgresDatastore {
         ("SELECT \(columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?", [.integer(id)])
     }
 
-    /// The INSERT returning the key, and whether the row brings its own key.
-    static func insertStatement(_ table: SwitchboardCore.TableDefinition, _ row: JSONObject) throws -> (String, [SQLValue?], Bool) {
+    /// The INSERT returning the key (or `returning`), and whether the row brings its own key.
+    static func insertStatement(_ table: SwitchboardCore.TableDefinition, _ row: JSONObject,
+                                returning: String? = nil) throws -> (String, [SQLValue?], Bool) {
         var names: [String] = []
         var values: [SQLValue?] = []
         let explicitKey = row[table.primaryKey]?.intValue
@@ -57,15 +58,16 @@ extension PostgresDatastore {
             names.append(quote(column.name))
             values.append(try Self.value(value, column.type, table: table.name, column: column.name))
         }
-        let key = quote(table.primaryKey)
+        let key = returning ?? quote(table.primaryKey)
         let sql = names.isEmpty
             ? "INSERT INTO \(quote(table.name)) DEFAULT VALUES RETURNING \(key)"
             : "INSERT INTO \(quote(table.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", "))) RETURNING \(key)"
         return (sql, values, explicitKey != nil)
     }
 
-    /// The UPDATE returning a row when there was one to change.
-    static func updateStatement(_ table: SwitchboardCore.TableDefinition, id: Int64, _ changes: JSONObject) throws -> (String, [SQLValue?]) {
+    /// The UPDATE returning a row (`1`, or `returning`) when there was one to change.
+    static func updateStatement(_ table: SwitchboardCore.TableDefinition, id: Int64, _ changes: JSONObject,
+                                returning: String = "1") throws -> (String, [SQLValue?]) {
         var assignments: [String] = []
         var values: [SQLValue?] = []
         for column in table.columns {
@@ -76,8 +78,8 @@ extension PostgresDatastore {
         values.append(.integer(id))
         let key = quote(table.primaryKey)
         let sql = assignments.isEmpty
-            ? "SELECT 1 FROM \(quote(table.name)) WHERE \(key) = ?"
-            : "UPDATE \(quote(table.name)) SET \(assignments.joined(separator: ", ")) WHERE \(key) = ? RETURNING 1"
+            ? "SELECT \(returning) FROM \(quote(table.name)) WHERE \(key) = ?"
+            : "UPDATE \(quote(table.name)) SET \(assignments.joined(separator: ", ")) WHERE \(key) = ? RETURNING \(returning)"
         return (sql, values)
     }
 

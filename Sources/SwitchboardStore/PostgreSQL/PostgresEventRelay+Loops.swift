@@ -94,11 +94,18 @@ extension PostgresEventRelay {
 
     /// One transaction: each change in its savepoint (one that fails is undone alone and its caller told), then
     /// the next numbers for the events, changes' included, in queue order (the head row stays locked until
-    /// commit, so this node's batches commit in number order), the rows, and the doorbell.
+    /// commit, so this node's batches commit in number order), the rows, and the doorbell. A batch of events
+    /// alone is one statement, atomic by itself: one round trip.
     /// - Returns: each change's outcome, in order.
     func store(_ batch: [Outgoing]) async throws -> [Result<AnnouncedChange?, any Error>] {
         let origin = nodeName
         let server = datastore.dsn.redacted
+        let hasChanges = batch.contains { if case .change = $0 { return true } else { return false } }
+        if !hasChanges {
+            let events = batch.compactMap { item -> Event? in if case .event(let event) = item { return event } else { return nil } }
+            try await datastore.withConnection { connection in try await self.insert(events, origin: origin, on: connection) }
+            return []
+        }
         return try await datastore.transaction { connection in
             var events: [Event] = []
             events.reserveCapacity(batch.count)
@@ -125,8 +132,8 @@ extension PostgresEventRelay {
         }
     }
 
-    /// Numbers `events` after the origin's head and inserts them, then rings the doorbell; in the caller's
-    /// transaction.
+    /// Numbers `events` after the origin's head, inserts them and rings the doorbell, in one statement (its own
+    /// transaction, or the caller's): the head row's update locks it until commit.
     func insert(_ events: [Event], origin: String, on connection: PostgresConnection) async throws {
         var names: [String] = [], kinds: [String] = [], ids: [String] = [], fields: [String] = [], extras: [String] = [], owners: [String] = []
         for event in events {
@@ -138,27 +145,25 @@ extension PostgresEventRelay {
             // No owner is the empty name: no user has it.
             owners.append(event.owner ?? "")
         }
-        let count = Int64(events.count)
-        var head = PostgresBindings(capacity: 2)
-        head.append(origin)
-        head.append(count)
-        let last = try await connection.query(PostgresQuery(unsafeSQL: """
-            INSERT INTO switchboard_cluster_heads (origin, seq) VALUES ($1, $2)
-            ON CONFLICT (origin) DO UPDATE SET seq = switchboard_cluster_heads.seq + EXCLUDED.seq RETURNING seq
-            """, binds: head), logger: logger).collect().first?.decode(Int64.self) ?? count
-        var rows = PostgresBindings(capacity: 8)
-        rows.append(origin)
-        rows.append(Array((last - count + 1)...last))
-        for column in [names, kinds, ids, fields, extras, owners] { rows.append(column) }
+        var binds = PostgresBindings(capacity: 9)
+        binds.append(origin)
+        binds.append(Int64(events.count))
+        for column in [names, kinds, ids, fields, extras, owners] { binds.append(column) }
+        binds.append(Self.channel)
+        // Data-modifying CTEs run exactly once whether or not the final SELECT reads them; it reads both so
+        // that the doorbell is rung by the statement that stored the rows.
         try await connection.query(PostgresQuery(unsafeSQL: """
-            INSERT INTO switchboard_cluster_events (origin, seq, name, kind, id, fields, extra, owner)
-            SELECT $1, s, n, k, i, f, x, o FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-            AS t(s, n, k, i, f, x, o)
-            """, binds: rows), logger: logger)
-        var ring = PostgresBindings(capacity: 2)
-        ring.append(Self.channel)
-        ring.append(origin)
-        try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_notify($1, $2)", binds: ring), logger: logger)
+            WITH head AS (
+                INSERT INTO switchboard_cluster_heads (origin, seq) VALUES ($1, $2)
+                ON CONFLICT (origin) DO UPDATE SET seq = switchboard_cluster_heads.seq + EXCLUDED.seq RETURNING seq
+            ), stored AS (
+                INSERT INTO switchboard_cluster_events (origin, seq, name, kind, id, fields, extra, owner)
+                SELECT $1, (SELECT seq FROM head) - $2 + t.ord, t.n, t.k, t.i, t.f, t.x, t.o
+                FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS t(n, k, i, f, x, o, ord)
+                RETURNING 1
+            )
+            SELECT pg_notify($9, $1), (SELECT count(*) FROM stored)
+            """, binds: binds), logger: logger).collect()
     }
 
     // MARK: - The doorbell
