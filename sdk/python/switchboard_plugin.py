@@ -285,8 +285,12 @@ class Dispatcher(object):
         self._unregister({'event_sources': [name]})
         self._sources.pop(name, None)
 
-    def register_event_type(self, name, schema=None, roles=None):
-        self._register({'event_types': [{'name': name, 'schema': schema if schema is not None else True, 'roles': roles or []}]})
+    def register_event_type(self, name, schema=None, roles=None, scope=None):
+        """scope: 'cluster' for events every node of a cluster hears; 'node' (the default) for this node's."""
+        declaration = {'name': name, 'schema': schema if schema is not None else True, 'roles': roles or []}
+        if scope is not None:
+            declaration['scope'] = scope
+        self._register({'event_types': [declaration]})
 
     def unregister_event_type(self, name):
         self._unregister({'event_types': [name]})

@@ -57,7 +57,8 @@ extension ExternalPlugin {
         case .service:
             context.register(ServiceDescriptor(name: name, description: description))
         case .eventType:
-            try context.register(EventTypeDescriptor(name, description: description, roles: roles, schema: definition["schema"] ?? true))
+            try context.register(EventTypeDescriptor(name, description: description, roles: roles, schema: definition["schema"] ?? true,
+                                                     scope: try scope(definition["scope"], "\(attribute).scope")))
         case .eventSource:
             // The producer waits out a plugin restart (EAGAIN) under the source supervisor's backoff, never giving up.
             try context.register(EventSourceDescriptor(name, description: description, roles: roles,
@@ -123,6 +124,15 @@ extension ExternalPlugin {
         } catch {
             throw CallError(Errno.EINVAL, "method \(name): \(error)")
         }
+    }
+
+    /// `node` (the default) or `cluster`: whether the type's events reach the other nodes of a cluster.
+    private func scope(_ value: JSON?, _ attribute: String) throws(CallError) -> EventScope {
+        guard let value, !value.isNull else { return .node }
+        guard let text = value.stringValue, let scope = EventScope(rawValue: text) else {
+            throw CallError.validation(attribute, "must be node or cluster")
+        }
+        return scope
     }
 
     private func strings(_ value: JSON?, _ attribute: String) throws(CallError) -> [String] {

@@ -30,7 +30,9 @@ public enum APIDocsPage {
         }
         html += "</ul>\n<h2 id=\"events\">Events</h2><ul>\n"
         for event in events.sorted(by: { $0.name < $1.name }) {
-            html += "<li><code>\(escape(event.name))</code>: \(escape(event.description)) <span class=\"flags\">Roles: \(escape(roles(event.roles)))</span></li>\n"
+            // Whether a subscriber on one node of a cluster hears what the others emit.
+            let scope = event.scope == .cluster ? " · cluster-wide" : ""
+            html += "<li><code>\(escape(event.name))</code>: \(escape(event.description)) <span class=\"flags\">Roles: \(escape(roles(event.roles)))\(scope)</span></li>\n"
         }
         html += "</ul>\n"
         for service in registry.services {

@@ -30,6 +30,11 @@ class Settings(Provider):
         return True
 
     @roles('READONLY_ADMIN')
+    def add_shared(self, scope):
+        self.dispatcher.register_event_type('settings_demo.shared', roles=['READONLY_ADMIN'], scope=scope)
+        return True
+
+    @roles('READONLY_ADMIN')
     def add_extra(self):
         self.dispatcher.register_provider('settings_demo.extra', Extra)
         return True

@@ -142,6 +142,13 @@ import Testing
         #expect(gone?.errno == Int64(Errno.ENOMETHOD))
         #expect(try await h.root.call("settings_demo.add_extra") == true)
         #expect(try await h.root.call("settings_demo.extra.there") == true)
+        // An event type declared cluster-wide; a scope that is neither node nor cluster is refused by its path.
+        let badScope = await ExternalPluginHarness.failure { try await h.root.call("settings_demo.add_shared", ["galaxy"]) }
+        #expect(badScope?.reason.contains("event_types.settings_demo.shared.scope: must be node or cluster") == true, "\(String(describing: badScope))")
+        #expect(try await h.root.call("settings_demo.add_shared", ["cluster"]) == true)
+        let page = try await HTTPExchange.send("GET", "http://127.0.0.1:\(h.daemon.port)/api/docs")
+        let line = page.text.split(separator: "\n").first { $0.contains("<code>settings_demo.shared</code>") }
+        #expect(line?.hasSuffix("READONLY_ADMIN · cluster-wide</span></li>") == true, "\(String(describing: line))")
         // An event source gets the subscriber's argument.
         _ = try await h.root.call("user.create", [["username": "watcher", "password": "pw", "roles": ["FULL_ADMIN"]]])
         let driver = try await h.jsonRPCDriver()
