@@ -92,6 +92,15 @@ final class EventRecorder: Sendable {
         let rootA = try await a.rootClient()
         #expect(try await rootA.call("test.heard", ["c"]) == 50)
         #expect(try await rootC.call("test.heard", ["c"]) == 50)
+        // A change the database refuses (a taken username) fails alone, with the error SQLite gives, while the
+        // changes committed in the same batch go through and are heard once.
+        async let duplicate = rootB.request("user.create", [["username": "user1", "password": "pw"]])
+        async let fresh1 = rootB.call("user.create", [["username": "fresh1", "password": "pw"]])
+        async let fresh2 = rootB.call("user.create", [["username": "fresh2", "password": "pw"]])
+        let (refused, _, _) = try await (duplicate, fresh1, fresh2)
+        #expect(refused["error"]?["data"]?["extra"] == [["user_create.username", "An entry with this username already exists", 17]], "\(refused)")
+        try await eventually("both fresh users on A") { Set(heardOnA.usernames().suffix(2)) == ["fresh1", "fresh2"] }
+        #expect(heardOnA.usernames().count == names.count + 3)
         // Node-local events stay home: C's said events crossed, but nothing of A's own went out and came back.
         _ = try await rootA.call("user.create", [["username": "marker-a", "password": "pw"]])
         try await eventually("A's own change on A") { heardOnA.usernames().last == "marker-a" }

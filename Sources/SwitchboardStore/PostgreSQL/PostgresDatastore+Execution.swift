@@ -72,6 +72,9 @@ extension PostgresDatastore {
             }
         } catch let error as CallError {
             throw error
+        } catch let error as ChangeRefused {
+            // The relay reruns its batch without the refused change: it must see which one it was.
+            throw error
         } catch let error as PSQLError {
             throw Self.callError(error, server: server)
         } catch is CancellationError {

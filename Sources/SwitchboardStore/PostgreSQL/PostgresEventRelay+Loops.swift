@@ -92,10 +92,13 @@ extension PostgresEventRelay {
         for continuation in finished { continuation.resume() }
     }
 
-    /// One transaction: each change in its savepoint (one that fails is undone alone and its caller told), then
-    /// the next numbers for the events, changes' included, in queue order (the head row stays locked until
-    /// commit, so this node's batches commit in number order), the rows, and the doorbell. A batch of events
-    /// alone is one statement, atomic by itself: one round trip.
+    /// One transaction: the changes, then the next numbers for the events, changes' included, in queue order (the
+    /// head row stays locked until commit, so this node's batches commit in number order), the rows, and the
+    /// doorbell. A batch of events alone is one statement, atomic by itself: one round trip.
+    ///
+    /// Changes run without savepoints (two round trips each saved): a change the server refuses (a unique clash, a
+    /// constraint) aborts the transaction, which runs again without it, its caller told. Refusals are rare and
+    /// each costs one rerun of the batch.
     /// - Returns: each change's outcome, in order.
     func store(_ batch: [Outgoing]) async throws -> [Result<AnnouncedChange?, any Error>] {
         let origin = nodeName
@@ -106,28 +109,48 @@ extension PostgresEventRelay {
             try await datastore.withConnection { connection in try await self.insert(events, origin: origin, on: connection) }
             return []
         }
-        return try await datastore.transaction { connection in
-            var events: [Event] = []
-            events.reserveCapacity(batch.count)
-            var outcomes: [Result<AnnouncedChange?, any Error>] = []
-            for item in batch {
-                switch item {
-                case .event(let event):
-                    events.append(event)
-                case .change(let change):
-                    try await connection.query("SAVEPOINT switchboard_change", logger: self.logger)
-                    do {
-                        let made = try await change.apply(connection)
-                        try await connection.query("RELEASE SAVEPOINT switchboard_change", logger: self.logger)
-                        if let made { events.append(made.event) }
-                        outcomes.append(.success(made.map { AnnouncedChange(id: $0.id, event: $0.event, relayed: true) }))
-                    } catch {
-                        try await connection.query("ROLLBACK TO SAVEPOINT switchboard_change", logger: self.logger)
-                        outcomes.append(.failure((error as? PSQLError).map { PostgresDatastore.callError($0, server: server) } ?? error))
+        var refused: [Int: any Error] = [:]
+        while true {
+            let skipped = Set(refused.keys)
+            let made: [Int: (id: Int64, event: Event)?]
+            do {
+                made = try await datastore.transaction { connection in
+                    var events: [Event] = []
+                    events.reserveCapacity(batch.count)
+                    var made: [Int: (id: Int64, event: Event)?] = [:]
+                    for (index, item) in batch.enumerated() {
+                        switch item {
+                        case .event(let event):
+                            events.append(event)
+                        case .change(let change):
+                            guard !skipped.contains(index) else { continue }
+                            do {
+                                let result = try await change.apply(connection)
+                                made[index] = result
+                                if let result { events.append(result.event) }
+                            } catch let error as PSQLError where error.serverInfo != nil {
+                                throw ChangeRefused(index: index, error: PostgresDatastore.callError(error, server: server))
+                            } catch let error as CallError {
+                                throw ChangeRefused(index: index, error: error)
+                            }
+                        }
                     }
+                    if !events.isEmpty { try await self.insert(events, origin: origin, on: connection) }
+                    return made
+                }
+            } catch let refusal as ChangeRefused {
+                refused[refusal.index] = refusal.error
+                continue
+            }
+            var outcomes: [Result<AnnouncedChange?, any Error>] = []
+            for (index, item) in batch.enumerated() {
+                guard case .change = item else { continue }
+                if let error = refused[index] {
+                    outcomes.append(.failure(error))
+                } else {
+                    outcomes.append(.success(made[index].flatMap { $0 }.map { AnnouncedChange(id: $0.id, event: $0.event, relayed: true) }))
                 }
             }
-            if !events.isEmpty { try await self.insert(events, origin: origin, on: connection) }
             return outcomes
         }
     }
