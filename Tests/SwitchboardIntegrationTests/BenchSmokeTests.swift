@@ -64,4 +64,56 @@ import SwitchboardCore
         }
         #expect((figures["plugin Python host 2x2 plugin CPU per call"] ?? 0) > 0)
     }
+
+    /// `run cluster` against the suite's PostgreSQL server (SWITCHBOARD_TEST_POSTGRES, inherited): three nodes,
+    /// then one node on each driver.
+    @Test func theClusterScenarioRunsAndItsCountsAddUp() async throws {
+        _ = try TestPostgres.admin()
+        guard let switchboard = Binary.path else {
+            Issue.record("the switchboard executable was not found next to the tests; run `swift build` first")
+            return
+        }
+        let bench = URL(fileURLWithPath: switchboard).deletingLastPathComponent().appendingPathComponent("switchboard-bench").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bench)
+        process.arguments = ["run", "cluster", "--seconds", "0.5", "--connections", "2", "--in-flight", "2", "--emitters", "2",
+                             "--cluster-subscribers", "4", "--cluster-fanout-subscribers", "3", "--json"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(600))
+            if process.isRunning { process.terminate() }
+        }
+        let data = try await Binary.onThread {
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
+        watchdog.cancel()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        var figures: [String: Double] = [:]
+        for figure in try JSON.parse(bytes: data).arrayValue ?? [] {
+            figures[figure["name"]?.stringValue ?? ""] = figure["value"]?.doubleValue
+        }
+        // Every subscriber on the two other nodes received every update of node A.
+        let emitted = figures["cluster A->B,C events emitted"] ?? 0
+        #expect(emitted > 0)
+        #expect(figures["cluster A->B,C deliveries"] == emitted * 4, "\(figures)")
+        #expect((figures["cluster A->B,C send-to-delivery p99"] ?? 0) > 0)
+        for prefix in ["fanout", "fanout (PostgreSQL)"] {
+            let events = figures["\(prefix) events emitted"] ?? 0
+            #expect(events > 0 && figures["\(prefix) deliveries"] == events * 3, "\(prefix): \(figures)")
+        }
+        for prefix in ["jobs", "jobs (PostgreSQL)"] {
+            #expect((figures["\(prefix) completed/s"] ?? 0) > 0 && figures["\(prefix) errors"] == 0, "\(prefix): \(figures)")
+        }
+        for prefix in ["rpc core.ping 2x2", "rpc (PostgreSQL) core.ping 2x2", "rpc user.query 2x2", "rpc (PostgreSQL) user.query 2x2"] {
+            #expect((figures["\(prefix) calls/s"] ?? 0) > 0 && figures["\(prefix) errors"] == 0, "\(prefix): \(figures)")
+        }
+        for ratio in ["jobs/s", "rpc core.ping calls/s", "rpc user.query calls/s", "fanout deliveries/s"] {
+            #expect((figures["PostgreSQL/SQLite \(ratio)"] ?? 0) > 0, "\(ratio)")
+        }
+    }
 }
