@@ -31,6 +31,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "cluster: subscribed connections of its one-node fan-out, PostgreSQL beside SQLite.") var clusterFanoutSubscribers: Int = 200
         @Option(help: "cluster: a PostgreSQL DSN of a role that may create databases (else SWITCHBOARD_BENCH_POSTGRES or SWITCHBOARD_TEST_POSTGRES).")
         var postgres: String?
+        @Option(help: "cluster: synchronous_commit of its databases (off: the durability of SQLite's WAL with synchronous = NORMAL); default: the server's.")
+        var synchronousCommit: String?
         @Flag(help: "Print JSON instead of a table.") var json = false
 
         func run() async throws {
@@ -53,7 +55,8 @@ struct BenchCommand: AsyncParsableCommand {
                 case "cluster":
                     figures += try await Scenarios.cluster(
                         postgres: try Scenarios.postgresDSN(postgres), subscribers: clusterSubscribers, emitters: max(1, emitters),
-                        fanoutSubscribers: clusterFanoutSubscribers, connections: connections, inFlight: inFlight, duration: duration)
+                        fanoutSubscribers: clusterFanoutSubscribers, connections: connections, inFlight: inFlight, duration: duration,
+                        synchronousCommit: synchronousCommit)
                 default: figures += try Scenarios.startup(starts: starts)
                 }
             }

@@ -23,11 +23,13 @@ extension Scenarios {
         return dsn
     }
 
+    /// `synchronousCommit`: PostgreSQL's `synchronous_commit` for the bench's databases (`off` gives the
+    /// durability of the embedded default, SQLite in WAL mode with `synchronous = NORMAL`); nil keeps the server's.
     static func cluster(postgres: String, subscribers: Int, emitters: Int, fanoutSubscribers: Int, connections: Int, inFlight: Int,
-                        duration: Duration) async throws -> [Figure] {
+                        duration: Duration, synchronousCommit: String?) async throws -> [Figure] {
         _ = ProcessStats.raiseFileLimit()
         var figures: [Figure] = []
-        let shared = try await ScratchDatabase(postgres)
+        let shared = try await ScratchDatabase(postgres, synchronousCommit: synchronousCommit)
         do {
             let run = UUID().uuidString.prefix(6).lowercased()
             var nodes: [DaemonProcess] = []
@@ -43,7 +45,7 @@ extension Scenarios {
         }
         await shared.drop()
 
-        let single = try await ScratchDatabase(postgres)
+        let single = try await ScratchDatabase(postgres, synchronousCommit: synchronousCommit)
         let sqliteJobs = try await jobs(connections: connections, inFlight: inFlight, duration: duration)
         let postgresJobs = try await jobs(connections: connections, inFlight: inFlight, duration: duration, postgres: single.dsn)
         let sqliteRPC = try await rpc(connections: connections, inFlight: inFlight, duration: duration, withBaseline: false)
@@ -79,7 +81,7 @@ struct ScratchDatabase {
     let name: String
     let dsn: String
 
-    init(_ adminDSN: String) async throws {
+    init(_ adminDSN: String, synchronousCommit: String? = nil) async throws {
         admin = try PostgresDSN(adminDSN)
         name = "switchboard_bench_\(UUID().uuidString.prefix(8).lowercased())"
         var components = URLComponents(string: adminDSN.replacingOccurrences(of: "postgresql://", with: "postgres://"))
@@ -87,6 +89,12 @@ struct ScratchDatabase {
         guard let text = components?.string else { throw ScenarioError("cannot derive a DSN from \(admin.redacted)") }
         dsn = text
         try await Self.run(admin, "CREATE DATABASE \(name)")
+        if let synchronousCommit {
+            guard ["on", "off", "local", "remote_write", "remote_apply"].contains(synchronousCommit) else {
+                throw ScenarioError("--synchronous-commit must be on, off, local, remote_write or remote_apply")
+            }
+            try await Self.run(admin, "ALTER DATABASE \(name) SET synchronous_commit = \(synchronousCommit)")
+        }
     }
 
     func drop() async {
