@@ -107,7 +107,7 @@ import SwitchboardCore
     }
 
     /// A job lock holds across nodes: a queue's job on B waits while A's runs, and starts once A's has ended;
-    /// B's other queue is not held up meanwhile.
+    /// B's other queue is not held up meanwhile. A lock that admits no queue is refused on B while A holds it.
     @Test func aLockHeldOnOneNodeHoldsTheJobsOfAnother() async throws {
         let dsn = try await TestPostgres.createDatabase()
         let a = try await Self.start(dsn, node: "nas-a")
@@ -134,6 +134,17 @@ import SwitchboardCore
         let firstEnded = try #require(jobs["first"]?["time_finished"]?["$date"]?.intValue)
         let secondStarted = try #require(jobs["second"]?["time_started"]?["$date"]?.intValue)
         #expect(secondStarted >= firstEnded, "\(jobs)")
+        // A lock that admits no queue: refused on B while A's job holds it, taken on B once A's has ended.
+        let held = try #require(try await rootA.call("test.exclusive", ["a"]).intValue)
+        try await eventually("A's exclusive job running") { try await Self.job(rootA, held)["state"] == "RUNNING" }
+        let refused = try await rootB.request("test.exclusive", ["b"])
+        #expect(refused["error"]?["data"]?["errname"] == "EBUSY", "\(refused)")
+        #expect(refused["error"]?["data"]?["reason"] == "This job is already being performed (on node nas-a)", "\(refused)")
+        _ = try await rootA.call("test.open", ["a"])
+        _ = try await rootA.call("core.job_wait", [.int(held)])
+        let taken = try #require(try await rootB.call("test.exclusive", ["b"]).intValue)
+        _ = try await rootB.call("test.open", ["b"])
+        _ = try await rootB.call("core.job_wait", [.int(taken)])
         for client in [rootA, rootB] { await client.close() }
         for daemon in [a, b] { await daemon.stop() }
         await TestPostgres.dropDatabase(dsn)
