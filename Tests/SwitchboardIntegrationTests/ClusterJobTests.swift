@@ -72,6 +72,9 @@ import SwitchboardCore
         let root = try await single.rootClient()
         let alone = try await root.call("cluster.nodes", [[], ["select": ["name", "state"]]])
         #expect(alone == [["name": "solo", "state": "up"]], "\(alone)")
+        // No cluster, no lease: a job's fencing token is null.
+        let fenced = try #require(try await root.call("test.fenced").intValue)
+        #expect(try await root.call("core.job_wait", [.int(fenced)]) == .null)
         await root.close()
         await single.stop()
     }
@@ -145,6 +148,13 @@ import SwitchboardCore
         let taken = try #require(try await rootB.call("test.exclusive", ["b"]).intValue)
         _ = try await rootB.call("test.open", ["b"])
         _ = try await rootB.call("core.job_wait", [.int(taken)])
+        // Each grant of a lock carries a fencing token greater than every earlier one, whichever node gets it.
+        var tokens: [Int64] = []
+        for root in [rootA, rootB, rootA] {
+            let job = try #require(try await root.call("test.fenced").intValue)
+            tokens.append(try #require(try await root.call("core.job_wait", [.int(job)]).intValue))
+        }
+        #expect(tokens == tokens.sorted() && Set(tokens).count == 3, "\(tokens)")
         for client in [rootA, rootB] { await client.close() }
         for daemon in [a, b] { await daemon.stop() }
         await TestPostgres.dropDatabase(dsn)

@@ -146,6 +146,12 @@ struct TestPlugin: Plugin {
                 return true
             })
         }
+        // Returns the fencing token of its lock's cluster lease (null on one node).
+        try context.register(MethodDescriptor.job(
+            "test.fenced", roles: [Role.readonlyAdmin], options: JobOptions(lock: { _ in "lock-fenced" })
+        ) { job, _ in
+            job.fencingToken.map { .int($0) } ?? .null
+        })
         try context.register(MethodDescriptor.job(
             "test.gated", params: [gate], roles: [Role.readonlyAdmin], options: JobOptions(abortable: true)
         ) { _, args in
