@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// `cluster.nodes` and what the daemon does as nodes come and go: its own join and leave announced, and a node
 /// declared dead has its unfinished jobs failed (and, by the driver, its job locks freed) before the others hear
@@ -12,6 +13,8 @@ public final class ClusterRoster: Sendable {
     let membership: (any ClusterMembership)?
     /// This node as it joins.
     let this: ClusterNode
+    /// Whether it joined: a start that failed before joining says nothing when it leaves.
+    let joined = Mutex(false)
 
     public init(runtime: Runtime, membership: (any ClusterMembership)?, this: ClusterNode) {
         self.runtime = runtime
@@ -53,12 +56,13 @@ public final class ClusterRoster: Sendable {
         guard let membership else { return }
         try await membership.join(this, declared: { [self] dead in await self.declaredDead(dead) },
                                   fenced: { [self] reason in await self.fenced(reason) })
+        joined.withLock { $0 = true }
         runtime.events.publish(Event(name: Self.eventName, kind: .changed, id: .string(this.name), fields: this.json))
     }
 
     /// Leaves it in order, and says so first, while the events still travel.
     public func leave() async {
-        guard let membership else { return }
+        guard let membership, joined.withLock({ joined in defer { joined = false }; return joined }) else { return }
         var left = this
         left.state = .left
         left.lastSeen = Int64(Date().timeIntervalSince1970 * 1000)
