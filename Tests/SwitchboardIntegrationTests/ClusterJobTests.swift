@@ -193,6 +193,8 @@ import SwitchboardCore
         let waiter = Task { try await rootA.request("core.job_wait", [.int(id)]) }
         kill(b.pid, SIGKILL)
         _ = try await StopAndCrashTests.exitStatus(b, within: .seconds(30))
+        // The killed daemon's command outlives it (SIGKILL gives it no chance to stop its jobs): let it end.
+        FileManager.default.createFile(atPath: never, contents: nil)
         let failed = try await eventuallyValue("B's job failed by A", timeout: .seconds(30)) { () -> JSON? in
             let job = try await Self.job(rootA, id)
             // JSON takes `nil` as its null: the absence is spelled out.
