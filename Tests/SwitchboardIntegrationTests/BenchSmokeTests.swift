@@ -5,20 +5,21 @@ import SwitchboardCore
 /// Runs every benchmark scenario once at a tiny size so the tool cannot rot. It checks the counts add up,
 /// never the speed: figures come from release builds, not from tests.
 @Suite struct BenchSmokeTests {
-    @Test func everyScenarioRunsAndItsCountsAddUp() async throws {
+    /// Runs `switchboard-bench` with `arguments` (and `--json`) and returns its figures by name, recording an issue
+    /// when it fails or hangs; nil (with the issue recorded) when the executables are missing.
+    static func run(_ arguments: [String]) async throws -> [String: Double]? {
         guard let switchboard = Binary.path else {
             Issue.record("the switchboard executable was not found next to the tests; run `swift build` first")
-            return
+            return nil
         }
         let bench = URL(fileURLWithPath: switchboard).deletingLastPathComponent().appendingPathComponent("switchboard-bench").path
         guard FileManager.default.isExecutableFile(atPath: bench) else {
             Issue.record("switchboard-bench was not found at \(bench); run `swift build` first")
-            return
+            return nil
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bench)
-        process.arguments = ["run", "rpc", "fanout", "jobs", "conns", "startup", "plugin", "--seconds", "0.5", "--connections", "2",
-                             "--in-flight", "2", "--subscribers", "25", "--rate", "100", "--conns", "30", "--rounds", "2", "--starts", "1", "--json"]
+        process.arguments = ["run"] + arguments + ["--json"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -40,6 +41,13 @@ import SwitchboardCore
         for figure in try JSON.parse(bytes: data).arrayValue ?? [] {
             figures[figure["name"]?.stringValue ?? ""] = figure["value"]?.doubleValue
         }
+        return figures
+    }
+
+    @Test func everyScenarioRunsAndItsCountsAddUp() async throws {
+        guard let figures = try await Self.run(["rpc", "fanout", "jobs", "conns", "startup", "plugin", "--seconds", "0.5", "--connections", "2",
+                                                "--in-flight", "2", "--subscribers", "25", "--rate", "100", "--conns", "30", "--rounds", "2",
+                                                "--starts", "1"]) else { return }
         for prefix in ["rpc core.ping 2x2", "rpc user.query 2x2", "baseline 2x2", "rpc core.ping 1x1", "baseline 1x1"] {
             #expect((figures["\(prefix) calls/s"] ?? 0) > 0, "\(prefix) made no calls")
             #expect(figures["\(prefix) errors"] == 0, "\(prefix) had errors")
@@ -69,34 +77,8 @@ import SwitchboardCore
     /// then one node on each driver.
     @Test func theClusterScenarioRunsAndItsCountsAddUp() async throws {
         _ = try TestPostgres.admin()
-        guard let switchboard = Binary.path else {
-            Issue.record("the switchboard executable was not found next to the tests; run `swift build` first")
-            return
-        }
-        let bench = URL(fileURLWithPath: switchboard).deletingLastPathComponent().appendingPathComponent("switchboard-bench").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bench)
-        process.arguments = ["run", "cluster", "--seconds", "0.5", "--connections", "2", "--in-flight", "2", "--emitters", "2",
-                             "--cluster-subscribers", "4", "--cluster-fanout-subscribers", "3", "--json"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(600))
-            if process.isRunning { process.terminate() }
-        }
-        let data = try await Binary.onThread {
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return data
-        }
-        watchdog.cancel()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
-        var figures: [String: Double] = [:]
-        for figure in try JSON.parse(bytes: data).arrayValue ?? [] {
-            figures[figure["name"]?.stringValue ?? ""] = figure["value"]?.doubleValue
-        }
+        guard let figures = try await Self.run(["cluster", "--seconds", "0.5", "--connections", "2", "--in-flight", "2", "--emitters", "2",
+                                                "--cluster-subscribers", "4", "--cluster-fanout-subscribers", "3"]) else { return }
         // Every subscriber on the two other nodes received every update of node A.
         let emitted = figures["cluster A->B,C events emitted"] ?? 0
         #expect(emitted > 0)

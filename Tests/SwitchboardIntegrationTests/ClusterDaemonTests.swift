@@ -41,12 +41,23 @@ final class EventRecorder: Sendable {
 /// test ends its senders with a marker and waits for it, so that "nothing more arrived" (no duplicate) is proven
 /// by what arrived after it.
 @Suite(.serialized) struct ClusterDaemonTests {
+    /// A node named `node` on the database `dsn`, with a heartbeat of 1 s and a node timeout of 3 s so that the
+    /// tests of dead nodes end soon.
     static func start(_ dsn: String, node: String) async throws -> TestDaemon {
         try await TestDaemon.start { configuration in
             configuration.datastoreDriver = "postgresql"
             configuration.datastoreDSN = dsn
             configuration.nodeName = node
+            configuration.clusterHeartbeat = .seconds(1)
+            configuration.clusterNodeTimeout = .seconds(3)
         }
+    }
+
+    /// Closes the clients, stops the daemons, drops the database.
+    static func finish(_ dsn: String, daemons: [TestDaemon], clients: [RPCClient]) async {
+        for client in clients { await client.close() }
+        for daemon in daemons { await daemon.stop() }
+        await TestPostgres.dropDatabase(dsn)
     }
 
     static func subscriber(_ daemon: TestDaemon, _ names: [String]) async throws -> (RPCClient, EventRecorder) {
@@ -106,9 +117,7 @@ final class EventRecorder: Sendable {
         try await eventually("A's own change on A") { heardOnA.usernames().last == "marker-a" }
         try await eventually("A's change on B") { heardOnB.usernames().last == "marker-a" }
         #expect(heardOnA.usernames().filter { $0 == "marker-a" }.count == 1)
-        for client in [onA, onB, rootA, rootB, rootC] { await client.close() }
-        for daemon in [a, b, c] { await daemon.stop() }
-        await TestPostgres.dropDatabase(dsn)
+        await ClusterDaemonTests.finish(dsn, daemons: [a, b, c], clients: [onA, onB, rootA, rootB, rootC])
     }
 
     /// `pg_terminate_backend` of a node's LISTEN connection in the middle of a stream loses nothing: the node
@@ -129,9 +138,7 @@ final class EventRecorder: Sendable {
         try await eventually("the marker after the LISTEN connection was ended") { heardOnA.said(tag: "marker") == [1] }
         let expected: [Int64] = Array(1...200) + Array(1...300)
         #expect(heardOnA.said(tag: "b") == expected)
-        for client in [onA, rootB] { await client.close() }
-        for daemon in [a, b] { await daemon.stop() }
-        await TestPostgres.dropDatabase(dsn)
+        await ClusterDaemonTests.finish(dsn, daemons: [a, b], clients: [onA, rootB])
     }
 
     /// A node that stops and starts again under its name finds what the others changed meanwhile, and its new
@@ -155,9 +162,7 @@ final class EventRecorder: Sendable {
         _ = try await rootB.call("user.create", [["username": "after", "password": "pw"]])
         try await eventually("B's change after its restart") { heardOnA.usernames().last == "after" }
         #expect(heardOnA.usernames() == ["before", "meanwhile", "after"])
-        for client in [onA, rootA, rootB] { await client.close() }
-        for daemon in [a, b] { await daemon.stop() }
-        await TestPostgres.dropDatabase(dsn)
+        await ClusterDaemonTests.finish(dsn, daemons: [a, b], clients: [onA, rootA, rootB])
     }
 
     /// Jobs and audit records are numbered from blocks each node reserves: two nodes submitting at once never
@@ -186,8 +191,6 @@ final class EventRecorder: Sendable {
         let audit = try await rootA.call("audit.query", [[], ["select": ["id"]]])
         let auditIDs = (audit.arrayValue ?? []).compactMap { $0["id"]?.intValue }
         #expect(Set(auditIDs).count == auditIDs.count && auditIDs.count > 60, "\(auditIDs.count)")
-        for client in [rootA, rootB] { await client.close() }
-        for daemon in [a, b] { await daemon.stop() }
-        await TestPostgres.dropDatabase(dsn)
+        await ClusterDaemonTests.finish(dsn, daemons: [a, b], clients: [rootA, rootB])
     }
 }

@@ -7,13 +7,7 @@ import SwitchboardCore
 /// waits on and aborts them all, and a node killed outright has its jobs failed by a survivor.
 @Suite(.serialized) struct ClusterJobTests {
     static func start(_ dsn: String, node: String) async throws -> TestDaemon {
-        try await TestDaemon.start { configuration in
-            configuration.datastoreDriver = "postgresql"
-            configuration.datastoreDSN = dsn
-            configuration.nodeName = node
-            configuration.clusterHeartbeat = .seconds(1)
-            configuration.clusterNodeTimeout = .seconds(3)
-        }
+        try await ClusterDaemonTests.start(dsn, node: node)
     }
 
     static func job(_ client: RPCClient, _ id: Int64) async throws -> JSON {
@@ -42,9 +36,7 @@ import SwitchboardCore
         #expect(waited["error"]?["data"]?["errname"] == "ECANCELED", "\(waited)")
         // A job that has ended is not aborted again, from either node.
         #expect(try await rootA.call("core.job_abort", [.int(long)]) == false)
-        for client in [rootA, rootB] { await client.close() }
-        for daemon in [a, b] { await daemon.stop() }
-        await TestPostgres.dropDatabase(dsn)
+        await ClusterDaemonTests.finish(dsn, daemons: [a, b], clients: [rootA, rootB])
     }
 
     /// Nodes are listed with their state, and every node hears one join and, on an orderly stop, leave. On
@@ -104,9 +96,7 @@ import SwitchboardCore
         try await eventually("B up again") {
             try await rootA.call("cluster.nodes", [[["name", "=", "nas-b"]], ["get": true]])["state"] == "up"
         }
-        for client in [rootA, rootB] { await client.close() }
-        for daemon in [a, b] { await daemon.stop() }
-        await TestPostgres.dropDatabase(dsn)
+        await ClusterDaemonTests.finish(dsn, daemons: [a, b], clients: [rootA, rootB])
     }
 
     /// A job lock holds across nodes: a queue's job on B waits while A's runs, and starts once A's has ended;
@@ -155,9 +145,7 @@ import SwitchboardCore
             tokens.append(try #require(try await root.call("core.job_wait", [.int(job)]).intValue))
         }
         #expect(tokens == tokens.sorted() && Set(tokens).count == 3, "\(tokens)")
-        for client in [rootA, rootB] { await client.close() }
-        for daemon in [a, b] { await daemon.stop() }
-        await TestPostgres.dropDatabase(dsn)
+        await ClusterDaemonTests.finish(dsn, daemons: [a, b], clients: [rootA, rootB])
     }
 
     /// SIGKILL of a node: a survivor declares it dead after the node timeout, fails its running job with the
