@@ -41,15 +41,16 @@ final class EventRecorder: Sendable {
 /// test ends its senders with a marker and waits for it, so that "nothing more arrived" (no duplicate) is proven
 /// by what arrived after it.
 @Suite(.serialized) struct ClusterDaemonTests {
-    /// A node named `node` on the database `dsn`, with a heartbeat of 1 s and a node timeout of 3 s so that the
-    /// tests of dead nodes end soon.
-    static func start(_ dsn: String, node: String) async throws -> TestDaemon {
+    /// A node named `node` on the database `dsn`, beating every second. The node timeout is what this node waits
+    /// before declaring another dead: short where a test kills a node, long enough elsewhere that a loaded machine
+    /// never has a live node declared dead.
+    static func start(_ dsn: String, node: String, nodeTimeout: Duration = .seconds(30)) async throws -> TestDaemon {
         try await TestDaemon.start { configuration in
             configuration.datastoreDriver = "postgresql"
             configuration.datastoreDSN = dsn
             configuration.nodeName = node
             configuration.clusterHeartbeat = .seconds(1)
-            configuration.clusterNodeTimeout = .seconds(3)
+            configuration.clusterNodeTimeout = nodeTimeout
         }
     }
 

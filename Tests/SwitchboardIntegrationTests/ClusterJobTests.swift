@@ -6,8 +6,8 @@ import SwitchboardCore
 /// Jobs across the nodes of one PostgreSQL database (issue 19): each node runs its own, every node lists,
 /// waits on and aborts them all, and a node killed outright has its jobs failed by a survivor.
 @Suite(.serialized) struct ClusterJobTests {
-    static func start(_ dsn: String, node: String) async throws -> TestDaemon {
-        try await ClusterDaemonTests.start(dsn, node: node)
+    static func start(_ dsn: String, node: String, nodeTimeout: Duration = .seconds(30)) async throws -> TestDaemon {
+        try await ClusterDaemonTests.start(dsn, node: node, nodeTimeout: nodeTimeout)
     }
 
     static func job(_ client: RPCClient, _ id: Int64) async throws -> JSON {
@@ -152,10 +152,10 @@ import SwitchboardCore
     /// reason (and a wait on it from the survivor ends), frees its job lock, and every node hears of it.
     @Test func aKilledNodesJobsAreFailedByASurvivor() async throws {
         let dsn = try await TestPostgres.createDatabase()
-        let a = try await Self.start(dsn, node: "nas-a")
+        let a = try await Self.start(dsn, node: "nas-a", nodeTimeout: .seconds(3))
         let configuration = """
             {"datastore": {"driver": "postgresql", "dsn": "\(dsn)"}, "dispatcher": {"node-name": "nas-b"},
-             "cluster": {"heartbeat-seconds": 1, "node-timeout-seconds": 3}}
+             "cluster": {"heartbeat-seconds": 1, "node-timeout-seconds": 30}}
             """
         let b = try await ServedBinary.start(configuration: configuration)
         let (watcher, heard) = try await ClusterDaemonTests.subscriber(a, ["cluster.nodes"])
