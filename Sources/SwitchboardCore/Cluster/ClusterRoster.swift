@@ -45,7 +45,7 @@ public final class ClusterRoster: Sendable {
     func nodes() async throws -> [ClusterNode] {
         guard let membership else {
             var node = this
-            node.lastSeen = Int64(Date().timeIntervalSince1970 * 1000)
+            node.lastSeen = Session.wallClockMillis
             return [node]
         }
         return try await membership.nodes()
@@ -54,7 +54,7 @@ public final class ClusterRoster: Sendable {
     /// Joins the cluster and says so.
     public func join() async throws {
         guard let membership else { return }
-        try await membership.join(this, declared: { [self] dead in await self.declaredDead(dead) },
+        try await membership.join(this, declared: { [self] dead, silence in await self.declaredDead(dead, silence: silence) },
                                   fenced: { [self] reason in await self.fenced(reason) })
         joined.withLock { $0 = true }
         runtime.events.publish(Event(name: Self.eventName, kind: .changed, id: .string(this.name), fields: this.json))
@@ -65,7 +65,7 @@ public final class ClusterRoster: Sendable {
         guard let membership, joined.withLock({ joined in defer { joined = false }; return joined }) else { return }
         var left = this
         left.state = .left
-        left.lastSeen = Int64(Date().timeIntervalSince1970 * 1000)
+        left.lastSeen = Session.wallClockMillis
         runtime.events.publish(Event(name: Self.eventName, kind: .changed, id: .string(this.name), fields: left.json))
         await membership.leave()
     }
@@ -77,12 +77,12 @@ public final class ClusterRoster: Sendable {
         await runtime.jobs.abortAll(reason: reason)
     }
 
-    func declaredDead(_ node: ClusterNode) async {
-        let silence = Double(Int64(Date().timeIntervalSince1970 * 1000) - node.lastSeen) / 1000
+    func declaredDead(_ node: ClusterNode, silence: Duration) async {
+        let seconds = Double(silence.nanoseconds) / 1e9
         runtime.logger.error("cluster node declared dead: no heartbeat", metadata: [
-            "node": .string(node.name), "silent_seconds": .string(String(format: "%.1f", silence)),
+            "node": .string(node.name), "silent_seconds": .string(String(format: "%.1f", seconds)),
         ])
-        let reason = "Node \(node.name) stopped answering (no heartbeat for \(Int(silence.rounded())) s); its jobs were failed by node \(this.name)"
+        let reason = "Node \(node.name) stopped answering (no heartbeat for \(Int(seconds.rounded())) s); its jobs were failed by node \(this.name)"
         await runtime.jobs.failJobs(ofNode: node.name, reason: reason)
         runtime.events.publish(Event(name: Self.eventName, kind: .changed, id: .string(node.name), fields: node.json))
     }

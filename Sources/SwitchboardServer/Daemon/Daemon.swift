@@ -79,7 +79,7 @@ public final class Daemon: Sendable {
         try await ListenerProbe.check(host: configuration.listen, port: configuration.websocketPort)
         let opened = try await DatastoreOpener.open(configuration, logger: logger)
         let (datastore, datastoreLocation, cluster) = (opened.datastore, opened.location, opened.cluster)
-        let startedMillis = Int64(Date().timeIntervalSince1970 * 1000)
+        let startedMillis = Session.wallClockMillis
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
                               auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps,

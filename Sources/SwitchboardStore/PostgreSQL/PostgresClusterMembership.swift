@@ -38,7 +38,7 @@ public final class PostgresClusterMembership: ClusterMembership, ClusterLocks {
         self.logger = logger
     }
 
-    public func join(_ node: ClusterNode, declared: @escaping @Sendable (ClusterNode) async -> Void,
+    public func join(_ node: ClusterNode, declared: @escaping @Sendable (ClusterNode, Duration) async -> Void,
                      fenced: @escaping @Sendable (String) async -> Void) async throws {
         _ = try await datastore.rows("""
             CREATE TABLE IF NOT EXISTS switchboard_nodes (name TEXT PRIMARY KEY, address TEXT NOT NULL, version TEXT NOT NULL,
@@ -66,7 +66,7 @@ public final class PostgresClusterMembership: ClusterMembership, ClusterLocks {
     }
 
     /// Renews this node's row, then declares the silent ones dead.
-    func beat(_ name: String, declared: @escaping @Sendable (ClusterNode) async -> Void, fenced: @escaping @Sendable (String) async -> Void) async {
+    func beat(_ name: String, declared: @escaping @Sendable (ClusterNode, Duration) async -> Void, fenced: @escaping @Sendable (String) async -> Void) async {
         do {
             let previous = try await datastore.rows("""
                 UPDATE switchboard_nodes n SET last_seen = \(Self.now), state = 'up' FROM switchboard_nodes o
@@ -84,12 +84,16 @@ public final class PostgresClusterMembership: ClusterMembership, ClusterLocks {
                                          [.integer(timeoutMillis), .text(name)])
             let dead = try await datastore.rows("""
                 UPDATE switchboard_nodes SET state = 'dead' WHERE state = 'up' AND name <> ? AND last_seen < \(Self.now) - ?
-                RETURNING name, address, version, started, last_seen, state
+                RETURNING name, address, version, started, last_seen, state, \(Self.now) - last_seen
                 """, [.text(name), .integer(timeoutMillis)])
             for row in dead {
-                let node = try Self.node(row)
+                // The silence on the server's clock too, as the decision was taken.
+                let (name, address, version, started, lastSeen, state, silentMillis) =
+                    try row.decode((String, String, String, Int64, Int64, String, Int64).self)
+                let node = ClusterNode(name: name, address: address, version: version, started: started, lastSeen: lastSeen,
+                                       state: ClusterNode.State(rawValue: state) ?? .dead)
                 _ = try await datastore.rows("DELETE FROM switchboard_job_leases WHERE node = ?", [.text(node.name)])
-                await declared(node)
+                await declared(node, .milliseconds(silentMillis))
             }
         } catch {
             logger.warning("cluster heartbeat failed; other nodes will declare this one dead if it lasts", metadata: ["reason": "\(error)"])

@@ -14,8 +14,8 @@ extension PostgresDatastore {
     }
 
     public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {
-        let (sql, values) = Self.getStatement(table, id: id)
-        return try await rows(sql, values).first.map { try Self.decode($0, table) }
+        let sql = "SELECT \(Self.columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?"
+        return try await rows(sql, [.integer(id)]).first.map { try Self.decode($0, table) }
     }
 
     public func insert(_ table: SwitchboardCore.TableDefinition, _ row: JSONObject) async throws -> Int64 {
@@ -37,10 +37,6 @@ extension PostgresDatastore {
     public func delete(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> Bool {
         let (sql, values) = Self.deleteStatement(table, id: id)
         return try await !rows(sql, values).isEmpty
-    }
-
-    static func getStatement(_ table: SwitchboardCore.TableDefinition, id: Int64) -> (String, [SQLValue?]) {
-        ("SELECT \(columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?", [.integer(id)])
     }
 
     /// The INSERT returning the key (or `returning`), and whether the row brings its own key.
