@@ -131,6 +131,15 @@ public final class PostgresDatastore: Datastore {
             try? await connection.close()
         }
         runner.cancel()
-        await runner.value
+        // The pool's run() ends on cancellation once its connections close; a connection that never answers its
+        // close must not keep the daemon (or a test) from stopping: the wait is bounded by the datastore's timeout.
+        let runner = runner
+        let waiting = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            waiting.withLock { $0 = continuation }
+            let resume: @Sendable () -> Void = { waiting.withLock { pending in pending?.resume(); pending = nil } }
+            Task { await runner.value; resume() }
+            Task { [timeout] in try? await Task.sleep(for: timeout); resume() }
+        }
     }
 }
