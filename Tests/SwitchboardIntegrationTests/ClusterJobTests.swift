@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwitchboardClient
 import SwitchboardCore
+@testable import SwitchboardStore
 
 /// Jobs across the nodes of one PostgreSQL database (issue 19): each node runs its own, every node lists,
 /// waits on and aborts them all, and a node killed outright has its jobs failed by a survivor.
@@ -37,6 +38,57 @@ import SwitchboardCore
         // A job that has ended is not aborted again, from either node.
         #expect(try await rootA.call("core.job_abort", [.int(long)]) == false)
         await ClusterDaemonTests.finish(dsn, daemons: [a, b], clients: [rootA, rootB])
+    }
+
+    /// A job's events reach another node in the order they happened, each committed with the row it announces:
+    /// when A hears B's job RUNNING, A's own query finds the RUNNING row; progress never goes back; the final
+    /// event is the job's last (proven by a later job's events, which arrive after it).
+    @Test func aJobsEventsReachAnotherNodeInOrderWithTheirRows() async throws {
+        let dsn = try await TestPostgres.createDatabase()
+        let a = try await Self.start(dsn, node: "nas-a")
+        let b = try await Self.start(dsn, node: "nas-b")
+        let (onA, heard) = try await ClusterDaemonTests.subscriber(a, ["core.get_jobs"])
+        let rootB = try await b.rootClient()
+        func events(_ id: Int64) -> [JSON] { heard.events("core.get_jobs").filter { $0["id"]?.intValue == id } }
+        func states(_ id: Int64) -> [String] { events(id).compactMap { $0["fields"]?["state"]?.stringValue } }
+        let gated = try #require(try await rootB.call("test.serial", ["rows"]).intValue)
+        try await eventually("A hears B's job RUNNING") { states(gated).contains("RUNNING") }
+        #expect(try await Self.job(onA, gated)["state"] == "RUNNING")
+        _ = try await rootB.call("test.open", ["rows"])
+        let stepped = try #require(try await rootB.call("test.job", [8, 15]).intValue)
+        _ = try await rootB.call("core.job_wait", [.int(stepped)])
+        let marker = try #require(try await rootB.call("test.job", [0]).intValue)
+        try await eventually("A hears the marker job end") { states(marker).contains("SUCCESS") }
+        for id in [gated, stepped] {
+            let seen = states(id)
+            #expect(seen.last == "SUCCESS" && seen.filter { $0 == "SUCCESS" }.count == 1, "\(id): \(seen)")
+            #expect(seen.first == "WAITING" || seen.first == "RUNNING", "\(id): \(seen)")
+            #expect(!seen.dropLast().contains { $0 != "WAITING" && $0 != "RUNNING" }, "\(id): \(seen)")
+            #expect(events(id).first?["msg"] == "added", "\(id): \(events(id))")
+        }
+        let percents = events(stepped).compactMap { $0["fields"]?["progress"]?["percent"]?.intValue }
+        #expect(percents == percents.sorted() && percents.last == 100, "\(percents)")
+        // A change that is not stored is not heard elsewhere: the server refuses the RUNNING row of B's job, so
+        // A hears the job added and ended, never running, while B's own subscriber heard it run.
+        let database = try PostgresDSN(dsn).database
+        try await TestPostgres.run(try TestPostgres.admin(), """
+            CREATE FUNCTION refuse_running() RETURNS trigger AS $$ BEGIN
+                IF NEW.state = 'RUNNING' AND NEW.method = 'test.exclusive' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql
+            """, database: database)
+        try await TestPostgres.run(try TestPostgres.admin(), """
+            CREATE TRIGGER refuse_running BEFORE INSERT OR UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION refuse_running()
+            """, database: database)
+        let (onB, heardOnB) = try await ClusterDaemonTests.subscriber(b, ["core.get_jobs"])
+        let unstored = try #require(try await rootB.call("test.exclusive", ["unstored"]).intValue)
+        try await eventually("B's subscriber hears the job RUNNING") {
+            heardOnB.events("core.get_jobs").contains { $0["id"]?.intValue == unstored && $0["fields"]?["state"] == "RUNNING" }
+        }
+        _ = try await rootB.call("test.open", ["unstored"])
+        try await eventually("A hears the job end") { states(unstored).contains("SUCCESS") }
+        #expect(states(unstored) == ["WAITING", "SUCCESS"], "\(events(unstored))")
+        await ClusterDaemonTests.finish(dsn, daemons: [a, b], clients: [onA, rootB, onB])
     }
 
     /// Nodes are listed with their state, and every node hears one join and, on an orderly stop, leave. On

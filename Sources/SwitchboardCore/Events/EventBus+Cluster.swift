@@ -33,6 +33,14 @@ extension EventBus {
         publish(change.event.name, channel: nil, toCluster: !change.relayed) { change.event }
     }
 
+    /// Sends events already published here to the other nodes, those of cluster-wide types: for a writer whose
+    /// datastore did not store them with their change.
+    func relay(_ events: [Event]) {
+        for event in events {
+            state.withLock { $0.route(event.name).cluster }?.send(event)
+        }
+    }
+
     /// Zephserver's `say`: the event reaches every node, whatever its type's scope (or with no declared type).
     public func say(_ event: Event) {
         let cluster = state.withLock { $0.cluster }

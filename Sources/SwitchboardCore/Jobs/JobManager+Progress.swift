@@ -22,11 +22,11 @@ extension JobManager {
         }
         guard let changed else { return }
         let pacer = changed.pacer
-        guard var due = pacer.report(changed.record, version: changed.version, publish: { announce(.changed, $0) }) else { return }
+        guard var due = pacer.report(changed.record, version: changed.version, publish: { announceProgress($0) }) else { return }
         Task {
             while true {
                 try? await Task.sleep(until: due, clock: .continuous)
-                guard let later = pacer.flush(publish: { announce(.changed, $0) }) else { return }
+                guard let later = pacer.flush(publish: { announceProgress($0) }) else { return }
                 due = later
             }
         }

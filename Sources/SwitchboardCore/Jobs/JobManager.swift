@@ -43,6 +43,9 @@ public final class JobManager: Sendable {
     /// The job whose body is running in this task, if any: a job submitted from it is its child.
     @TaskLocal static var enclosingJob: Int64?
 
+    /// The job whose body runs in the current task, if any: what the daemon's log lines name as `job`.
+    public static var currentJobID: Int64? { enclosingJob }
+
     struct LiveJob {
         var record: JobRecord
         /// The job whose body submitted this one: aborting it aborts this one, and this one never waits
@@ -166,7 +169,7 @@ public final class JobManager: Sendable {
         self.nodeName = nodeName
         self.alerts = alerts ?? Alerts(events: events, logger: logger)
         self.datastore = datastore
-        self.journal = JobJournal(datastore: datastore, table: JobRecord.table)
+        self.journal = JobJournal(datastore: datastore, table: JobRecord.table) { [events] in events.relay($0) }
         self.ids = IDReservation(datastore: datastore, sequence: JobRecord.table.name, blockSize: 1_000)
         self.events = events
         self.logDirectory = (stateDirectory as NSString).appendingPathComponent("jobs")
@@ -256,9 +259,10 @@ public final class JobManager: Sendable {
             let log = JobLog(directory: logDirectory, id: id)
             state.withLock { $0.live[id]?.log = log }
         }
+        let added = clusterEvent(.added, record)
         if idReturned || events.isWatched(Self.eventName) {
             do {
-                try await journal.write(record)
+                try await journal.write(record, announcing: added)
             } catch {
                 let turns = state.withLock { state -> [Turn] in
                     state.live.removeValue(forKey: id)
@@ -270,9 +274,11 @@ public final class JobManager: Sendable {
             }
         } else if !state.withLock({ $0.canStartNow(id, lock: lock, maxRunning: limits.maxRunning) }) {
             // (A job starting now skips its WAITING row: its RUNNING row follows at once and supersedes it.)
-            journal.stage(record)
+            journal.stage(record, announcing: added)
+        } else if let added {
+            journal.stage(announcing: added)
         }
-        announce(.added, record)
+        announce(.added, record, made: added)
         let jobContext = JobContext(id: id, call: context, manager: self)
         // With nobody ahead of it and a slot and its lock free, the job takes its turn now, without queueing.
         // A running job's child does not queue for a slot either: its parent holds one and waits for it.
@@ -330,8 +336,9 @@ public final class JobManager: Sendable {
         // RUNNING is written without waiting for its commit: a daemon that dies now marks the job FAILED
         // (interrupted) at its next start whether the row says WAITING or RUNNING, so nothing is lost, and a
         // short job's RUNNING and final rows then share one transaction (they collapse to the final row).
-        journal.stage(record)
-        announce(.changed, record)
+        let running = clusterEvent(.changed, record)
+        journal.stage(record, announcing: running)
+        announce(.changed, record, made: running)
         let outcome: Result<JSON, any Error>
         do {
             outcome = .success(try await Self.$enclosingJob.withValue(id) { try await body(context, arguments) })
@@ -410,12 +417,15 @@ public final class JobManager: Sendable {
             let excerpt = record.logsExcerpt
             state.withLock { $0.live[id]?.record.logsExcerpt = excerpt }
         }
+        // No held progress report is sent after this: the final event is the job's last.
+        ended.job.pacer?.end()
         if record.transient {
-            ended.job.pacer?.end {}
             try? await journal.delete(id)
         } else {
+            let final = clusterEvent(.changed, record)
             do {
-                try await journal.write(record)
+                try await journal.write(record, announcing: final)
+                announce(.changed, record, made: final)
             } catch {
                 // Never report an outcome that is not on disk: the waiters hear that it could not be stored.
                 logger.error("cannot store job state", metadata: ["job": .stringConvertible(id), "error": .string("\(error)")])
@@ -423,11 +433,8 @@ public final class JobManager: Sendable {
                 record.result = .null
                 record.error = "The job ended but its state could not be stored"
                 record.errno = Errno.EIO
-            }
-            if let pacer = ended.job.pacer {
-                pacer.end { announce(.changed, record) }
-            } else {
-                announce(.changed, record)
+                // Nothing was stored with it: every node hears the failure as any event.
+                events.publish(Self.eventName) { Self.event(.changed, record) }
             }
         }
         let retention = max(100, limits.retentionCount / 4)
@@ -454,10 +461,31 @@ public final class JobManager: Sendable {
         }
     }
 
-    func announce(_ kind: EventKind, _ record: JobRecord) {
+    /// Publishes the event of a job's change on this node; the other nodes get it from the journal, with the
+    /// job's row (`clusterEvent`). `made` is that event when it was built for them already.
+    func announce(_ kind: EventKind, _ record: JobRecord, made: Event? = nil) {
         guard !record.transient else { return }
         // A job's client shape is a 20-member object: built only when someone listens.
-        events.publish(Self.eventName) { Event(name: Self.eventName, kind: kind, id: .int(record.id), fields: record.json, owner: record.owner) }
+        events.publish(Self.eventName, channel: nil, toCluster: false) { made ?? Self.event(kind, record) }
+    }
+
+    /// The event of a job's change for the other nodes, handed to the journal to commit with the job's row;
+    /// nil while the daemon is not in a cluster.
+    func clusterEvent(_ kind: EventKind, _ record: JobRecord) -> Event? {
+        guard !record.transient, events.isClustered else { return nil }
+        return Self.event(kind, record)
+    }
+
+    /// A change with no row (progress): published here, and sent to the other nodes with the journal's next
+    /// transaction, after the job's earlier events.
+    func announceProgress(_ record: JobRecord) {
+        let event = clusterEvent(.changed, record)
+        if let event { journal.stage(announcing: event) }
+        announce(.changed, record, made: event)
+    }
+
+    static func event(_ kind: EventKind, _ record: JobRecord) -> Event {
+        Event(name: eventName, kind: kind, id: .int(record.id), fields: record.json, owner: record.owner)
     }
 
 }

@@ -5,10 +5,10 @@ import Synchronization
 ///
 /// A job that copies 10,000 files reports 10,000 steps in seconds; sent one event each, they outrun every
 /// subscriber's queue, and no UI redraws faster than a few times a second anyway. State changes are never
-/// paced: `end` sends the final record (which carries the latest progress) at once.
+/// paced: the final record (which carries the latest progress) goes out at once after `end`.
 ///
-/// Every event of the job that may race another (a held report sent by its timer, the final one) is published
-/// under this pacer's lock, so a held report can never reach a client after the final state. Publishing only
+/// Every progress event that may race the final one (a held report sent by its timer) is published under this
+/// pacer's lock, and `end` takes it, so a held report can never reach a client after the final state. Publishing only
 /// queues frames and never blocks, so the lock is held briefly; an event handler must not report progress of
 /// the same job synchronously.
 final class ProgressPacer: Sendable {
@@ -70,12 +70,12 @@ final class ProgressPacer: Sendable {
         }
     }
 
-    /// The job has ended: `publish` sends its final event, and no held report is sent after it.
-    func end(publish: () -> Void) {
+    /// The job has ended: no report, held or new, is sent after this returns, so the final event, published
+    /// once the final row is stored, is the job's last.
+    func end() {
         state.withLock { state in
             state.ended = true
             state.held = nil
-            publish()
         }
     }
 }

@@ -58,6 +58,12 @@ public final class PluginDatastore: Datastore {
         try await base.commit(table, upserts: upserts, rows: rows, deletes: deletes)
     }
 
+    public func commit(_ table: TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64],
+                       announcing events: [Event]) async throws -> Bool {
+        try check(table)
+        return try await base.commit(table, upserts: upserts, rows: rows, deletes: deletes, announcing: events)
+    }
+
     public func insert(_ table: TableDefinition, _ row: JSONObject, announcing: ChangeAnnouncement) async throws -> AnnouncedChange {
         try check(table)
         return try await base.insert(table, row, announcing: announcing)

@@ -17,6 +17,12 @@ extension Datastore {
         return AnnouncedChange(id: id, event: announcing.make(id, nil), relayed: false)
     }
 
+    public func commit(_ table: TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64],
+                       announcing events: [Event]) async throws -> Bool {
+        try await commit(table, upserts: upserts, rows: rows, deletes: deletes)
+        return false
+    }
+
     public func reserveIDs(_ sequence: String, count: Int64, above floor: Int64) async throws -> ClosedRange<Int64> {
         (floor + 1)...(floor + max(1, count))
     }

@@ -32,6 +32,12 @@ public protocol Datastore: Sendable {
     /// dictionary per row.
     func commit(_ table: TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64]) async throws
 
+    /// `commit`, with `events` stored for the other nodes in the same transaction where the datastore carries
+    /// a cluster's events, after the node's events sent before it. Returns whether it did; when it did not (one
+    /// node, or not yet in the cluster) the caller sends them as any event. The job journal writes through this,
+    /// so a job's row and its event commit together (`Datastore+Announced.swift` gives the two-step default).
+    func commit(_ table: TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64], announcing events: [Event]) async throws -> Bool
+
     /// Inserts a row and makes the event that announces it, in one transaction where the datastore carries
     /// events between nodes (`Datastore+Announced.swift` does it in two steps for those that do not).
     func insert(_ table: TableDefinition, _ row: JSONObject, announcing: ChangeAnnouncement) async throws -> AnnouncedChange

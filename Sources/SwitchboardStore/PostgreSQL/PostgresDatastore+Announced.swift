@@ -53,7 +53,14 @@ extension PostgresDatastore {
     /// otherwise in a transaction of its own.
     private func announced(_ change: @escaping @Sendable (PostgresConnection) async throws -> (id: Int64, event: Event)?) async throws -> AnnouncedChange? {
         if let relay = relay.withLock({ $0 }) {
-            return try await relay.commit(change)
+            let applied = try await relay.commit { connection in
+                try await change(connection).map { PostgresEventRelay.Applied(id: $0.id, events: [$0.event]) }
+            }
+            guard let applied else { return nil }
+            guard let event = applied.events.first else {
+                throw CallError(Errno.EIO, "A change committed without the event announcing it")
+            }
+            return AnnouncedChange(id: applied.id, event: event, relayed: true)
         }
         return try await transaction { connection in
             try await change(connection).map { AnnouncedChange(id: $0.id, event: $0.event, relayed: false) }

@@ -93,6 +93,29 @@ extension PostgresDatastore {
     /// trips; a key seen twice in a run starts a new statement, since one statement may not change a row twice.
     public func commit(_ table: SwitchboardCore.TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64]) async throws {
         guard !upserts.isEmpty || !rows.isEmpty || !deletes.isEmpty else { return }
+        let apply = try commitStatements(table, upserts: upserts, rows: rows, deletes: deletes)
+        try await transaction { connection in try await apply(connection) }
+    }
+
+    /// In a cluster the rows commit inside the relay's next batch transaction, with their events after the
+    /// node's earlier ones; otherwise as `commit` without them.
+    public func commit(_ table: SwitchboardCore.TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64],
+                       announcing events: [Event]) async throws -> Bool {
+        guard !events.isEmpty, let relay = relay.withLock({ $0 }) else {
+            try await commit(table, upserts: upserts, rows: rows, deletes: deletes)
+            return false
+        }
+        let apply = try commitStatements(table, upserts: upserts, rows: rows, deletes: deletes)
+        _ = try await relay.commit { connection in
+            try await apply(connection)
+            return PostgresEventRelay.Applied(id: 0, events: events)
+        }
+        return true
+    }
+
+    /// The statements of one commit, checked and built before any connection is taken.
+    private func commitStatements(_ table: SwitchboardCore.TableDefinition, upserts: [JSONObject], rows: [[JSON]],
+                                  deletes: [Int64]) throws -> @Sendable (PostgresConnection) async throws -> Void {
         var batches = UpsertBatches(table: table, datastore: self)
         let everyColumn = Array(repeating: true, count: table.columns.count)
         let types = table.columns.map(\.type)
@@ -127,14 +150,15 @@ extension PostgresDatastore {
         let statements = batches.finish()
         let deleteSQL = "DELETE FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ANY($1)"
         let doomed = deletes
-        try await transaction { connection in
+        let logger = self.logger
+        return { connection in
             for statement in statements {
-                try await connection.query(statement, logger: self.logger)
+                try await connection.query(statement, logger: logger)
             }
             if !doomed.isEmpty {
                 var bindings = PostgresBindings(capacity: 1)
                 bindings.append(doomed)
-                try await connection.query(PostgresQuery(unsafeSQL: deleteSQL, binds: bindings), logger: self.logger)
+                try await connection.query(PostgresQuery(unsafeSQL: deleteSQL, binds: bindings), logger: logger)
             }
         }
     }

@@ -44,7 +44,7 @@ extension PostgresEventRelay {
             while !Task.isCancelled {
                 let batch = outbox.withLock { state -> [Outgoing] in Array(state.queue.prefix(settings.batchSize)) }
                 guard !batch.isEmpty else { break }
-                let outcomes: [Result<AnnouncedChange?, any Error>]
+                let outcomes: [Result<Applied?, any Error>]
                 do {
                     outcomes = try await store(batch)
                 } catch {
@@ -100,7 +100,7 @@ extension PostgresEventRelay {
     /// constraint) aborts the transaction, which runs again without it, its caller told. Refusals are rare and
     /// each costs one rerun of the batch.
     /// - Returns: each change's outcome, in order.
-    func store(_ batch: [Outgoing]) async throws -> [Result<AnnouncedChange?, any Error>] {
+    func store(_ batch: [Outgoing]) async throws -> [Result<Applied?, any Error>] {
         let origin = nodeName
         let server = datastore.dsn.redacted
         let hasChanges = batch.contains { if case .change = $0 { return true } else { return false } }
@@ -112,12 +112,12 @@ extension PostgresEventRelay {
         var refused: [Int: any Error] = [:]
         while true {
             let skipped = Set(refused.keys)
-            let made: [Int: (id: Int64, event: Event)?]
+            let made: [Int: Applied?]
             do {
                 made = try await datastore.transaction { connection in
                     var events: [Event] = []
                     events.reserveCapacity(batch.count)
-                    var made: [Int: (id: Int64, event: Event)?] = [:]
+                    var made: [Int: Applied?] = [:]
                     for (index, item) in batch.enumerated() {
                         switch item {
                         case .event(let event):
@@ -127,7 +127,7 @@ extension PostgresEventRelay {
                             do {
                                 let result = try await change.apply(connection)
                                 made[index] = result
-                                if let result { events.append(result.event) }
+                                if let result { events.append(contentsOf: result.events) }
                             } catch let error as PSQLError where error.serverInfo != nil {
                                 throw ChangeRefused(index: index, error: PostgresDatastore.callError(error, server: server))
                             } catch let error as CallError {
@@ -142,13 +142,13 @@ extension PostgresEventRelay {
                 refused[refusal.index] = refusal.error
                 continue
             }
-            var outcomes: [Result<AnnouncedChange?, any Error>] = []
+            var outcomes: [Result<Applied?, any Error>] = []
             for (index, item) in batch.enumerated() {
                 guard case .change = item else { continue }
                 if let error = refused[index] {
                     outcomes.append(.failure(error))
                 } else {
-                    outcomes.append(.success(made[index].flatMap { $0 }.map { AnnouncedChange(id: $0.id, event: $0.event, relayed: true) }))
+                    outcomes.append(.success(made[index].flatMap { $0 }))
                 }
             }
             return outcomes

@@ -42,8 +42,14 @@ public final class PostgresEventRelay: ClusterTransport {
     /// A datastore change whose event must be stored in its own transaction (`commit(_:)`): it joins the next
     /// batch, after the events queued before it, so a node's events keep their order.
     struct Change: Sendable {
-        let apply: @Sendable (PostgresConnection) async throws -> (id: Int64, event: Event)?
-        let done: CheckedContinuation<AnnouncedChange?, any Error>
+        let apply: @Sendable (PostgresConnection) async throws -> Applied?
+        let done: CheckedContinuation<Applied?, any Error>
+    }
+
+    /// What a change made: the key of the row it changed (0 for a batch of rows) and the events announcing it.
+    struct Applied: Sendable {
+        let id: Int64
+        let events: [Event]
     }
 
     enum Outgoing: Sendable {
@@ -101,11 +107,11 @@ public final class PostgresEventRelay: ClusterTransport {
         }
     }
 
-    /// Runs `apply` (a datastore change) in the transaction that stores the event it returns for the other
+    /// Runs `apply` (a datastore change) in the transaction that stores the events it returns for the other
     /// nodes, after every event this node queued before it; nil when `apply` found nothing to change.
-    /// - Throws: what `apply` threw (the change and its event are then both undone), or why the transaction failed.
-    func commit(_ apply: @escaping @Sendable (PostgresConnection) async throws -> (id: Int64, event: Event)?) async throws -> AnnouncedChange? {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<AnnouncedChange?, any Error>) in
+    /// - Throws: what `apply` threw (the change and its events are then both undone), or why the transaction failed.
+    func commit(_ apply: @escaping @Sendable (PostgresConnection) async throws -> Applied?) async throws -> Applied? {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Applied?, any Error>) in
             // A change is never dropped for the bound: its caller waits for it, which bounds them.
             let accepted = outbox.withLock { state -> Bool in
                 guard !state.stopping else { return false }
