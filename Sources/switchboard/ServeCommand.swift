@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
+    @Option(name: .long, help: "Log line format: text, or json (one object per line, for log shippers).")
+    var logFormat: String?
+
     func run() async throws {
         // Foundation's default time zone is UTC in the daemon. Nothing in it formats local time (the API
         // speaks epoch milliseconds and UTC, the log handler uses libc's localtime), and the one default
@@ -44,21 +47,24 @@ struct ServeCommand: AsyncParsableCommand {
             }
             if let socket { configuration.unixSocket = socket }
             if let logLevel { configuration.logLevel = try DaemonConfiguration.logLevel(.string(logLevel), "--log-level") }
+            if let logFormat { configuration.logFormat = try DaemonConfiguration.logFormat(logFormat, "--log-format") }
         } catch {
             FileHandle.standardError.write(Data("switchboard: configuration error: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let logging: DaemonLogging
+        do {
+            logging = try DaemonLogging(configuration)
+        } catch {
+            FileHandle.standardError.write(Data("switchboard: configuration error: \(error)\n".utf8))
+            throw ExitCode(2)
         }
+        logging.bootstrap()
         let logger = Logger(label: "switchboard")
         do {
             // A reload reads the same file (and environment) again; only the plugins section is applied then.
             let path = config
-            try await Daemon(configuration: configuration, logger: logger,
+            try await Daemon(configuration: configuration, logger: logger, logging: logging,
                              reloadConfiguration: { try DaemonConfiguration.load(path: path) }).run()
         } catch let error as ConfigurationError {
             // Found only once the daemon looks (a plugin's section, a TLS file): still the operator's file to fix.

@@ -5,7 +5,7 @@ public struct CallContext: Sendable {
     public let session: Session
     let runtime: Runtime
     public let method: String
-    public let logger: Logger
+    private let baseLogger: Logger
     /// The client's id for this request (JSON-RPC `id`), `null` when the dialect has none; kept in a job's `message_ids`.
     public let messageID: JSON
 
@@ -13,8 +13,17 @@ public struct CallContext: Sendable {
         self.session = session
         self.runtime = runtime
         self.method = method
-        self.logger = logger
+        self.baseLogger = logger
         self.messageID = messageID
+    }
+
+    /// A logger whose lines name this call's session and method. Made when asked (a method that logs), not for
+    /// every call.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "session"] = .string(session.id)
+        logger[metadataKey: "method"] = .string(method)
+        return logger
     }
 
     public var credentials: Credentials? { session.credentials }

@@ -32,9 +32,19 @@ public struct DaemonConfiguration: Sendable {
     /// PEM certificate chain (leaf first) and PEM private key for `tls`.
     public var tlsCertificate: String?
     public var tlsPrivateKey: String?
-    /// `stderr` or `syslog` (written to stderr, for journald/syslog to collect).
+    /// `dispatcher.logging`: stderr (or `console`), `syslog` (RFC 5424 to `syslogSocket`), or an absolute file path.
     public var logging = "stderr"
     public var logLevel = "info"
+    /// `dispatcher.log-format`: text, or json (one object per line) for log shippers; syslog always gets RFC 5424.
+    public var logFormat = LogFormat.text
+    /// `dispatcher.syslog-socket`: where syslog messages go.
+    public var syslogSocket = "/dev/log"
+    /// `dispatcher.syslog-facility`: the facility of every message.
+    public var syslogFacility = SyslogFacility.daemon
+    /// Where the log goes, from `logging` and the syslog settings (checked at load).
+    public var logDestination: LogDestination {
+        (try? LogDestination.parse(logging, syslogSocket: syslogSocket, facility: syslogFacility)) ?? .stderr
+    }
     /// `dispatcher.plugin-dirs`: where external plugins are found (kept in `externalPlugins`).
     public var pluginDirs: [String] {
         get { externalPlugins.directories }
@@ -208,7 +218,7 @@ public struct DaemonConfiguration: Sendable {
     static let datastoreDrivers = ["sqlite", "postgresql"]
     static let clusterKeys: Set<String> = ["heartbeat-seconds", "node-timeout-seconds"]
     static let dispatcherKeys: Set<String> = [
-        "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "plugin-dirs", "listen", "unix-socket",
+        "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "log-format", "syslog-socket", "syslog-facility", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
         "shutdown-close-seconds", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
         "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
@@ -269,11 +279,12 @@ public struct DaemonConfiguration: Sendable {
                     throw ConfigurationError(path: "dispatcher.tls-private-key", reason: "is required when dispatcher.tls is true (a PEM file)")
                 }
             }
+            if let v = section["syslog-socket"] { syslogSocket = try Self.string(v, "dispatcher.syslog-socket") }
+            if let v = section["syslog-facility"] { syslogFacility = try SyslogFacility.parse(try Self.string(v, "dispatcher.syslog-facility")) }
+            if let v = section["log-format"] { logFormat = try Self.logFormat(try Self.string(v, "dispatcher.log-format"), "dispatcher.log-format") }
             if let v = section["logging"] {
                 let value = try Self.string(v, "dispatcher.logging")
-                guard ["stderr", "syslog", "console"].contains(value) else {
-                    throw ConfigurationError(path: "dispatcher.logging", reason: "must be stderr, syslog or console, not '\(value)'")
-                }
+                _ = try LogDestination.parse(value, syslogSocket: syslogSocket, facility: syslogFacility)
                 logging = value
             }
             if let v = section["log-level"] { logLevel = try Self.logLevel(v, "dispatcher.log-level") }
@@ -386,6 +397,7 @@ public struct DaemonConfiguration: Sendable {
         }
         if let v = environment["SWITCHBOARD_UNIX_SOCKET"] { unixSocket = v }
         if let v = environment["SWITCHBOARD_LOG_LEVEL"], !v.isEmpty { logLevel = try Self.logLevel(.string(v), "SWITCHBOARD_LOG_LEVEL") }
+        if let v = environment["SWITCHBOARD_LOG_FORMAT"], !v.isEmpty { logFormat = try Self.logFormat(v, "SWITCHBOARD_LOG_FORMAT") }
         if let v = environment["SWITCHBOARD_DATASTORE_DRIVER"], !v.isEmpty {
             guard Self.datastoreDrivers.contains(v) else {
                 throw ConfigurationError(path: "SWITCHBOARD_DATASTORE_DRIVER", reason: "'\(v)' is not available; supported: \(Self.datastoreDrivers.joined(separator: ", "))")
@@ -453,6 +465,13 @@ public struct DaemonConfiguration: Sendable {
 
     static func port(_ json: JSON, _ path: String) throws -> Int {
         try integer(json, path, 0...65535)
+    }
+
+    public static func logFormat(_ value: String, _ path: String) throws -> LogFormat {
+        guard let format = LogFormat(rawValue: value) else {
+            throw ConfigurationError(path: path, reason: "must be text or json, not '\(value)'")
+        }
+        return format
     }
 
     public static func logLevel(_ json: JSON, _ path: String) throws -> String {

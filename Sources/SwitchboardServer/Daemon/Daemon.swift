@@ -34,10 +34,15 @@ public final class Daemon: Sendable {
     private let group = Mutex<ServiceGroup?>(nil)
     private let stopRequested = Mutex(false)
 
-    public init(configuration: DaemonConfiguration, logger: Logger, plugins: [any Plugin] = BuiltinPlugins.all,
+    /// The process's logging when this daemon set it up (the binary does; an embedding test may not): what
+    /// SIGUSR1 reopens and `log-level` changes.
+    public let logging: DaemonLogging?
+
+    public init(configuration: DaemonConfiguration, logger: Logger, logging: DaemonLogging? = nil, plugins: [any Plugin] = BuiltinPlugins.all,
                 reloadConfiguration: (@Sendable () throws -> DaemonConfiguration)? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.logging = logging
         self.plugins = plugins
         self.reloadConfiguration = reloadConfiguration
     }
@@ -212,6 +217,18 @@ public final class Daemon: Sendable {
             }
         }
         defer { hangups.cancel() }
+        // SIGUSR1 reopens the log file (logrotate's postrotate), as syslogd and nginx do.
+        let reopens = Task { [logging] in
+            for await _ in await UnixSignalsSequence(trapping: .sigusr1) {
+                do {
+                    try logging?.reopen()
+                    logger.notice("log file reopened")
+                } catch {
+                    logger.error("cannot reopen the log file; still writing to the old one", metadata: ["error": .string("\(error)")])
+                }
+            }
+        }
+        defer { reopens.cancel() }
         do {
             try await group.run()
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwitchboardCore
 
 /// `switchboard serve` as a real process with its log in a file, ready once it has logged `ready in`: for tests
 /// that need the daemon alone in its process (its RSS, signals, its exit status and log lines).
@@ -13,13 +14,17 @@ struct ServedBinary {
 
     /// Starts the daemon on a fresh state folder and an ephemeral port, with `configuration` as its file if given.
     /// `fileLimit`: run under `ulimit -n` of this (soft and hard), as a box with a low limit would.
+    /// `logFile`: where the daemon logs when its configuration sends the log there (read for readiness instead of
+    /// stderr); `waitReady` false returns once the process runs (its log goes where the test reads it).
     static func start(configuration: String? = nil, environment: [String: String] = [:], fileLimit: Int? = nil,
+                      arguments extra: [String] = [], stateDir: String? = nil, logFile: String? = nil, waitReady: Bool = true,
                       sourceLocation: SourceLocation = #_sourceLocation) async throws -> ServedBinary {
         guard let path = Binary.path else { throw CocoaError(.fileNoSuchFile) }
-        let dir = TestDaemon.makeStateDir()
-        let logPath = dir + "/stderr.log"
-        #expect(FileManager.default.createFile(atPath: logPath, contents: nil))
-        var arguments = ["serve", "--state-dir", dir, "--port", "0"]
+        let dir = stateDir ?? TestDaemon.makeStateDir()
+        let stderrPath = dir + "/stderr.log"
+        #expect(FileManager.default.createFile(atPath: stderrPath, contents: nil))
+        let logPath = logFile ?? stderrPath
+        var arguments = ["serve", "--state-dir", dir, "--port", "0"] + extra
         if let configuration {
             try configuration.write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
             arguments += ["--config", dir + "/config.json"]
@@ -34,11 +39,17 @@ struct ServedBinary {
         }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         try process.run()
         var served = ServedBinary(process: process, stateDir: dir, logPath: logPath, port: 0)
+        guard waitReady else { return served }
         let ready = try await served.waitForLog("ready in", sourceLocation: sourceLocation)
-        let listen = try #require(ready.split(separator: " ").first { $0.hasPrefix("listen=") }, sourceLocation: sourceLocation)
+        let listen: Substring
+        if ready.hasPrefix("{"), let url = (try? JSON.parse(ready))?["listen"]?.stringValue {
+            listen = Substring(url)
+        } else {
+            listen = try #require(ready.split(separator: " ").first { $0.hasPrefix("listen=") }, sourceLocation: sourceLocation)
+        }
         served = ServedBinary(process: process, stateDir: dir, logPath: logPath,
                               port: Int(listen.split(separator: ":").last ?? "") ?? 0)
         return served
