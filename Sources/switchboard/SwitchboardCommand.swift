@@ -9,7 +9,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "The middleware daemon every client reads, changes and watches the system through.",
         version: Runtime.version,
-        subcommands: [ServeCommand.self, CallCommand.self, SubscribeCommand.self, JobsCommand.self])
+        subcommands: [ServeCommand.self, CallCommand.self, SubscribeCommand.self, JobsCommand.self, CtlCommand.self])
 
     /// Usage errors exit 2 (not ArgumentParser's 64), so scripts can tell them from call errors (1).
     static func main() async {

@@ -9,6 +9,9 @@ public struct PluginJobs: Sendable {
         try await manager.submit(method: method, arguments: arguments, options: options, context: context, body: body)
     }
 
+    /// This node's unfinished jobs by state, and how many finished ones it keeps (`finished`).
+    public var stateCounts: [String: Int] { manager.stateCounts }
+
     public func query(filters: [QueryFilter], options: QueryOptions, credentials: Credentials?) async throws -> JSON {
         try await manager.query(filters: filters, options: options, credentials: credentials)
     }

@@ -1,6 +1,7 @@
-/// The methods the dialects, REST and the audit stage name themselves: one table, read by the code that
-/// registers each method and by the code that calls or classifies it, so the two cannot disagree (a renamed
-/// method breaks the build, not a dialect at run time). Methods only clients name are not here.
+/// The methods the daemon's own code names (the dialects, REST, the audit stage, the control socket's CLI and
+/// dump): one table, read by the code that registers each method and by the code that calls or classifies it,
+/// so the two cannot disagree (a renamed method breaks the build, not a dialect at run time). Methods only
+/// clients name are not here.
 public enum MethodName {
     public static let ping = "core.ping"
     public static let setOptions = "core.set_options"
@@ -17,6 +18,16 @@ public enum MethodName {
     public static let loginWithAPIKey = "auth.login_with_api_key"
     public static let logout = "auth.logout"
     public static let generateToken = "auth.generate_token"
+
+    public static let controlStatus = "control.status"
+    public static let controlDump = "control.dump"
+    public static let controlReload = "control.reload"
+    public static let controlLogLevel = "control.log_level"
+    public static let controlStop = "control.stop"
+
+    public static let dispatcherRun = "dispatcher.run"
+    public static let dispatcherList = "dispatcher.list"
+    public static let dispatcherKill = "dispatcher.kill"
 
     /// Every way a session logs in: the audit trail records them as `AUTHENTICATION`.
     public static let logins: Set<String> = [login, loginEx, loginWithToken, loginWithAPIKey]

@@ -73,7 +73,7 @@ struct Dispatcher: Sendable {
             let options = JobOptions(lock: { _ in lockName }, abortable: true, description: { _ in description }, logs: true)
             do {
                 let id = try await jobs.submit(
-                    method: "dispatcher.run", arguments: [["queue": .string(queue), "id": .string(name), "commands": .array(commands)]],
+                    method: MethodName.dispatcherRun, arguments: [["queue": .string(queue), "id": .string(name), "commands": .array(commands)]],
                     options: options, context: ctx, body: processJob(name, commands))
                 book.assign(name, jobID: id)
                 ids[name] = .int(id)

@@ -52,20 +52,20 @@ public struct DispatcherPlugin: Plugin {
 
         let argsSchema: JSON = ["type": "object"]
         try context.register(MethodDescriptor(
-            "dispatcher.run",
+            MethodName.dispatcherRun,
             description: "Runs commands as jobs: {\"queue\": \"pkg_queue\", \"<job id>\": \"<command>\" or [\"<cmd>\", ...]}. Returns {\"started\": [ids]}.",
             params: [Parameter("args", schema: argsSchema)], returns: ["type": "object"], roles: [Role.fullAdmin]
         ) { ctx, args in try await dispatcher.run(ctx, args[0]) })
 
         try context.register(MethodDescriptor(
-            "dispatcher.list",
+            MethodName.dispatcherList,
             description: "Pending and running dispatcher jobs by queue: {\"jobs\": {\"<queue>\": {\"<id>\": {\"commands\", \"queue_position\", \"state\"}}}}.",
             params: [Parameter("args", schema: argsSchema, default: [:])], returns: ["type": "object"],
             roles: [Role.readonlyAdmin], flags: .readonly
         ) { _, _ in await dispatcher.list() })
 
         try context.register(MethodDescriptor(
-            "dispatcher.kill",
+            MethodName.dispatcherKill,
             description: "Kills pending or running dispatcher jobs: {\"job_id\": \"<id>\" or [\"<id>\", ...]}. Returns {\"killed\": {\"jobs\": [ids]}}.",
             params: [Parameter("args", schema: ["type": "object", "required": ["job_id"],
                                                  "properties": ["job_id": ["type": ["string", "array"], "items": ["type": "string"]],

@@ -152,6 +152,15 @@ public struct DaemonConfiguration: Sendable {
         return (stateDir as NSString).appendingPathComponent("switchboard.sock")
     }
 
+    /// `dispatcher.control-socket`: the operator's socket (`switchboard ctl`); default `<state-dir>/control.sock`;
+    /// empty disables it.
+    public var controlSocket: String?
+
+    public var resolvedControlSocketPath: String? {
+        if let controlSocket { return controlSocket.isEmpty ? nil : controlSocket }
+        return (stateDir as NSString).appendingPathComponent("control.sock")
+    }
+
     /// The longest local socket path the kernel takes (`sun_path` holds 108 bytes with its terminating zero).
     static let maxSocketPath = 107
 
@@ -166,6 +175,15 @@ public struct DaemonConfiguration: Sendable {
                 path: unixSocket == nil ? "dispatcher.state-dir" : "dispatcher.unix-socket",
                 reason: "the local socket path \(socket) is \(socket.utf8.count) bytes; the system allows at most \(Self.maxSocketPath) "
                     + "(choose a shorter path, or set dispatcher.unix-socket)")
+        }
+        if let socket = resolvedControlSocketPath, socket.utf8.count > Self.maxSocketPath {
+            throw ConfigurationError(
+                path: controlSocket == nil ? "dispatcher.state-dir" : "dispatcher.control-socket",
+                reason: "the control socket path \(socket) is \(socket.utf8.count) bytes; the system allows at most \(Self.maxSocketPath) "
+                    + "(choose a shorter path, or set dispatcher.control-socket)")
+        }
+        if let socket = resolvedControlSocketPath, socket == resolvedSocketPath {
+            throw ConfigurationError(path: "dispatcher.control-socket", reason: "must differ from dispatcher.unix-socket (\(socket))")
         }
     }
 
@@ -218,7 +236,7 @@ public struct DaemonConfiguration: Sendable {
     static let datastoreDrivers = ["sqlite", "postgresql"]
     static let clusterKeys: Set<String> = ["heartbeat-seconds", "node-timeout-seconds"]
     static let dispatcherKeys: Set<String> = [
-        "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "log-format", "syslog-socket", "syslog-facility", "plugin-dirs", "listen", "unix-socket",
+        "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "log-format", "syslog-socket", "syslog-facility", "control-socket", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
         "shutdown-close-seconds", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
         "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
@@ -299,6 +317,7 @@ public struct DaemonConfiguration: Sendable {
                 publicAPIDocs = b
             }
             if let v = section["unix-socket"] { unixSocket = try Self.string(v, "dispatcher.unix-socket", allowEmpty: true) }
+            if let v = section["control-socket"] { controlSocket = try Self.string(v, "dispatcher.control-socket", allowEmpty: true) }
             if let v = section["state-dir"] { stateDir = try Self.string(v, "dispatcher.state-dir") }
             if let v = section["node-name"] { nodeName = try Self.nodeName(try Self.string(v, "dispatcher.node-name"), "dispatcher.node-name") }
             if let v = section["max-running-calls"] { maxRunningCalls = try Self.integer(v, "dispatcher.max-running-calls", 1...10_000) }
@@ -396,6 +415,7 @@ public struct DaemonConfiguration: Sendable {
             websocketPort = port
         }
         if let v = environment["SWITCHBOARD_UNIX_SOCKET"] { unixSocket = v }
+        if let v = environment["SWITCHBOARD_CONTROL_SOCKET"] { controlSocket = v }
         if let v = environment["SWITCHBOARD_LOG_LEVEL"], !v.isEmpty { logLevel = try Self.logLevel(.string(v), "SWITCHBOARD_LOG_LEVEL") }
         if let v = environment["SWITCHBOARD_LOG_FORMAT"], !v.isEmpty { logFormat = try Self.logFormat(v, "SWITCHBOARD_LOG_FORMAT") }
         if let v = environment["SWITCHBOARD_DATASTORE_DRIVER"], !v.isEmpty {

@@ -5,6 +5,7 @@ import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardPlugins
@@ -70,9 +71,11 @@ public final class Daemon: Sendable {
 
         // External plugins are started and say who they are before anything is ordered or configured: their
         // names and dependencies join the compiled-in plugins' in one load order.
+        let control = DaemonControl(logging: logging, logger: logger)
+        let builtIn = self.plugins + [ControlPlugin(control: control)]
         let external = try await ExternalPluginDiscovery.discover(settings: configuration.externalPlugins,
-                                                                  taken: Set(plugins.map(\.name)), logger: logger)
-        let plugins = self.plugins + external
+                                                                  taken: Set(builtIn.map(\.name)), logger: logger)
+        let plugins = builtIn + external
         // Each plugin's section is checked against the schema the plugin declares, before anything is opened.
         if let issue = PluginLoader.configurationIssues(plugins, configuration: configuration.plugins).first {
             for plugin in external { await plugin.release() }
@@ -93,6 +96,7 @@ public final class Daemon: Sendable {
         if let read = reloadConfiguration { pluginsSection = { try read().plugins } }
         let loader = PluginLoader(runtime: runtime, plugins: plugins, configurationSource: pluginsSection,
                                   reloadGrace: configuration.pluginReloadGrace)
+        control.bind(loader: loader, datastore: datastoreLocation, stop: { [weak self] in await self?.stop() })
         let roster = ClusterRoster(runtime: runtime, membership: opened.membership, this: ClusterNode(
             name: configuration.resolvedNodeName, address: "\(configuration.listen):\(configuration.websocketPort)", version: runtime.version,
             started: startedMillis, lastSeen: startedMillis, state: .up))
@@ -125,7 +129,7 @@ public final class Daemon: Sendable {
         // RFC 6455: a text message that is not UTF-8 fails the connection (1007); it is never repaired and parsed.
         let webSocket = WebSocketServerConfiguration(maxFrameSize: configuration.maxMessageSize, autoPing: .disabled, validateUTF8: true)
         let listeners = Mutex<(count: Int, port: Int)>((0, 0))
-        let expected = configuration.resolvedSocketPath == nil ? 1 : 2
+        let expected = 1 + (configuration.resolvedSocketPath == nil ? 0 : 1) + (configuration.resolvedControlSocketPath == nil ? 0 : 1)
         let announce: @Sendable (Int?) -> Void = { port in
             let done = listeners.withLock { state -> (Bool, Int) in
                 state.count += 1
@@ -139,6 +143,7 @@ public final class Daemon: Sendable {
                 "listen": .string("\(configuration.tls ? "https" : "http")://\(configuration.listen):\(done.1)"), "socket": .string(configuration.resolvedSocketPath ?? "none"),
                 "datastore": .string(datastoreLocation),
             ])
+            control.ready()
             onReady(ReadyInfo(port: done.1, socketPath: configuration.resolvedSocketPath, startupMilliseconds: ms))
         }
 
@@ -160,14 +165,14 @@ public final class Daemon: Sendable {
         let webSocketResponder = router.buildResponder()
         // A keep-alive HTTP connection idle this long is closed (a WebSocket has its own idle rules).
         let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(idleTimeout: .seconds(60)), ws: webSocket)
-        let guarded: @Sendable (@escaping HTTPChannelHandler.Responder, Bool) -> GuardedChildChannel = { responder, local in
+        let guarded: @Sendable (@escaping HTTPChannelHandler.Responder, Bool, ConnectionCounter) -> GuardedChildChannel = { responder, local, counter in
             GuardedChildChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
                                                                    configuration: channelConfiguration),
                                 settings: guardSettings, counter: counter, local: local)
         }
         // With TLS the one TCP port serves wss:// and https:// only: a plain client fails its handshake.
         let tcpServer = HTTPServerBuilder { responder -> any ServerChildChannel in
-            let channel = guarded(responder, false)
+            let channel = guarded(responder, false, counter)
             return try tls.map { try TLSChannel(channel, tlsConfiguration: $0) } ?? channel
         }
         services.append(Application(
@@ -181,13 +186,32 @@ public final class Daemon: Sendable {
             try? FileManager.default.removeItem(atPath: socketPath)
             services.append(Application(
                 router: router,
-                server: HTTPServerBuilder { responder in guarded(responder, true) },
+                server: HTTPServerBuilder { responder in guarded(responder, true, counter) },
                 configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "Switchboard"),
                 onServerRunning: { _ in
                     // Anyone may connect and log in; only root and the daemon's user are trusted without a password.
                     chmod(socketPath, 0o666)
                     announce(nil)
                 },
+                logger: listenerLogger))
+        }
+        // The control socket has an event loop and a connection pool of its own, so that `switchboard ctl status`
+        // answers while clients saturate the others (or use up every local connection).
+        let controlLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        if let controlPath = configuration.resolvedControlSocketPath {
+            try? FileManager.default.removeItem(atPath: controlPath)
+            let controlCounter = ConnectionCounter(limits: .init(maxTCP: 0, maxPerAddress: 0, maxLocal: Self.maxControlConnections))
+            services.append(Application(
+                router: router,
+                server: HTTPServerBuilder { responder in ControlChildChannel(base: guarded(responder, true, controlCounter)) },
+                configuration: .init(address: .unixDomainSocket(path: controlPath), serverName: "Switchboard"),
+                onServerRunning: { _ in
+                    // Bound under the process's umask (022: no one else may write, so no one else may connect),
+                    // then narrowed to the daemon's user; the peer check holds whatever the mode.
+                    chmod(controlPath, 0o600)
+                    announce(nil)
+                },
+                eventLoopGroupProvider: .shared(controlLoop),
                 logger: listenerLogger))
         }
         var groupConfiguration = ServiceGroupConfiguration(
@@ -209,7 +233,7 @@ public final class Daemon: Sendable {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
                 logger.notice("SIGHUP received: reloading every plugin")
                 do {
-                    let reloaded = try await loader.reload(nil as [String]?)
+                    let reloaded = try await control.reload(nil)
                     logger.notice("plugins reloaded", metadata: ["plugins": .stringConvertible(reloaded.count)])
                 } catch {
                     logger.error("plugin reload failed", metadata: ["error": .string("\(error)")])
@@ -234,9 +258,11 @@ public final class Daemon: Sendable {
         } catch {
             let explained = ListenerProbe.explain(error, host: configuration.listen, port: configuration.websocketPort) ?? error
             logger.error("listener failed: \(explained)")
+            try? await controlLoop.shutdownGracefully()
             await shutdown(runtime: runtime, loader: loader, datastore: datastore, cluster: cluster, roster: roster, auditWriter: auditWriter)
             throw explained
         }
+        try? await controlLoop.shutdownGracefully()
         await shutdown(runtime: runtime, loader: loader, datastore: datastore, cluster: cluster, roster: roster, auditWriter: auditWriter)
     }
 
@@ -245,6 +271,10 @@ public final class Daemon: Sendable {
         stopRequested.withLock { $0 = true }
         if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
     }
+
+    /// Connections the control socket takes at once: enough for an operator and a few scripts, bounded so that
+    /// a runaway script cannot use up the daemon's files through it.
+    static let maxControlConnections = 16
 
     private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: any Datastore, cluster: (any ClusterTransport)?,
                           roster: ClusterRoster, auditWriter: Task<Void, Never>) async {
@@ -262,6 +292,7 @@ public final class Daemon: Sendable {
         }
         try? await datastore.close()
         if let socketPath = configuration.resolvedSocketPath { try? FileManager.default.removeItem(atPath: socketPath) }
+        if let controlPath = configuration.resolvedControlSocketPath { try? FileManager.default.removeItem(atPath: controlPath) }
         logger.info("stopped")
     }
 }
