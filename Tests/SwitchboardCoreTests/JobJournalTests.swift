@@ -28,6 +28,7 @@ final class RecordingDatastore: Datastore {
         if failing.withLock({ $0 }) { throw CallError(Errno.EIO, "disk on fire") }
         commits.withLock { $0.append(Commit(upserts: upserts, deletes: deletes)) }
     }
+    func ping() async throws {}
     func close() async throws {}
 }
 

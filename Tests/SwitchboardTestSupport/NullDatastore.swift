@@ -10,5 +10,6 @@ public final class NullDatastore: Datastore {
     public func update(_ table: TableDefinition, id: Int64, _ changes: JSONObject) async throws -> Bool { false }
     public func delete(_ table: TableDefinition, id: Int64) async throws -> Bool { false }
     public func commit(_ table: TableDefinition, upserts: [JSONObject], rows: [[JSON]], deletes: [Int64]) async throws {}
+    public func ping() async throws {}
     public func close() async throws {}
 }

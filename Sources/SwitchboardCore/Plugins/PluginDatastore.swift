@@ -48,6 +48,10 @@ public final class PluginDatastore: Datastore {
         return try await base.update(table, id: id, changes)
     }
 
+    public func ping() async throws {
+        try await base.ping()
+    }
+
     public func delete(_ table: TableDefinition, id: Int64) async throws -> Bool {
         try check(table)
         return try await base.delete(table, id: id)

@@ -52,6 +52,9 @@ public protocol Datastore: Sendable {
     /// will use, each above `floor`. A datastore that serves one node hands out the next `count` after `floor`.
     func reserveIDs(_ sequence: String, count: Int64, above floor: Int64) async throws -> ClosedRange<Int64>
 
+    /// Answers a trivial statement: the datastore is reachable and not wedged (systemd's watchdog asks).
+    func ping() async throws
+
     /// Flushes and closes; later calls fail.
     func close() async throws
 }

@@ -19,11 +19,14 @@ public final class DaemonControl: Sendable {
 
     let logging: DaemonLogging?
     let logger: Logger
+    /// systemd, told of each phase when it started the daemon with `Type=notify`.
+    let notifier: SystemdNotifier?
     private let state = Mutex(State())
 
-    init(logging: DaemonLogging?, logger: Logger) {
+    init(logging: DaemonLogging?, logger: Logger, notifier: SystemdNotifier?) {
         self.logging = logging
         self.logger = logger
+        self.notifier = notifier
     }
 
     var phase: DaemonPhase { state.withLock { $0.phase } }
@@ -37,12 +40,22 @@ public final class DaemonControl: Sendable {
         }
     }
 
-    func ready() {
-        state.withLock { if $0.phase == .starting { $0.phase = .ready } }
+    /// Every listener is open: `status` says what they are.
+    func ready(status: String) {
+        let first = state.withLock { state -> Bool in
+            guard state.phase == .starting else { return false }
+            state.phase = .ready
+            return true
+        }
+        if first { notifier?.send(["READY=1", "STATUS=ready: \(status)", "MAINPID=\(getpid())"]) }
     }
 
     func stopping() {
-        state.withLock { $0.phase = .stopping }
+        let first = state.withLock { state -> Bool in
+            defer { state.phase = .stopping }
+            return state.phase != .stopping
+        }
+        if first { notifier?.send(["STOPPING=1", "STATUS=stopping"]) }
     }
 
     /// Asks the daemon to stop as SIGTERM does.
@@ -57,18 +70,23 @@ public final class DaemonControl: Sendable {
     /// Reloads the named plugins and those that depend on them (every plugin when nil), with the configuration
     /// read again. - Returns: the reloaded plugins' entries.
     func reload(_ names: [String]?) async throws -> [JSON] {
-        let loader = state.withLock { state -> PluginLoader? in
-            guard let loader = state.loader else { return nil }
+        let (loader, told) = state.withLock { state -> (PluginLoader?, Bool) in
+            guard let loader = state.loader else { return (nil, false) }
             state.reloads += 1
-            if state.phase == .ready { state.phase = .reloading }
-            return loader
+            guard state.phase == .ready else { return (loader, false) }
+            state.phase = .reloading
+            return (loader, true)
         }
         guard let loader else { throw CallError(Errno.EAGAIN, "The daemon is still starting; nothing to reload yet") }
+        if told { notifier?.send(["RELOADING=1", SystemdNotifier.monotonicMicroseconds, "STATUS=reloading plugins"]) }
         defer {
-            state.withLock { state in
+            let back = state.withLock { state -> Bool in
                 state.reloads -= 1
-                if state.reloads == 0 && state.phase == .reloading { state.phase = .ready }
+                guard state.reloads == 0 && state.phase == .reloading else { return false }
+                state.phase = .ready
+                return true
             }
+            if back { notifier?.send(["READY=1", "STATUS=ready"]) }
         }
         return try await loader.reload(names)
     }

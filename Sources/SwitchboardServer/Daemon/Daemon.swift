@@ -71,7 +71,8 @@ public final class Daemon: Sendable {
 
         // External plugins are started and say who they are before anything is ordered or configured: their
         // names and dependencies join the compiled-in plugins' in one load order.
-        let control = DaemonControl(logging: logging, logger: logger)
+        let notifier = SystemdNotifier()
+        let control = DaemonControl(logging: logging, logger: logger, notifier: notifier)
         let builtIn = self.plugins + [ControlPlugin(control: control)]
         let external = try await ExternalPluginDiscovery.discover(settings: configuration.externalPlugins,
                                                                   taken: Set(builtIn.map(\.name)), logger: logger)
@@ -143,7 +144,7 @@ public final class Daemon: Sendable {
                 "listen": .string("\(configuration.tls ? "https" : "http")://\(configuration.listen):\(done.1)"), "socket": .string(configuration.resolvedSocketPath ?? "none"),
                 "datastore": .string(datastoreLocation),
             ])
-            control.ready()
+            control.ready(status: "listening on \(configuration.tls ? "https" : "http")://\(configuration.listen):\(done.1)")
             onReady(ReadyInfo(port: done.1, socketPath: configuration.resolvedSocketPath, startupMilliseconds: ms))
         }
 
@@ -215,7 +216,7 @@ public final class Daemon: Sendable {
                 logger: listenerLogger))
         }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) },
+            services: services.map { .init(service: $0) } + [.init(service: ShutdownNotice { control.stopping() }, successTerminationBehavior: .ignore)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // Past the grace the listeners are cancelled, which closes every connection still open (one whose
@@ -225,6 +226,13 @@ public final class Daemon: Sendable {
         let group = ServiceGroup(configuration: groupConfiguration)
         self.group.withLock { $0 = group }
         if stopRequested.withLock({ $0 }) { await group.triggerGracefulShutdown() }
+        // The watchdog checks every loop that serves clients: the shared group's and the control socket's.
+        let watchdog = notifier.flatMap { notifier in
+            SystemdWatchdog(notifier: notifier, loops: Array(MultiThreadedEventLoopGroup.singleton.makeIterator()) + Array(controlLoop.makeIterator()),
+                            ping: { try await datastore.ping() }, logger: logger)
+        }
+        let watching = Task { await watchdog?.run() }
+        defer { watching.cancel() }
         let sweeper = Task { await runtime.sessions.runSweeper() }
         defer { sweeper.cancel() }
         let auditWriter = Task { await runtime.audit.run() }

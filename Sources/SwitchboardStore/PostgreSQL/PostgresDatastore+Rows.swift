@@ -13,6 +13,10 @@ extension PostgresDatastore {
         return try plan.answer(rows: rows.map { try Self.decode($0, table) })
     }
 
+    public func ping() async throws {
+        _ = try await rows("SELECT 1", [])
+    }
+
     public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {
         let sql = "SELECT \(Self.columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?"
         return try await rows(sql, [.integer(id)]).first.map { try Self.decode($0, table) }

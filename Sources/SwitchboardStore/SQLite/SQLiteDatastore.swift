@@ -92,6 +92,10 @@ public final class SQLiteDatastore: Datastore {
         return try plan.answer(rows: rows)
     }
 
+    public func ping() async throws {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
     public func get(_ table: SwitchboardCore.TableDefinition, id: Int64) async throws -> JSONObject? {
         let sql = "SELECT \(Self.columnList(table)) FROM \(quote(table.name)) WHERE \(quote(table.primaryKey)) = ?"
         return try await read { db in
