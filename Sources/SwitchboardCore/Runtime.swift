@@ -16,6 +16,8 @@ public final class Runtime: Sendable {
     public let clientGuard: ClientGuard
     /// Every open connection's session: caps, the idle sweeper, termination.
     public let sessions: SessionDirectory
+    /// The plugins' workers (Zephserver's services).
+    public let workers: WorkerSupervisor
     /// The audit trail of logins and of calls that may change something.
     public let audit: AuditLog
     /// Warnings for the operator, logged and published on `core.alerts`.
@@ -55,6 +57,7 @@ public final class Runtime: Sendable {
                                alerts: alerts, nodeName: nodeName)
         self.clientGuard = ClientGuard(limits: guardLimits, logger: logger)
         self.sessions = SessionDirectory(limits: sessionLimits)
+        self.workers = WorkerSupervisor(logger: logger, events: events)
         self.audit = AuditLog(datastore: datastore, limits: auditLimits, logger: logger, alerts: alerts)
         self.startedAt = .now
         self.internalSession = Session.makeInternal()

@@ -136,6 +136,12 @@ public final class PluginContext: Sendable {
         return AuditTrail(log: runtime.audit, datastore: runtime.datastore)
     }
 
+    /// Every plugin's workers: listing, starting, stopping. Needs `.workers`.
+    public func workers() throws -> WorkerSupervisor {
+        try require(.workers)
+        return runtime.workers
+    }
+
     private func require(_ need: PluginNeeds) throws(CallError) {
         guard needs.contains(need) else {
             throw CallError(Errno.EPERM, "plugin \(plugin) did not declare the need \(need.labels.joined()) (Plugin.needs)")

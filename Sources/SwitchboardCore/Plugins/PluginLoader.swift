@@ -59,6 +59,7 @@ public actor PluginLoader {
     public func load(configuration: JSON = [:]) async throws {
         try CoreProtocol.register(in: runtime)
         try PluginMethods.register(in: runtime, loader: self)
+        try WorkerMethods.register(in: runtime)
         try await serially { try await self.loadNow(configuration) }
     }
 
@@ -211,6 +212,8 @@ public actor PluginLoader {
                 group.cancelAll()
             }
         }
+        // Its workers stop before it tears down what they use.
+        for worker in context.ledger.withLock({ $0.workers }).reversed() { await context.unregister(worker: worker) }
         await entry.plugin.tearDown()
         await withdraw(context, reason: reason)
         change(name) { $0.state = state; $0.context = nil }
@@ -219,6 +222,7 @@ public actor PluginLoader {
     /// Withdraws everything a plugin registered, in the reverse of the order a plugin registers things.
     private func withdraw(_ context: PluginContext, reason: String) async {
         let registered = context.ledger.withLock { $0 }
+        for worker in registered.workers.reversed() { await context.unregister(worker: worker) }
         for key in registered.routes { context.unregister(route: key) }
         for token in registered.handlers { context.removeHandler(token) }
         for name in registered.eventTypes + registered.eventSources {

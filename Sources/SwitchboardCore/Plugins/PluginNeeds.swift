@@ -11,8 +11,11 @@ public struct PluginNeeds: OptionSet, Sendable, Hashable {
     public static let loginGuard = PluginNeeds(rawValue: 1 << 1)
     /// `PluginContext.auditTrail()`: read the audit trail.
     public static let auditTrail = PluginNeeds(rawValue: 1 << 2)
+    /// `PluginContext.workers()`: list, start, stop and restart every plugin's workers.
+    public static let workers = PluginNeeds(rawValue: 1 << 3)
 
-    static let names: [(PluginNeeds, String)] = [(.sessions, "sessions"), (.loginGuard, "login_guard"), (.auditTrail, "audit_trail")]
+    static let names: [(PluginNeeds, String)] = [(.sessions, "sessions"), (.loginGuard, "login_guard"), (.auditTrail, "audit_trail"),
+                                                 (.workers, "workers")]
 
     var labels: [String] { Self.names.filter { contains($0.0) }.map(\.1) }
 }

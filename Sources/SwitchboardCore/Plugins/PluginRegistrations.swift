@@ -8,6 +8,7 @@ struct PluginRegistrations: Sendable {
     var schemas: [String] = []
     var routes: [HTTPRouteKey] = []
     var tables: [String] = []
+    var workers: [String] = []
 
     /// Forgets `value` in one of the lists; false when it was not there (not this plugin's).
     mutating func drop<T: Equatable>(_ value: T, from list: WritableKeyPath<PluginRegistrations, [T]>) -> Bool {
@@ -21,6 +22,7 @@ struct PluginRegistrations: Sendable {
             "services": JSON(strings: services), "methods": JSON(strings: methods), "event_types": JSON(strings: eventTypes),
             "event_sources": JSON(strings: eventSources), "event_handlers": .int(Int64(handlers.count)),
             "schemas": JSON(strings: schemas), "http_routes": JSON(strings: routes.map(\.description)), "tables": JSON(strings: tables),
+            "workers": JSON(strings: workers),
         ]
     }
 }

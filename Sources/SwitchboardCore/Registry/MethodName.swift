@@ -19,6 +19,11 @@ public enum MethodName {
     public static let logout = "auth.logout"
     public static let generateToken = "auth.generate_token"
 
+    public static let workerQuery = "worker.query"
+    public static let workerStart = "worker.start"
+    public static let workerStop = "worker.stop"
+    public static let workerRestart = "worker.restart"
+
     public static let controlStatus = "control.status"
     public static let controlDump = "control.dump"
     public static let controlReload = "control.reload"

@@ -152,6 +152,10 @@ public struct DaemonConfiguration: Sendable {
         return (stateDir as NSString).appendingPathComponent("switchboard.sock")
     }
 
+    /// `dispatcher.workers` (Zephserver's `SERVICE_LIST`): the workers to start; nil starts every worker the
+    /// plugins declare.
+    public var workers: [String]?
+
     /// `dispatcher.control-socket`: the operator's socket (`switchboard ctl`); default `<state-dir>/control.sock`;
     /// empty disables it.
     public var controlSocket: String?
@@ -236,7 +240,7 @@ public struct DaemonConfiguration: Sendable {
     static let datastoreDrivers = ["sqlite", "postgresql"]
     static let clusterKeys: Set<String> = ["heartbeat-seconds", "node-timeout-seconds"]
     static let dispatcherKeys: Set<String> = [
-        "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "log-format", "syslog-socket", "syslog-facility", "control-socket", "plugin-dirs", "listen", "unix-socket",
+        "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "log-format", "syslog-socket", "syslog-facility", "control-socket", "workers", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
         "shutdown-close-seconds", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
         "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
@@ -317,6 +321,10 @@ public struct DaemonConfiguration: Sendable {
                 publicAPIDocs = b
             }
             if let v = section["unix-socket"] { unixSocket = try Self.string(v, "dispatcher.unix-socket", allowEmpty: true) }
+            if let v = section["workers"] {
+                guard case .array(let names) = v else { throw ConfigurationError(path: "dispatcher.workers", reason: "must be a list of worker names") }
+                workers = try names.enumerated().map { try Self.string($1, "dispatcher.workers.\($0)") }
+            }
             if let v = section["control-socket"] { controlSocket = try Self.string(v, "dispatcher.control-socket", allowEmpty: true) }
             if let v = section["state-dir"] { stateDir = try Self.string(v, "dispatcher.state-dir") }
             if let v = section["node-name"] { nodeName = try Self.nodeName(try Self.string(v, "dispatcher.node-name"), "dispatcher.node-name") }

@@ -113,7 +113,11 @@ public final class Daemon: Sendable {
             try await runtime.jobs.start()
             // After the jobs' start: a node back from a crash fails its own jobs before anyone declares it dead.
             try await roster.join()
+            runtime.workers.configure(start: configuration.workers)
             try await loader.load(configuration: configuration.plugins)
+            if let missing = runtime.workers.missing.first, let index = configuration.workers?.firstIndex(of: missing) {
+                throw ConfigurationError(path: "dispatcher.workers.\(index)", reason: "no loaded plugin declares a worker named '\(missing)'")
+            }
         } catch {
             await roster.leave()
             await loader.unloadAll()
@@ -287,6 +291,8 @@ public final class Daemon: Sendable {
     private func shutdown(runtime: Runtime, loader: PluginLoader, datastore: any Datastore, cluster: (any ClusterTransport)?,
                           roster: ClusterRoster, auditWriter: Task<Void, Never>) async {
         logger.info("shutting down")
+        // Workers first: they may submit jobs, which then get their grace.
+        await runtime.workers.stopAll()
         await runtime.jobs.shutdown()
         await loader.unloadAll()
         // Every audit record queued so far is written before the datastore closes.

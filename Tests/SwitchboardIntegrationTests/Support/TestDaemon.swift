@@ -182,6 +182,27 @@ struct TestPlugin: Plugin {
         ) { _, args in
             .int(Int64(gates.waiting(on: args[0].stringValue ?? "")))
         })
+        // Workers: one that crashes each run once its gate is open (quarantined soon: intensity 3), one whose run
+        // n waits for gate `lazy-n` and then crashes, restarted only after 600 s unless someone asks for it.
+        try context.register(WorkerDescriptor(
+            "test.crashy", description: "crashes once its gate is open",
+            policy: RestartPolicy(initialDelay: .milliseconds(10), maxDelay: .seconds(600), jitter: 0, intensity: 3, window: .seconds(600))
+        ) { _ in
+            try await gates.wait("crashy")
+            throw CallError(Errno.EIO, "crashed for the test")
+        })
+        try context.register(WorkerDescriptor(
+            "test.lazy", description: "crashes when its run's gate opens",
+            policy: RestartPolicy(initialDelay: .seconds(600), maxDelay: .seconds(600), jitter: 0)
+        ) { worker in
+            try await gates.wait("lazy-\(worker.run)")
+            throw CallError(Errno.EIO, "run \(worker.run) ended for the test")
+        })
+        try context.register(MethodDescriptor(
+            "test.get_worker", params: [Parameter("name", schema: ["type": "string"])], returns: true, roles: [Role.readonlyAdmin]
+        ) { _, args in
+            context.worker(named: args[0].stringValue ?? "")?.json ?? .null
+        })
         try context.register(MethodDescriptor.job(
             "test.transient", params: [], roles: [Role.readonlyAdmin], options: JobOptions(transient: true)
         ) { _, _ in "gone" })

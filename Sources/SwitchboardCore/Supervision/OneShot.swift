@@ -2,7 +2,7 @@ import Synchronization
 
 /// A value set once and awaited by any number of tasks: a process's exit, the end of a plugin's event
 /// source. A waiter that is cancelled stops waiting (and gets nil); the value stays for the others.
-final class OneShot<Value: Sendable>: Sendable {
+package final class OneShot<Value: Sendable>: Sendable {
     private struct State {
         var value: Value?
         var waiters: [Int: CheckedContinuation<Value?, Never>] = [:]
@@ -11,10 +11,10 @@ final class OneShot<Value: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    package init() {}
 
     /// Sets the value and wakes every waiter; later calls change nothing.
-    func resolve(_ value: Value) {
+    package func resolve(_ value: Value) {
         let waiters = state.withLock { state -> [CheckedContinuation<Value?, Never>] in
             guard state.value == nil else { return [] }
             state.value = value
@@ -24,10 +24,10 @@ final class OneShot<Value: Sendable>: Sendable {
         for waiter in waiters { waiter.resume(returning: value) }
     }
 
-    var value: Value? { state.withLock { $0.value } }
+    package var value: Value? { state.withLock { $0.value } }
 
     /// The value, once set; nil if the waiting task is cancelled first.
-    func wait() async -> Value? {
+    package func wait() async -> Value? {
         let ticket = state.withLock { state -> Int in
             defer { state.nextWaiter += 1 }
             return state.nextWaiter
