@@ -134,11 +134,11 @@ public final class WorkerSupervisor: Sendable {
         guard stopping else { return status(name) ?? WorkerStatus(name: name, plugin: "", description: "", state: .available, restarts: 0, lastError: nil, startedAt: nil) }
         announce(.changed, name)
         if let disable = descriptor.disable {
-            await Self.bounded(stopGrace) { await disable() }
+            _ = await Deadline.finishes(within: stopGrace) { await disable() }
         }
         nap?.cancel()
         task?.cancel()
-        if let task, !(await Self.bounded(stopGrace) { await task.value }) {
+        if let task, !(await Deadline.finishes(within: stopGrace) { await task.value }) {
             logger.warning("worker did not stop within its grace; left to finish on its own",
                            metadata: ["worker": .string(name), "grace_ms": .stringConvertible(stopGrace.components.seconds * 1000)])
         }
@@ -246,23 +246,5 @@ public final class WorkerSupervisor: Sendable {
     private func announce(_ kind: EventKind, _ name: String) {
         guard let status = status(name) else { return }
         events.publish(Self.eventName) { Event(name: Self.eventName, kind: kind, id: .string(name), fields: status.json) }
-    }
-
-    /// Whether `work` finished within `bound` (it is left running otherwise: its wait cannot be cut short).
-    @discardableResult
-    static func bounded(_ bound: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
-        let first = OneShot<Bool>()
-        let worker = Task {
-            await work()
-            first.resolve(true)
-        }
-        let timer = Task {
-            try? await Task.sleep(for: bound)
-            first.resolve(false)
-        }
-        let finished = await first.wait() ?? false
-        timer.cancel()
-        _ = worker
-        return finished
     }
 }

@@ -54,30 +54,14 @@ public struct SystemdWatchdog: Sendable {
     /// What is wrong, or nil: each event loop and the datastore must answer within `bound`.
     func check(within bound: Duration) async -> String? {
         for (index, loop) in loops.enumerated() {
-            let answered = await Self.answers(within: bound) { try await loop.submit {}.get() }
+            let answered = await Deadline.finishes(within: bound) { try await loop.submit {}.get() }
             if !answered { return "event loop \(index) did not run a task within \(Self.milliseconds(bound)) ms" }
         }
         let ping = self.ping
-        if !(await Self.answers(within: bound) { try await ping() }) {
+        if !(await Deadline.finishes(within: bound) { try await ping() }) {
             return "the datastore did not answer within \(Self.milliseconds(bound)) ms"
         }
         return nil
-    }
-
-    /// Whether `work` finished without error within `bound`. A blocked loop never runs the task, and waiting on
-    /// its future cannot be cancelled: the first of the two answers is taken and the other left to finish on its
-    /// own (a blocked loop holds one such waiter per check until it runs again, or systemd restarts the daemon).
-    static func answers(within bound: Duration, _ work: @escaping @Sendable () async throws -> Void) async -> Bool {
-        let first = OneShot<Bool>()
-        let worker = Task { first.resolve((try? await work()) != nil) }
-        let timer = Task {
-            try? await Task.sleep(for: bound)
-            first.resolve(false)
-        }
-        let answer = await first.wait() ?? false
-        timer.cancel()
-        _ = worker
-        return answer
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
