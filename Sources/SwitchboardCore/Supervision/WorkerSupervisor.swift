@@ -21,6 +21,8 @@ public final class WorkerSupervisor: Sendable {
         var startedAt: Int64?
         var task: Task<Void, Never>?
         var nap: Task<Void, Never>?
+        /// Asked for while its death was being recorded, before its nap began: the nap is cut short at once.
+        var hurry = false
 
         func status(_ name: String) -> WorkerStatus {
             WorkerStatus(name: name, plugin: plugin, description: descriptor.description, state: state, restarts: record.restarts,
@@ -100,7 +102,8 @@ public final class WorkerSupervisor: Sendable {
             case .stopping: return .failure(CallError.busy("Worker \(name) is stopping"))
             case .failed, .quarantined:
                 // Waiting to restart: the nap ends now and the loop starts the next run.
-                entry.nap?.cancel()
+                if let nap = entry.nap { nap.cancel() } else { entry.hurry = true }
+                state.entries[name] = entry
                 return .success((entry.status(name), false))
             case .available:
                 entry.state = .running
@@ -163,6 +166,7 @@ public final class WorkerSupervisor: Sendable {
     public func resurrect(_ name: String) -> WorkerStatus? {
         let nap = state.withLock { state -> Task<Void, Never>? in
             guard let entry = state.entries[name], entry.state == .failed else { return nil }
+            if entry.nap == nil { state.entries[name]?.hurry = true }
             return entry.nap
         }
         nap?.cancel()
@@ -220,6 +224,10 @@ public final class WorkerSupervisor: Sendable {
             let stillOurs = state.withLock { state -> Bool in
                 guard state.entries[name]?.state == .failed || state.entries[name]?.state == .quarantined else { return false }
                 state.entries[name]?.nap = nap
+                if state.entries[name]?.hurry == true {
+                    state.entries[name]?.hurry = false
+                    nap.cancel()
+                }
                 return true
             }
             guard stillOurs else {
@@ -232,6 +240,7 @@ public final class WorkerSupervisor: Sendable {
                 guard var entry = state.entries[name], entry.state == .failed || entry.state == .quarantined else { return false }
                 entry.state = .running
                 entry.nap = nil
+                entry.hurry = false
                 entry.startedAt = Session.wallClockMillis
                 state.entries[name] = entry
                 return true
