@@ -24,6 +24,9 @@ struct KindsPlugin: Plugin {
         ])
         try await context.datastore.prepare(TableDefinition("kinds_notes", columns: [.init("text", .text)]))
         try KindsMethods.register(in: context, greeting: greeting, gates: gates)
+        try context.register(WorkerDescriptor("kinds.worker", description: "runs until stopped") { _ in
+            try await Task.sleep(for: .seconds(3_600))
+        })
         try context.register(EventTypeDescriptor("kinds.event", roles: [Role.readonlyAdmin]))
         try context.register(EventSourceDescriptor("kinds.source", roles: [Role.readonlyAdmin]) { _, emit in
             emit(.added, 1, ["n": 1])
