@@ -134,7 +134,7 @@ public final class WorkerSupervisor: Sendable {
             return (entry.task, entry.nap, entry.descriptor, true)
         }
         guard let (task, nap, descriptor, stopping) = found else { throw CallError(Errno.ENOENT, "No worker named \(name)") }
-        guard stopping else { return status(name) ?? WorkerStatus(name: name, plugin: "", description: "", state: .available, restarts: 0, lastError: nil, startedAt: nil) }
+        guard stopping else { return try current(name) }
         announce(.changed, name)
         if let disable = descriptor.disable {
             _ = await Deadline.finishes(within: stopGrace) { await disable() }
@@ -152,7 +152,13 @@ public final class WorkerSupervisor: Sendable {
             state.entries[name]?.startedAt = nil
         }
         announce(.changed, name)
-        return status(name) ?? WorkerStatus(name: name, plugin: "", description: "", state: .available, restarts: 0, lastError: nil, startedAt: nil)
+        return try current(name)
+    }
+
+    /// The worker's row, or ENOENT (unregistered meanwhile).
+    private func current(_ name: String) throws(CallError) -> WorkerStatus {
+        guard let status = status(name) else { throw CallError(Errno.ENOENT, "No worker named \(name)") }
+        return status
     }
 
     /// Stops it, then starts it.

@@ -301,15 +301,7 @@ public struct DaemonConfiguration: Sendable {
                     throw ConfigurationError(path: "dispatcher.tls-private-key", reason: "is required when dispatcher.tls is true (a PEM file)")
                 }
             }
-            if let v = section["syslog-socket"] { syslogSocket = try Self.string(v, "dispatcher.syslog-socket") }
-            if let v = section["syslog-facility"] { syslogFacility = try SyslogFacility.parse(try Self.string(v, "dispatcher.syslog-facility")) }
-            if let v = section["log-format"] { logFormat = try Self.logFormat(try Self.string(v, "dispatcher.log-format"), "dispatcher.log-format") }
-            if let v = section["logging"] {
-                let value = try Self.string(v, "dispatcher.logging")
-                _ = try LogDestination.parse(value, syslogSocket: syslogSocket, facility: syslogFacility)
-                logging = value
-            }
-            if let v = section["log-level"] { logLevel = try Self.logLevel(v, "dispatcher.log-level") }
+            try applyLogging(section)
             if let v = section["plugin-dirs"] {
                 guard case .array(let dirs) = v else { throw ConfigurationError(path: "dispatcher.plugin-dirs", reason: "must be a list of folders") }
                 pluginDirs = try dirs.enumerated().map { try Self.string($1, "dispatcher.plugin-dirs.\($0)") }
@@ -493,20 +485,5 @@ public struct DaemonConfiguration: Sendable {
 
     static func port(_ json: JSON, _ path: String) throws -> Int {
         try integer(json, path, 0...65535)
-    }
-
-    public static func logFormat(_ value: String, _ path: String) throws -> LogFormat {
-        guard let format = LogFormat(rawValue: value) else {
-            throw ConfigurationError(path: path, reason: "must be text or json, not '\(value)'")
-        }
-        return format
-    }
-
-    public static func logLevel(_ json: JSON, _ path: String) throws -> String {
-        let value = try string(json, path)
-        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
-            throw ConfigurationError(path: path, reason: "must be one of trace, debug, info, notice, warning, error, critical")
-        }
-        return value
     }
 }
