@@ -29,11 +29,14 @@ public struct ConnectionTarget: Sendable, Equatable, CustomStringConvertible {
     public var path: String
     /// nil: plain `ws://`.
     public var tls: TLSOptions?
+    /// Extra headers of the upgrade request (a web application's session cookie), sent in name order.
+    public var headers: [String: String] = [:]
 
-    public init(_ address: Address, path: String = "/api/current", tls: TLSOptions? = nil) {
+    public init(_ address: Address, path: String = "/api/current", tls: TLSOptions? = nil, headers: [String: String] = [:]) {
         self.address = address
         self.path = path
         self.tls = tls
+        self.headers = headers
     }
 
     /// Parses `ws://host:port/path`, `wss://...` (TLS), `http://...`, `https://...`, or a socket path
@@ -149,6 +152,7 @@ public final class WebSocketConnection: Sendable {
                 var headers = HTTPHeaders()
                 headers.add(name: "Host", value: host)
                 headers.add(name: "Content-Length", value: "0")
+                for (name, value) in target.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
                 let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
                 let configuration = NIOTypedHTTPClientUpgradeConfiguration(
                     upgradeRequestHead: head, upgraders: [upgrader],

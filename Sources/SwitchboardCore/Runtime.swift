@@ -16,6 +16,12 @@ public final class Runtime: Sendable {
     public let clientGuard: ClientGuard
     /// Every open connection's session: caps, the idle sweeper, termination.
     public let sessions: SessionDirectory
+    /// Rooms and their members (Zephserver's room handler).
+    public let rooms: RoomDirectory
+    /// Messages plugins push to sessions, users, rooms or everyone.
+    public let push: PushDelivery
+    /// What plugins offer to authenticate a connection from its HTTP upgrade request.
+    public let sessionManagers: SessionManagers
     /// The plugins' workers (Zephserver's services).
     public let workers: WorkerSupervisor
     /// The audit trail of logins and of calls that may change something.
@@ -56,7 +62,12 @@ public final class Runtime: Sendable {
         self.jobs = JobManager(datastore: datastore, events: events, stateDirectory: stateDirectory, logger: logger, limits: jobLimits,
                                alerts: alerts, nodeName: nodeName)
         self.clientGuard = ClientGuard(limits: guardLimits, logger: logger)
-        self.sessions = SessionDirectory(limits: sessionLimits)
+        let sessions = SessionDirectory(limits: sessionLimits)
+        self.sessions = sessions
+        let rooms = RoomDirectory(events: events)
+        self.rooms = rooms
+        self.push = PushDelivery(sessions: sessions, rooms: rooms, events: events)
+        self.sessionManagers = SessionManagers(logger: logger)
         self.workers = WorkerSupervisor(logger: logger, events: events)
         self.audit = AuditLog(datastore: datastore, limits: auditLimits, logger: logger, alerts: alerts)
         self.startedAt = .now

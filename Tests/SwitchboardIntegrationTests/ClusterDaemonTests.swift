@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import SwitchboardClient
 import SwitchboardCore
+import SwitchboardPlugins
 
 /// What one client saw of the events it subscribed to, gathered as they arrive.
 final class EventRecorder: Sendable {
@@ -44,8 +45,9 @@ final class EventRecorder: Sendable {
     /// A node named `node` on the database `dsn`, beating every second. The node timeout is what this node waits
     /// before declaring another dead: short where a test kills a node, long enough elsewhere that a loaded machine
     /// never has a live node declared dead.
-    static func start(_ dsn: String, node: String, nodeTimeout: Duration = .seconds(30)) async throws -> TestDaemon {
-        try await TestDaemon.start { configuration in
+    static func start(_ dsn: String, node: String, nodeTimeout: Duration = .seconds(30),
+                      plugins: [any Plugin] = BuiltinPlugins.all + [TestPlugin()]) async throws -> TestDaemon {
+        try await TestDaemon.start(plugins: plugins) { configuration in
             configuration.datastoreDriver = "postgresql"
             configuration.datastoreDSN = dsn
             configuration.nodeName = node

@@ -33,6 +33,8 @@ public struct Credentials: Sendable, Equatable {
         case apiKeyPlain = "API_KEY_PLAIN"
         /// Kernel credentials of a local socket peer (SO_PEERCRED).
         case unixSocket = "UNIX_SOCKET"
+        /// A plugin's session manager vouched for the connection's HTTP upgrade request (a session cookie).
+        case sessionManager = "SESSION_MANAGER"
         /// The daemon calling itself.
         case `internal` = "INTERNAL"
     }

@@ -22,9 +22,25 @@ extension EventBus {
 
     /// Publishes what other nodes sent, here only.
     public func receive(_ batch: [ClusterEvent]) {
+        let messages = state.withLock { $0.clusterMessages }
         for received in batch {
+            if let handler = messages[received.event.name] {
+                handler(received.event)
+                continue
+            }
             publish(received.event.name, channel: nil, toCluster: false) { received.event }
         }
+    }
+
+    /// Sends the daemon's own message to the other nodes, where `onClusterMessage`'s handler of its name takes it
+    /// instead of any subscriber or handler. Nothing when not in a cluster.
+    func sendToCluster(_ event: Event) {
+        state.withLock { $0.cluster }?.send(event)
+    }
+
+    /// Takes the daemon's own messages of one name that other nodes send (`sendToCluster`).
+    func onClusterMessage(_ name: String, _ handler: @escaping Handler) {
+        state.withLock { $0.clusterMessages[name] = handler }
     }
 
     /// Publishes the event announcing a stored change. When the datastore stored it for the other nodes in the

@@ -78,6 +78,8 @@ public final class EventBus: Sendable {
         var routes: [String: Route] = [:]
         /// The other nodes, while the daemon is in a cluster (`attach(cluster:)`).
         var cluster: (any ClusterTransport)?
+        /// Who takes the daemon's own messages between nodes, by name (`onClusterMessage`).
+        var clusterMessages: [String: Handler] = [:]
 
         /// Forgets the routes a subscription, handler or type with this mask could change.
         mutating func invalidate(_ mask: String) {

@@ -8,6 +8,8 @@ public protocol EventOutbox: AnyObject, Sendable {
     func deliver(_ event: Event, frames: EncodedFrames)
     /// The stream behind a subscription ended (an event source stopped for good).
     func unsubscribed(name: String, error: CallError?)
+    /// Delivers a message a plugin pushed to this session unasked (see the default below).
+    func push(_ event: Event, frames: EncodedFrames)
 }
 
 /// Encodings of one event, per dialect, shared by every subscriber of one publish, and the wakes of the
@@ -26,5 +28,14 @@ public final class EncodedFrames {
         let frame = encode()
         cache.append((dialect, frame))
         return frame
+    }
+}
+
+extension EventOutbox {
+    /// Delivers an event that a plugin pushed to this session unasked (`PluginContext.push`): a message, not
+    /// news of a document the session holds. Dialects that keep track of documents (DDP) send it without
+    /// remembering it, so that a long-lived session pushed many messages holds nothing for them.
+    public func push(_ event: Event, frames: EncodedFrames) {
+        deliver(event, frames: frames)
     }
 }

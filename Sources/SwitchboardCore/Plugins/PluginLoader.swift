@@ -60,6 +60,7 @@ public actor PluginLoader {
         try CoreProtocol.register(in: runtime)
         try PluginMethods.register(in: runtime, loader: self)
         try WorkerMethods.register(in: runtime)
+        try RoomMethods.register(in: runtime)
         try await serially { try await self.loadNow(configuration) }
     }
 
@@ -223,6 +224,8 @@ public actor PluginLoader {
     private func withdraw(_ context: PluginContext, reason: String) async {
         let registered = context.ledger.withLock { $0 }
         for worker in registered.workers.reversed() { await context.unregister(worker: worker) }
+        for name in registered.sessionManagers { context.unregister(sessionManager: name) }
+        for name in registered.rooms { context.unregister(room: name) }
         for key in registered.routes { context.unregister(route: key) }
         for token in registered.handlers { context.removeHandler(token) }
         for name in registered.eventTypes + registered.eventSources {

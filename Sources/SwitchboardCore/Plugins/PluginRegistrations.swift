@@ -9,6 +9,8 @@ struct PluginRegistrations: Sendable {
     var routes: [HTTPRouteKey] = []
     var tables: [String] = []
     var workers: [String] = []
+    var rooms: [String] = []
+    var sessionManagers: [String] = []
 
     /// Forgets `value` in one of the lists; false when it was not there (not this plugin's).
     mutating func drop<T: Equatable>(_ value: T, from list: WritableKeyPath<PluginRegistrations, [T]>) -> Bool {
@@ -22,7 +24,7 @@ struct PluginRegistrations: Sendable {
             "services": JSON(strings: services), "methods": JSON(strings: methods), "event_types": JSON(strings: eventTypes),
             "event_sources": JSON(strings: eventSources), "event_handlers": .int(Int64(handlers.count)),
             "schemas": JSON(strings: schemas), "http_routes": JSON(strings: routes.map(\.description)), "tables": JSON(strings: tables),
-            "workers": JSON(strings: workers),
+            "workers": JSON(strings: workers), "rooms": JSON(strings: rooms), "session_managers": JSON(strings: sessionManagers),
         ]
     }
 }

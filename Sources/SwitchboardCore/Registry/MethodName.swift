@@ -24,6 +24,11 @@ public enum MethodName {
     public static let workerStop = "worker.stop"
     public static let workerRestart = "worker.restart"
 
+    public static let roomJoin = "room.join"
+    public static let roomLeave = "room.leave"
+    public static let roomMembers = "room.members"
+    public static let roomQuery = "room.query"
+
     public static let controlStatus = "control.status"
     public static let controlDump = "control.dump"
     public static let controlReload = "control.reload"

@@ -45,6 +45,11 @@ public final class SessionDirectory: Sendable {
     /// The open sessions.
     public var sessions: [Session] { state.withLock { $0.entries.values.map(\.session) } }
 
+    /// The open session with this id.
+    public func session(id: String) -> Session? {
+        state.withLock { $0.entries.values.first { $0.session.id == id }?.session }
+    }
+
     public var count: Int { state.withLock { $0.entries.count } }
 
     /// Closes the connection of the session with this id; false when there is none.

@@ -1,3 +1,4 @@
+import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -39,11 +40,22 @@ struct DialectConnection: Sendable {
         defer {
             runtime.sessions.closed(session)
             runtime.events.unsubscribeAll(session: session)
+            runtime.rooms.leaveAll(session)
             session.limiter.close()
             queue.finish()
             logger.debug("session closed", metadata: ["session": .string(sessionID)])
         }
+        // Before the first message is read, so that the client's first call already runs as the user a
+        // session manager found (a web application's session cookie).
+        await runtime.authenticate(session, upgrade: Self.upgradeRequest(context.request, session: session))
         try await body(session, queue)
+    }
+
+    /// The upgrade request as Core's session managers read it.
+    static func upgradeRequest(_ request: Request, session: Session) -> UpgradeRequest {
+        UpgradeRequest(path: request.uri.path, query: request.uri.query ?? "",
+                       headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) },
+                       origin: session.origin, encrypted: session.encrypted, dialect: session.dialect)
     }
 
     /// Each message of the connection decoded straight from its bytes, in order, until the client leaves;

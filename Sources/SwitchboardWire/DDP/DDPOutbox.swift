@@ -21,6 +21,16 @@ public final class DDPOutbox: EventOutbox {
         }
     }
 
+    /// A pushed message goes out `added` whatever its kind, and is not remembered as a document the client holds:
+    /// messages are not documents, and a session pushed many would otherwise hold one entry per message. (A
+    /// `changed` would break clients that never saw the id added; a `removed` would remove nothing.)
+    public func push(_ event: Event, frames: EncodedFrames) {
+        let frame = frames.frame("ddp.added") {
+            DDPCodec.encodeEvent(kind: .added, collection: event.name, id: event.id, fields: event.fields)
+        }
+        queue.enqueue(frame, event: event, mergeable: false, deferringWakeTo: frames.wakes) { _ in frame }
+    }
+
     public func unsubscribed(name: String, error: CallError?) {
         for id in documents.removeSubs(named: name) {
             queue.enqueue(DDPCodec.encodeNosub(id: id, collection: name, error: error))

@@ -28,6 +28,8 @@ struct KindsPlugin: Plugin {
             try await Task.sleep(for: .seconds(3_600))
         })
         try context.register(EventTypeDescriptor("kinds.event", roles: [Role.readonlyAdmin]))
+        try context.register(RoomDescriptor("kinds.room", roles: [Role.readonlyAdmin]))
+        try context.register(SessionManagerDescriptor("kinds.manager") { _ in nil })
         try context.register(EventSourceDescriptor("kinds.source", roles: [Role.readonlyAdmin]) { _, emit in
             emit(.added, 1, ["n": 1])
             try await Task.sleep(for: .seconds(3_600))

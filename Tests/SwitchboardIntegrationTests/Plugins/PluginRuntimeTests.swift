@@ -58,6 +58,8 @@ import Testing
         #expect(registered["event_handlers"] == 1 && registered["schemas"] == ["KindsName", "KindsGreeting"])
         #expect(registered["http_routes"] == ["GET /plugins/kinds/greeting"] && registered["tables"] == ["kinds_notes"])
         #expect(registered["workers"] == ["kinds.worker"])
+        #expect(registered["rooms"] == ["kinds.room"] && registered["session_managers"] == ["kinds.manager"])
+        #expect(try await h.root.call("room.join", ["kinds.room"]).arrayValue?.count == 1)
         #expect(try await h.root.call("worker.query", [[["name", "=", "kinds.worker"]], ["get": true]])["state"] == "running")
         #expect(try await h.root.call("core.get_methods")["kinds.greet"] != nil)
         let events = try await h.root.call("core.get_events")
@@ -92,7 +94,12 @@ import Testing
         #expect(rows.arrayValue?.map { $0["state"] } == ["disabled", "unloaded"])
         row = try await h.row("kinds")
         #expect(row["registered"] == ["services": [], "methods": [], "event_types": [], "event_sources": [], "event_handlers": 0,
-                                      "schemas": [], "http_routes": [], "tables": [], "workers": []])
+                                      "schemas": [], "http_routes": [], "tables": [], "workers": [], "rooms": [],
+                                      "session_managers": []])
+        // The room's declaration went with it, and so did its member.
+        #expect(try await h.root.call("room.query", [[["plugin", "=", "kinds"]]]) == [])
+        let gone = await Self.errno { try await h.root.call("room.members", ["kinds.room"]) }
+        #expect(gone?.0 == Int64(Errno.ENOENT))
         let methods = try #require(try await h.root.call("core.get_methods").objectValue)
         #expect(!methods.keys.contains { $0.hasPrefix("kinds") })
         #expect(try await h.root.call("core.get_services")["kinds"] == nil)
