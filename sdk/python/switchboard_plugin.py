@@ -7,11 +7,13 @@ The daemon starts it for every ``*.py`` file in ``dispatcher.plugin-dirs``. It s
 fd 3 and gives the plugin file the interface it expects, with nothing but the standard library:
 
 - ``_depends()``, ``_init(dispatcher[, plugin])`` and ``_cleanup(dispatcher[, plugin])`` at module level;
-- ``from task import Provider, Task, TaskException``, ``from event import EventSource`` and
+- ``from task import Provider, Task, TaskException``, ``from event import EventSource``,
+  ``from service import Service`` (Zephserver's ``main``/``disable``) and
   ``from dispatcher.rpc import description, accepts, returns, private, RpcException``;
 - ``dispatcher.register_provider``, ``register_task_handler``, ``register_event_source``,
-  ``register_schema_definition``, ``register_event_type``, ``register_event_handler``, ``emit_event`` and
-  ``call_sync``, and every ``unregister_*``.
+  ``register_schema_definition``, ``register_event_type``, ``register_event_handler``, ``register_room``,
+  ``register_session_manager``, ``register_worker``, ``emit_event``, ``call_sync``, ``push`` (and
+  ``push_to_session|user|room|everyone``), ``join_room``, ``leave_room``, ``caller``, and every ``unregister_*``.
 
 Errors raised by plugin code reach the client as the method's error, with the exception in ``exc_info``; they
 never end the host. The plugin's name is its file's name without ``.py`` (``NAME`` at module level overrides it).
@@ -149,6 +151,22 @@ class EventSource(object):
         self.dispatcher._emit(name, params, kind, self._channel if name == self._name else None)
 
 
+class Service(object):
+    """A worker, as Zephserver's services were: ``main()`` runs in a thread of its own until the worker is stopped,
+    when ``disable()`` is called and must make ``main()`` return soon. A ``main()`` that returns or raises before
+    that has died: the daemon starts it again (the same instance) under the worker's restart policy."""
+
+    def __init__(self, dispatcher=None):
+        self.dispatcher = dispatcher
+        self.enabled = False
+
+    def main(self):
+        raise NotImplementedError('Service.main')
+
+    def disable(self):
+        self.enabled = False
+
+
 # --- the connection to the daemon ------------------------------------------------------------------------------
 
 class _Connection(object):
@@ -231,6 +249,8 @@ class Dispatcher(object):
         self._source_runs = {}
         self._handlers = {}
         self._jobs = {}
+        self._workers = {}
+        self._session_managers = {}
         self._local = threading.local()
         self._pool = _Workers(64)
         self.configuration = {}
@@ -315,7 +335,77 @@ class Dispatcher(object):
             del self._handlers[name]
             self._unregister({'event_handlers': [name]})
 
+    def register_room(self, name, description='', roles=None, max_members=None):
+        """Declares a room, or a family ``prefix.*``, that sessions whose roles admit may join (``room.join``)."""
+        declaration = {'name': name, 'description': description, 'roles': list(roles or [])}
+        if max_members is not None:
+            declaration['max_members'] = max_members
+        self._register({'rooms': [declaration]})
+
+    def unregister_room(self, name):
+        self._unregister({'rooms': [name]})
+
+    def register_session_manager(self, name, fn, description=''):
+        """``fn(request)`` judges a new WebSocket connection from its upgrade request (``path``, ``query``,
+        ``headers`` as ``[name, value]`` pairs, ``cookies``, ``origin``, ``dialect``): None when it is not its to
+        judge, ``{'username', 'roles', 'user_id'}`` to log it in, or raise to refuse its proof."""
+        self._session_managers[name] = fn
+        self._register({'session_managers': [{'name': name, 'description': description}]})
+
+    def unregister_session_manager(self, name):
+        self._unregister({'session_managers': [name]})
+        self._session_managers.pop(name, None)
+
+    def register_worker(self, name, cls, description='', restart=None):
+        """Declares a worker run by a ``Service`` subclass; returns its one instance, reused by every run. ``restart``:
+        ``initial_delay_ms``, ``max_delay_seconds``, ``jitter_percent``, ``stable_seconds``, ``intensity``,
+        ``window_seconds``."""
+        try:
+            instance = cls(self)
+        except TypeError:
+            instance = cls()
+            instance.dispatcher = self
+        self._workers[name] = {'instance': instance, 'run': None}
+        declaration = {'name': name, 'description': description or inspect.getdoc(cls) or ''}
+        if restart is not None:
+            declaration['restart'] = restart
+        self._register({'workers': [declaration]})
+        return instance
+
+    def unregister_worker(self, name):
+        self._unregister({'workers': [name]})
+        self._workers.pop(name, None)
+
     # Using the daemon ------------------------------------------------------------------------------------------
+
+    def caller(self):
+        """Who the call or task being served is for: ``{'user', 'roles', 'session', 'dialect'}``; None elsewhere."""
+        return getattr(self._local, 'context', None)
+
+    def push(self, target, name, fields=None, id=None, kind='added'):
+        """Pushes a message of event type ``name`` to ``target`` (``{'session': id}``, ``{'user': name}``,
+        ``{'room': name}`` or ``{'everyone': True}``), unasked, in each session's dialect; returns how many sessions
+        of this node it reached."""
+        return self._conn.request('session.push', {'target': target, 'name': name, 'kind': kind, 'id': id, 'fields': fields})
+
+    def push_to_session(self, session, name, fields=None, id=None):
+        return self.push({'session': session}, name, fields, id)
+
+    def push_to_user(self, user, name, fields=None, id=None):
+        return self.push({'user': user}, name, fields, id)
+
+    def push_to_room(self, room, name, fields=None, id=None):
+        return self.push({'room': room}, name, fields, id)
+
+    def push_to_everyone(self, name, fields=None, id=None):
+        return self.push({'everyone': True}, name, fields, id)
+
+    def join_room(self, session, room):
+        """Puts an open session (``caller()['session']``) in a declared room, whatever its roles."""
+        return self._conn.request('session.join_room', {'session': session, 'room': room})
+
+    def leave_room(self, session, room):
+        return self._conn.request('session.leave_room', {'session': session, 'room': room})
 
     def emit_event(self, name, params=None, kind='changed'):
         self._emit(name, params, kind, None)
@@ -367,8 +457,18 @@ class Dispatcher(object):
         elif method == 'event':
             for fn in list(self._handlers.get(params.get('mask'), [])):
                 self._pool.submit(_quietly, fn, params.get('fields'))
+        elif method == 'session.authenticate':
+            self._pool.submit(self._answer, message['id'], params, self._judge)
+        elif method == 'worker.run':
+            self._start_worker(params)
+        elif method == 'worker.disable':
+            worker = self._workers.get(params.get('worker'))
+            if worker is not None and worker['run'] == params.get('run'):
+                worker['run'] = None
+                self._pool.submit(_quietly, worker['instance'].disable)
 
     def _answer(self, rid, params, body):
+        self._local.context = params.get('context')
         self._local.call = (params.get('context') or {}).get('call')
         try:
             result = body(params)
@@ -377,6 +477,7 @@ class Dispatcher(object):
             self._conn.send({'id': rid, 'error': _error(e)})
         finally:
             self._local.call = None
+            self._local.context = None
 
     def _call(self, params):
         fn = self._providers.get(params['method'])
@@ -400,6 +501,40 @@ class Dispatcher(object):
             return result
         finally:
             self._jobs.pop(task.job_id, None)
+
+    def _judge(self, params):
+        fn = self._session_managers.get(params.get('manager'))
+        if fn is None:
+            return None
+        return fn(params.get('request') or {})
+
+    def _start_worker(self, params):
+        name, run = params.get('worker'), params.get('run')
+        worker = self._workers.get(name)
+        if worker is None:
+            self._send('worker.end', {'run': run, 'error': 'no such worker'})
+            return
+        worker['run'] = run
+        instance = worker['instance']
+        previous = worker.get('thread')
+
+        def loop():
+            # A run started right after a stop waits for the stopped run's main() to return: one instance,
+            # one main() at a time, as Zephserver resurrected a service.
+            if previous is not None:
+                previous.join()
+            instance.enabled = True
+            error = None
+            try:
+                instance.main()
+            except BaseException as e:  # noqa: B902 - a worker's death is reported, never the host's
+                error = '{0}: {1}'.format(type(e).__name__, e)
+                traceback.print_exc()
+            self._send('worker.end', {'run': run, 'error': error})
+
+        thread = threading.Thread(target=loop, name='worker-' + name, daemon=True)
+        worker['thread'] = thread
+        thread.start()
 
     def _start_source(self, params):
         cls = self._sources.get(params.get('name'))
@@ -500,19 +635,21 @@ def _quietly(fn, *args):
 
 
 def _install_modules():
-    """Makes ``task``, ``event`` and ``dispatcher.rpc`` importable by the names plugins use."""
+    """Makes ``task``, ``event``, ``service`` and ``dispatcher.rpc`` importable by the names plugins use."""
     task = types.ModuleType('task')
     task.Provider, task.Task, task.TaskException, task.TaskAbortException = Provider, Task, TaskException, TaskAbortException
     task.VerifyException = TaskException
     event = types.ModuleType('event')
     event.EventSource = EventSource
+    service = types.ModuleType('service')
+    service.Service = Service
     rpc = types.ModuleType('dispatcher.rpc')
     for name in ('description', 'accepts', 'returns', 'private', 'roles', 'readonly', 'RpcException'):
         setattr(rpc, name, globals()[name])
     package = types.ModuleType('dispatcher')
     package.__path__ = []
     package.rpc = rpc
-    for name, module in (('task', task), ('event', event), ('dispatcher', package), ('dispatcher.rpc', rpc),
+    for name, module in (('task', task), ('event', event), ('service', service), ('dispatcher', package), ('dispatcher.rpc', rpc),
                          ('freenas.dispatcher.rpc', rpc)):
         sys.modules.setdefault(name, module)
 

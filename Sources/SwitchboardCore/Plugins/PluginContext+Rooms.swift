@@ -27,6 +27,21 @@ extension PluginContext {
         runtime.rooms.leave(session, room: room)
     }
 
+    /// `join` by the session's id (a call's `context.session` as an external plugin sees it).
+    /// - Throws: `CallError` ENOENT when no session with that id is open, else as `join`.
+    @discardableResult
+    public func join(session id: String, room: String) throws -> [RoomMember] {
+        guard let session = runtime.sessions.session(id: id) else { throw CallError(Errno.ENOENT, "No open session \(id)") }
+        return try runtime.rooms.join(session, room: room)
+    }
+
+    /// `leave` by the session's id; false when no such session is open or it was not in the room.
+    @discardableResult
+    public func leave(session id: String, room: String) -> Bool {
+        guard let session = runtime.sessions.session(id: id) else { return false }
+        return runtime.rooms.leave(session, room: room)
+    }
+
     /// A room's members on this node, oldest first.
     public func members(of room: String) -> [RoomMember] {
         runtime.rooms.members(of: room)

@@ -42,6 +42,11 @@ extension ExternalPlugin {
         case .eventType, .eventSource: context.unregister(event: name)
         case .method: context.unregister(method: name)
         case .handler: if let token { context.removeHandler(token) }
+        case .room: context.unregister(room: name)
+        case .sessionManager: context.unregister(sessionManager: name)
+        case .worker:
+            // Stopping a worker waits for it; a withdrawal is answered at once, as the others are.
+            Task { await context.unregister(worker: name) }
         }
     }
 
@@ -70,6 +75,18 @@ extension ExternalPlugin {
         case .handler:
             let token = context.onEvent(name) { [weak self] event in self?.deliver(event, mask: name) }
             state.withLock { $0.handlers[name] = token }
+        case .room:
+            let maxMembers = try integer(definition["max_members"], "\(attribute).max_members", 1...1_000_000) ?? 10_000
+            try context.register(RoomDescriptor(name, description: description, roles: roles, maxMembers: maxMembers))
+        case .sessionManager:
+            try context.register(SessionManagerDescriptor(name, description: description) { request in
+                try await self.judge(name, request)
+            })
+        case .worker:
+            let policy = try restartPolicy(definition["restart"], "\(attribute).restart")
+            try context.register(WorkerDescriptor(name, description: description, policy: policy) { worker in
+                try await self.runWorker(name, worker)
+            })
         }
     }
 
@@ -133,6 +150,36 @@ extension ExternalPlugin {
             throw CallError.validation(attribute, "must be node or cluster")
         }
         return scope
+    }
+
+    private func integer(_ value: JSON?, _ attribute: String, _ range: ClosedRange<Int>) throws(CallError) -> Int? {
+        guard let value, !value.isNull else { return nil }
+        guard let number = value.intValue, range.contains(Int(number)) else {
+            throw CallError.validation(attribute, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return Int(number)
+    }
+
+    /// A worker's `restart`: `initial_delay_ms`, `max_delay_seconds`, `jitter_percent`, `stable_seconds`,
+    /// `intensity`, `window_seconds`, each optional (the defaults of `RestartPolicy`).
+    private func restartPolicy(_ value: JSON?, _ attribute: String) throws(CallError) -> RestartPolicy {
+        var policy = RestartPolicy()
+        guard let value, !value.isNull else { return policy }
+        guard case .object(let object) = value else { throw CallError.validation(attribute, "must be an object") }
+        let known = ["initial_delay_ms", "max_delay_seconds", "jitter_percent", "stable_seconds", "intensity", "window_seconds"]
+        if let unknown = object.keys.first(where: { !known.contains($0) }) {
+            throw CallError.validation("\(attribute).\(unknown)", "is not a restart setting (known: \(known.joined(separator: ", ")))")
+        }
+        if let v = try integer(value["initial_delay_ms"], "\(attribute).initial_delay_ms", 1...600_000) { policy.initialDelay = .milliseconds(v) }
+        if let v = try integer(value["max_delay_seconds"], "\(attribute).max_delay_seconds", 1...86_400) { policy.maxDelay = .seconds(v) }
+        if let v = try integer(value["jitter_percent"], "\(attribute).jitter_percent", 0...100) { policy.jitter = Double(v) / 100 }
+        if let v = try integer(value["stable_seconds"], "\(attribute).stable_seconds", 1...86_400) { policy.stablePeriod = .seconds(v) }
+        if let v = try integer(value["intensity"], "\(attribute).intensity", 1...1_000) { policy.intensity = v }
+        if let v = try integer(value["window_seconds"], "\(attribute).window_seconds", 1...86_400) { policy.window = .seconds(v) }
+        guard policy.initialDelay <= policy.maxDelay else {
+            throw CallError.validation("\(attribute).initial_delay_ms", "must not be longer than max_delay_seconds")
+        }
+        return policy
     }
 
     private func strings(_ value: JSON?, _ attribute: String) throws(CallError) -> [String] {

@@ -26,6 +26,14 @@ extension ExternalPlugin {
             })
         case .request(let id, "daemon.call", let params):
             callBack(id, params, incarnation)
+        case .request(let id, "session.push", let params):
+            link.send(answer(id) { context throws(CallError) in try push(params, in: context) })
+        case .request(let id, "session.join_room", let params):
+            link.send(answer(id) { context throws(CallError) in try join(params, in: context) })
+        case .request(let id, "session.leave_room", let params):
+            link.send(answer(id) { context throws(CallError) in try leave(params, in: context) })
+        case .notification("worker.end", let params):
+            if let problem = workerEnded(params) { violation(problem, incarnation) }
         case .notification("event.emit", let params):
             emit(params, incarnation)
         case .notification("source.end", let params):

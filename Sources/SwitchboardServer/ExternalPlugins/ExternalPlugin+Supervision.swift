@@ -151,15 +151,17 @@ extension ExternalPlugin {
         incarnation.link.failAll(error)
         incarnation.link.close()
         let lines = await incarnation.output.settled(within: PluginOutput.drainWait)
-        let sources = state.withLock { state in
+        let (sources, workerRuns) = state.withLock { state in
             state.running = nil
             state.pid = nil
             state.lastExit = incarnation.exit.value
             state.lastReason = error.reason
             state.lastLines = lines
-            return Array(state.sources.values)
+            return (Array(state.sources.values), Array(state.workerRuns.values))
         }
         for source in sources { source.ended.resolve(CallError(Errno.EAGAIN, "plugin \(name) is restarting")) }
+        // A worker whose plugin died has died with it: its restart policy decides when it runs again.
+        for run in workerRuns { run.resolve(error) }
         logger.error("plugin crashed", metadata: ["reason": .string(how), "last_lines": .array(lines.map { .string($0) })])
     }
 

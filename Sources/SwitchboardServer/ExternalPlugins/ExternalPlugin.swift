@@ -68,6 +68,8 @@ public final class ExternalPlugin: Plugin, Sendable {
         var callers: [String: CallContext] = [:]
         var jobs: [Int64: JobContext] = [:]
         var sources: [String: SourceRun] = [:]
+        /// Each run of a worker in the plugin, by the run id given to it: resolved by `worker.end` or a crash.
+        var workerRuns: [String: OneShot<CallError?>] = [:]
         var callbacks = 0
         var supervisor: Task<Void, Never>?
         var stopping = false

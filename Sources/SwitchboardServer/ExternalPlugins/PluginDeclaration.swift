@@ -1,7 +1,8 @@
 import SwitchboardCore
 
 /// One thing an external plugin declares, in `plugin.hello` or `plugin.register`: a service, method, event
-/// type, event source, schema definition or event handler, with its definition as sent. The definition is
+/// type, event source, schema definition, event handler, room, session manager or worker, with its definition
+/// as sent. The definition is
 /// kept so that a restarted plugin declaring the same thing again changes nothing for clients.
 struct PluginDeclaration: Sendable, Equatable {
     enum Kind: String, Sendable, CaseIterable {
@@ -12,6 +13,9 @@ struct PluginDeclaration: Sendable, Equatable {
         case eventSource = "event_sources"
         case method = "methods"
         case handler = "event_handlers"
+        case room = "rooms"
+        case sessionManager = "session_managers"
+        case worker = "workers"
     }
 
     let kind: Kind
