@@ -15,7 +15,7 @@ import SwitchboardCore
 
         let vouched = try await RoomTests.driver(daemon, dialect, as: nil, headers: ["Cookie": "theme=dark; lobby_session=\(cookie); x=1"])
         let me = try await vouched.call("auth.me", [])
-        #expect(me["pw_name"] == "alice", "\(me)")
+        #expect(me["pw_name"] == "alice" && me["mechanism"] == "SESSION_MANAGER" && me["account_attributes"] == ["LOCAL"], "\(me)")
         // It is alice with her roles: READONLY_ADMIN reads, and cannot write.
         _ = try await vouched.call("user.query", [])
         await RoomTests.expectError(Int64(Errno.EACCES)) { try await vouched.call("user.create", [["username": "x"]]) }

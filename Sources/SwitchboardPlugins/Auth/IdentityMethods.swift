@@ -52,7 +52,8 @@ enum IdentityMethods {
             "pw_uid": credentials.userID.map { .int($0) } ?? .null,
             "pw_gecos": "",
             "privilege": ["roles": JSON(strings: credentials.roles.sorted())],
-            "account_attributes": credentials.mechanism == .unixSocket ? ["LOCAL"] : ["LOCAL", "PASSWORD_LOGIN"],
+            // No password was given by a local-socket peer or a connection a session manager vouched for.
+            "account_attributes": [.unixSocket, .sessionManager].contains(credentials.mechanism) ? ["LOCAL"] : ["LOCAL", "PASSWORD_LOGIN"],
             "mechanism": .string(credentials.mechanism.rawValue),
         ]
     }
