@@ -60,6 +60,33 @@ import SwitchboardCore
         await daemon.stop()
     }
 
+    /// Event sources' producers are listed with the workers, in the same shape: available while nobody subscribes,
+    /// one running row per argument while someone does; `worker.*` refuses to steer them.
+    @Test func eventSourcesAreListedInTheSameShape() async throws {
+        let daemon = try await TestDaemon.start()
+        let root = try await daemon.rootClient()
+        func sources() async throws -> [String: String] {
+            let rows = try await root.call("worker.query", [[["kind", "=", "event_source"], ["plugin", "=", "test"]]]).arrayValue ?? []
+            return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
+                row["name"]?.stringValue.map { ($0, row["state"]?.stringValue ?? "") }
+            })
+        }
+        #expect(try await sources() == ["test.counter": "available", "test.finite": "available", "test.broken": "available"])
+        let watcher = try await daemon.rootClient()
+        let id = try await watcher.call("core.subscribe", [#"test.counter:{"step":2}"#])
+        #expect(try await sources()["test.counter:{\"step\":2}"] == "running")
+        #expect(try await sources()["test.counter"] == nil)
+        let row = try await root.call("worker.query", [[["name", "=", #"test.counter:{"step":2}"#]], ["get": true]])
+        #expect(row["kind"] == "event_source" && row["restarts"] == 0 && row["started_at"]?["$date"] != nil, "\(row)")
+        let refused = await PluginRuntimeTests.errno { try await root.call("worker.stop", [#"test.counter:{"step":2}"#]) }
+        #expect(refused?.0 == Int64(Errno.EINVAL) && refused?.1.contains("is an event source") == true, "\(String(describing: refused))")
+        _ = try await watcher.call("core.unsubscribe", [id])
+        try await eventually("the producer stopped") { try await sources()["test.counter"] == "available" }
+        await watcher.close()
+        await root.close()
+        await daemon.stop()
+    }
+
     /// `dispatcher.workers` lists the workers to start (the others stay available); a name no plugin declares
     /// stops the start, naming the entry.
     @Test func theConfigurationListsTheWorkersToStart() async throws {
@@ -67,7 +94,8 @@ import SwitchboardCore
         let root = try await daemon.rootClient()
         #expect(try await Self.worker(root, "test.lazy")["state"] == "running")
         #expect(try await Self.worker(root, "test.crashy")["state"] == "available")
-        let names = try await root.call("worker.query", [[], ["select": ["name"]]]).arrayValue?.compactMap { $0["name"]?.stringValue }
+        let names = try await root.call("worker.query", [[["kind", "=", "worker"]], ["select": ["name"]]]).arrayValue?
+            .compactMap { $0["name"]?.stringValue }
         #expect(names == ["test.crashy", "test.lazy"])
         await daemon.stop()
 

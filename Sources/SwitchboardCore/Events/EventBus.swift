@@ -132,13 +132,16 @@ public final class EventBus: Sendable {
     // MARK: - Event sources
 
     /// Registers an event source and its event type.
-    public func register(_ source: EventSourceDescriptor) {
-        sources.register(source)
+    public func register(_ source: EventSourceDescriptor, plugin: String = "") {
+        sources.register(source, plugin: plugin)
         register(EventTypeDescriptor(source.name, description: source.description, roles: source.roles))
     }
 
     /// Producers running now (one per source and argument).
     public var runningSources: Int { sources.runningCount }
+
+    /// Every event source and its producers, as `worker.query` lists them.
+    public var sourceStatuses: [WorkerStatus] { sources.statuses }
 
     // MARK: - Event types
 

@@ -26,6 +26,9 @@ public protocol Plugin: Sendable {
     /// What the plugin reports about itself beyond its load state, shown as `status` by `plugin.query`: an
     /// external plugin's process (pid, supervision state, restarts, last exit). `null` by default.
     var status: JSON { get }
+    /// A plugin that runs as a supervised unit of its own (an external plugin's process) reports it here, and
+    /// `worker.query` lists it beside the workers (kind `plugin`). Nil by default.
+    var supervision: WorkerStatus? { get }
     /// Registers what the plugin offers, and nothing else: its methods' bodies live in their own files.
     func setUp(_ context: PluginContext) async throws
     func tearDown() async
@@ -36,6 +39,7 @@ extension Plugin {
     public var needs: PluginNeeds { [] }
     public var kind: String { "builtin" }
     public var status: JSON { .null }
+    public var supervision: WorkerStatus? { nil }
     public var configurationSchema: JSON { ["type": "object", "additionalProperties": false] }
     public func tearDown() async {}
 }

@@ -13,7 +13,7 @@ extension PluginContext {
     /// - Throws: `CallError` EEXIST when another registration has the name.
     public func register(_ source: EventSourceDescriptor) throws {
         try claim(source.name)
-        runtime.events.register(source)
+        runtime.events.register(source, plugin: plugin)
         ledger.withLock { $0.eventSources.append(source.name) }
     }
 

@@ -59,7 +59,7 @@ public actor PluginLoader {
     public func load(configuration: JSON = [:]) async throws {
         try CoreProtocol.register(in: runtime)
         try PluginMethods.register(in: runtime, loader: self)
-        try WorkerMethods.register(in: runtime)
+        try WorkerMethods.register(in: runtime, loader: self)
         try RoomMethods.register(in: runtime)
         try await serially { try await self.loadNow(configuration) }
     }
@@ -116,6 +116,11 @@ public actor PluginLoader {
     /// Every plugin's entry, in load order (plugins that cannot load last).
     public var query: [JSON] {
         loadOrder.compactMap { entries[$0]?.json }
+    }
+
+    /// The plugins that run as supervised units of their own (external plugins' processes).
+    var supervised: [WorkerStatus] {
+        loadOrder.compactMap { entries[$0]?.plugin.supervision }
     }
 
     // MARK: - Inside one operation

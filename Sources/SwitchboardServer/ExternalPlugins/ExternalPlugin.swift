@@ -154,6 +154,25 @@ public final class ExternalPlugin: Plugin, Sendable {
         }
     }
 
+    /// The process as `worker.query` lists it (`plugin:<name>`): starting or running is running, restarting is
+    /// failed (waiting out its delay), stopped is available.
+    public var supervision: WorkerStatus? {
+        let name = self.name
+        return state.withLock { state in
+            let unit: WorkerState
+            switch state.phase {
+            case .starting, .running: unit = .running
+            case .restarting: unit = .failed
+            case .quarantined: unit = .quarantined
+            case .stopping: unit = .stopping
+            case .stopped: unit = .available
+            }
+            let failed = unit == .failed || unit == .quarantined
+            return WorkerStatus(name: "plugin:" + name, plugin: name, description: "the process of \(file)", state: unit,
+                                restarts: state.record.restarts, lastError: failed ? state.lastReason : nil, startedAt: nil, kind: .plugin)
+        }
+    }
+
     // MARK: - Plugin
 
     public func setUp(_ context: PluginContext) async throws {

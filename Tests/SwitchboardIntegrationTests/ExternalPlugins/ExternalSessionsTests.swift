@@ -83,6 +83,16 @@ import SwitchboardCore
         #expect(log.contains("worker died; restarting") && log.contains("delay_ms=50") && log.contains("delay_ms=100"), "\(log)")
         #expect(log.contains("worker quarantined: it failed too often"), "\(log)")
 
+        // The plugin's process is listed with its workers, and is not a worker to stop.
+        let process = try await worker("plugin:chatroom")
+        #expect(process["kind"] == "plugin" && process["state"] == "running" && process["plugin"] == "chatroom", "\(process)")
+        do {
+            _ = try await root.call("worker.stop", ["plugin:chatroom"])
+            Issue.record("a plugin's process was stopped as a worker")
+        } catch ClientError.call(_, _, let data) {
+            #expect(data["error"] == .int(Int64(Errno.EINVAL)) && data["reason"] == "plugin:chatroom is a plugin's process: plugin.reload restarts it")
+        }
+
         // The janitor runs; stopping it calls its disable, starting it runs the same instance again.
         try await eventually("the janitor runs") { try await worker("chat.janitor")["state"] == "running" }
         #expect(try await root.call("worker.stop", ["chat.janitor"])["state"] == "available")
