@@ -16,6 +16,8 @@ public final class Runtime: Sendable {
     public let clientGuard: ClientGuard
     /// Every open connection's session: caps, the idle sweeper, termination.
     public let sessions: SessionDirectory
+    /// Refuses clients' new calls once the daemon is stopping.
+    public let drain = CallDrain()
     /// Rooms and their members (Zephserver's room handler).
     public let rooms: RoomDirectory
     /// Messages plugins push to sessions, users, rooms or everyone.

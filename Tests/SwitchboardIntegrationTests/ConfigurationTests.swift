@@ -46,6 +46,8 @@ import SwitchboardServer
         (#"{"dispatcher": {"plugin-dirs": "/opt"}}"#, "dispatcher.plugin-dirs: must be a list"),
         (#"{"dispatcher": {"plugin-dirs": [1]}}"#, "dispatcher.plugin-dirs.0: must be a non-empty string"),
         (#"{"dispatcher": {"max-running-calls": 0}}"#, "dispatcher.max-running-calls: must be an integer from 1"),
+        (#"{"dispatcher": {"shutdown-call-grace-seconds": 601}}"#, "dispatcher.shutdown-call-grace-seconds: must be an integer from 0 to 600"),
+        (#"{"dispatcher": {"shutdown-call-grace-seconds": -1}}"#, "dispatcher.shutdown-call-grace-seconds: must be an integer from 0 to 600"),
         (#"{"dispatcher": []}"#, "dispatcher: must be an object"),
         (#"{"plugins": {"user": {"enabled": "no"}}}"#, "plugins.user.enabled: must be true or false"),
         (#"{"plugins": {"user": 3}}"#, "plugins.user: must be an object"),
@@ -71,6 +73,13 @@ import SwitchboardServer
         #expect(configuration.clusterHeartbeat == .seconds(2) && configuration.clusterNodeTimeout == .seconds(15))
         try configuration.apply(try JSON.parse(#"{"cluster": {"heartbeat-seconds": 1, "node-timeout-seconds": 4}}"#))
         #expect(configuration.clusterHeartbeat == .seconds(1) && configuration.clusterNodeTimeout == .seconds(4))
+    }
+
+    @Test func theCallGraceReachesTheDaemon() throws {
+        var configuration = DaemonConfiguration(stateDir: "/tmp/x")
+        #expect(configuration.callGrace == .seconds(5))
+        try configuration.apply(try JSON.parse(#"{"dispatcher": {"shutdown-call-grace-seconds": 0}}"#))
+        #expect(configuration.callGrace == .zero)
     }
 
     @Test func queryMatchStepsReachTheDaemon() throws {

@@ -28,6 +28,7 @@ import signal
 import socket
 import sys
 import queue
+import select
 import threading
 import traceback
 import types
@@ -680,6 +681,18 @@ def main(argv):
     depends = list(module._depends()) if hasattr(module, '_depends') else []
 
     stopping = threading.Event()
+    # A Python handler runs in the main thread once it runs again, but the kernel may hand the signal to any
+    # thread, leaving the main thread asleep in a wait it would not leave (the daemon then had to kill the
+    # plugin after its stop grace). The C handler writes the signal's number to this pipe whichever thread took
+    # it, and the reader writes to it when the daemon is gone, so the main thread waits on the pipe.
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+
+    def wake():
+        try:
+            os.write(wake_write, b'\0')
+        except BlockingIOError:
+            pass  # the pipe is full of wake-ups already
 
     def reader():
         while True:
@@ -696,6 +709,7 @@ def main(argv):
                 conn.resolve(message)
         conn.close_pending()
         stopping.set()
+        wake()
 
     threading.Thread(target=reader, name='reader', daemon=True).start()
     ready = []
@@ -709,6 +723,7 @@ def main(argv):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.set_wakeup_fd(wake_write)
 
     hello = {'protocol': PROTOCOL, 'name': name, 'version': getattr(module, '__version__', None),
              'dependencies': depends, 'configuration_schema': getattr(module, 'CONFIGURATION_SCHEMA', None)}
@@ -718,8 +733,9 @@ def main(argv):
         _with_plugin(module._init, dispatcher, module)
     conn.request('plugin.ready', {})
     ready.append(True)
-    while not stopping.wait(3600):
-        pass
+    while not stopping.is_set():
+        select.select([wake_read], [], [])
+        os.read(wake_read, 512)
     if hasattr(module, '_cleanup'):
         _quietly(_with_plugin, module._cleanup, dispatcher, module)
     return 0

@@ -16,6 +16,8 @@ public enum Errno {
     public static let EINVAL: Int32 = 22
     public static let ENOSPC: Int32 = 28
     public static let ENOTSUP: Int32 = 95
+    /// The daemon is stopping and takes no new calls.
+    public static let ESHUTDOWN: Int32 = 108
     public static let ETOOMANYREFS: Int32 = 109
     public static let ETIMEDOUT: Int32 = 110
     /// A node of the cluster stopped answering (its jobs failed by a survivor).
@@ -29,7 +31,7 @@ public enum Errno {
     static let names: [Int32: String] = [
         1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 11: "EAGAIN", 12: "ENOMEM",
         13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 20: "ENOTDIR", 22: "EINVAL", 28: "ENOSPC",
-        95: "ENOTSUP", 109: "ETOOMANYREFS", 110: "ETIMEDOUT", 112: "EHOSTDOWN", 125: "ECANCELED", 201: "ENOMETHOD",
+        95: "ENOTSUP", 108: "ESHUTDOWN", 109: "ETOOMANYREFS", 110: "ETIMEDOUT", 112: "EHOSTDOWN", 125: "ECANCELED", 201: "ENOMETHOD",
         207: "ENOTAUTHENTICATED",
     ]
 

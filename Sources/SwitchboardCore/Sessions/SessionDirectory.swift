@@ -50,6 +50,11 @@ public final class SessionDirectory: Sendable {
         state.withLock { $0.entries.values.first { $0.session.id == id }?.session }
     }
 
+    /// Calls running now on every session (those waiting for a slot not counted).
+    public var callsInFlight: Int {
+        state.withLock { $0.entries.values.reduce(0) { $0 + $1.session.limiter.running } }
+    }
+
     public var count: Int { state.withLock { $0.entries.count } }
 
     /// Closes the connection of the session with this id; false when there is none.

@@ -101,6 +101,9 @@ public struct DaemonConfiguration: Sendable {
     /// On shutdown, how long open connections get to close before they are cut: a client that stopped
     /// reading must not hold the daemon up.
     public var connectionCloseGrace: Duration = .seconds(5)
+    /// On shutdown, how long clients' calls in flight get to finish (new ones refused meanwhile) before the
+    /// connections are closed and the calls still running interrupted (Zephserver's task `interrupt`).
+    public var callGrace: Duration = .seconds(5)
     /// On a plugin reload, how long the plugin's running jobs get to finish before they are aborted.
     public var pluginReloadGrace: Duration = .seconds(30)
     /// DDP heartbeat: a connection silent this long gets a `ping`, and is closed when it stays silent as long
@@ -242,7 +245,7 @@ public struct DaemonConfiguration: Sendable {
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "log-format", "syslog-socket", "syslog-facility", "control-socket", "workers", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
-        "shutdown-close-seconds", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
+        "shutdown-close-seconds", "shutdown-call-grace-seconds", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
         "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
         "python", "python-host", "plugin-handshake-seconds", "plugin-call-timeout-seconds", "plugin-stop-grace-seconds",
         "plugin-max-line", "plugin-max-pending-requests", "plugin-restart", "node-name",
@@ -327,6 +330,7 @@ public struct DaemonConfiguration: Sendable {
             if let v = section["ddp-heartbeat-seconds"] { ddpHeartbeat = .seconds(try Self.integer(v, "dispatcher.ddp-heartbeat-seconds", 0...3600)) }
             if let v = section["token-lifetime-seconds"] { envelopeTokenLifetime = try Self.integer(v, "dispatcher.token-lifetime-seconds", 1...2_592_000) }
             if let v = section["reload-grace-seconds"] { pluginReloadGrace = .seconds(try Self.integer(v, "dispatcher.reload-grace-seconds", 0...3600)) }
+            if let v = section["shutdown-call-grace-seconds"] { callGrace = .seconds(try Self.integer(v, "dispatcher.shutdown-call-grace-seconds", 0...600)) }
             if let v = section["shutdown-close-seconds"] { connectionCloseGrace = .seconds(try Self.integer(v, "dispatcher.shutdown-close-seconds", 0...600)) }
             if let v = section["max-message-size"] { maxMessageSize = try Self.integer(v, "dispatcher.max-message-size", 1024...(64 << 20)) }
             if let v = section["max-message-size-unauthenticated"] {

@@ -94,8 +94,10 @@ enum ControlMethods {
 
         try context.register(MethodDescriptor(
             MethodName.controlStop,
-            description: "Stops the daemon as SIGTERM does: listeners close, running jobs get jobs.shutdown-grace-seconds to end "
-                + "(the rest are aborted), then plugins and the datastore close. Answers before the stop begins.",
+            description: "Stops the daemon as SIGTERM does: new calls are refused (ESHUTDOWN) while those in flight get "
+                + "dispatcher.shutdown-call-grace-seconds to end, then connections close, running jobs get "
+                + "jobs.shutdown-grace-seconds (the rest are aborted), then plugins and the datastore close. During a stop, "
+                + "cuts the call grace short. Answers before the stop begins.",
             returns: ["type": "boolean"], roles: [Role.fullAdmin]
         ) { ctx, _ in
             ctx.logger.notice("stop requested", metadata: ["by": .string(ctx.credentials?.username ?? "")])

@@ -24,8 +24,10 @@ public struct ReadyInfo: Sendable {
 /// The whole daemon: instance lock, datastore, plugins, listeners, and an orderly shutdown.
 ///
 /// Startup order (DESIGN.md): lock, datastore and migrations, plugins, listeners, then `ready`.
-/// SIGTERM/SIGINT stop the listeners, then plugins are torn down and the datastore closed. SIGHUP reloads
-/// every plugin with the configuration file read again (`plugin.reload_all`).
+/// SIGTERM/SIGINT: new calls are refused while the calls in flight get `dispatcher.shutdown-call-grace-seconds`
+/// to finish, then the listeners and connections close (what still runs is interrupted), then plugins are torn
+/// down and the datastore closed; a second signal skips what is left of the grace. SIGHUP reloads every plugin
+/// with the configuration file read again (`plugin.reload_all`).
 public final class Daemon: Sendable {
     public let configuration: DaemonConfiguration
     public let logger: Logger
@@ -34,6 +36,10 @@ public final class Daemon: Sendable {
     let reloadConfiguration: (@Sendable () throws -> DaemonConfiguration)?
     private let group = Mutex<ServiceGroup?>(nil)
     private let stopRequested = Mutex(false)
+    /// What a stop needs of the running daemon to let its calls in flight finish first; nil until it runs.
+    private let draining = Mutex<(runtime: Runtime, control: DaemonControl)?>(nil)
+    /// Set by a second stop: the drain stops waiting.
+    private let hurried = Mutex(false)
 
     /// The process's logging when this daemon set it up (the binary does; an embedding test may not): what
     /// SIGUSR1 reopens and `log-level` changes.
@@ -221,7 +227,9 @@ public final class Daemon: Sendable {
         }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) } + [.init(service: ShutdownNotice { control.stopping() }, successTerminationBehavior: .ignore)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            // The signals are the daemon's own (below): the calls in flight get their grace before the group's
+            // graceful shutdown closes the connections.
+            gracefulShutdownSignals: [],
             logger: logger)
         // Past the grace the listeners are cancelled, which closes every connection still open (one whose
         // client stopped reading would otherwise wait forever to send its close frame).
@@ -229,7 +237,14 @@ public final class Daemon: Sendable {
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: groupConfiguration)
         self.group.withLock { $0 = group }
+        draining.withLock { $0 = (runtime, control) }
         if stopRequested.withLock({ $0 }) { await group.triggerGracefulShutdown() }
+        let terminations = Task { [weak self] in
+            for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                Task { await self?.stop() }
+            }
+        }
+        defer { terminations.cancel() }
         // The watchdog checks every loop that serves clients: the shared group's and the control socket's.
         let watchdog = notifier.flatMap { notifier in
             SystemdWatchdog(notifier: notifier, loops: Array(MultiThreadedEventLoopGroup.singleton.makeIterator()) + Array(controlLoop.makeIterator()),
@@ -278,9 +293,23 @@ public final class Daemon: Sendable {
         await shutdown(runtime: runtime, loader: loader, datastore: datastore, cluster: cluster, roster: roster, auditWriter: auditWriter)
     }
 
-    /// Stops as SIGTERM does: listeners close, then plugins and the datastore.
+    /// Stops as SIGTERM does: new calls refused, the calls in flight given their grace, then listeners and
+    /// connections close, then plugins and the datastore. A second stop cuts the grace short.
     public func stop() async {
-        stopRequested.withLock { $0 = true }
+        let first = stopRequested.withLock { requested in
+            defer { requested = true }
+            return !requested
+        }
+        if !first {
+            // The first stop is draining (it polls this every 20 ms) or has triggered the shutdown already; it
+            // logs the interruption and goes on, so the order of the log stays that of the stop.
+            hurried.withLock { $0 = true }
+            return
+        }
+        if let (runtime, control) = draining.withLock({ $0 }) {
+            await Self.drain(runtime, control: control, grace: configuration.callGrace, logger: logger,
+                             hurried: { self.hurried.withLock { $0 } })
+        }
         if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
     }
 

@@ -100,6 +100,7 @@ struct RESTExchange: Sendable {
         case Errno.EEXIST: return .conflict
         case Errno.EBUSY, Errno.ETOOMANYREFS: return .tooManyRequests
         case Errno.E2BIG: return .contentTooLarge
+        case Errno.ESHUTDOWN: return .serviceUnavailable
         case Errno.EINVAL, Errno.ENOTSUP: return .badRequest
         default: return .internalServerError
         }

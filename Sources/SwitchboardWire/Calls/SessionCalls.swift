@@ -9,6 +9,7 @@ public enum SessionCalls {
     }
 
     public static func perform(_ runtime: Runtime, session: Session, method: String, params: [JSON], messageID: JSON = .null) async -> Result<JSON, CallError> {
+        if runtime.drain.refuses(method) { return .failure(CallDrain.refusal) }
         do {
             try await session.limiter.acquire()
         } catch {

@@ -2,7 +2,9 @@
 to a room, a user or everyone, a session manager that logs a connection in from its ``chat_ticket`` cookie, and two
 workers: one that runs until it is disabled, one that dies every time it starts."""
 import errno
+import sys
 import threading
+import time
 import uuid
 
 from task import Provider
@@ -68,6 +70,13 @@ class Chat(Provider):
     @roles('AUTHENTICATED')
     def session(self):
         return self.dispatcher.caller()['session']
+
+    def linger(self, seconds):
+        """A call that takes its time: what a stopping daemon interrupts."""
+        print('lingering for {0} s'.format(seconds))
+        sys.stdout.flush()
+        time.sleep(seconds)
+        return 'done'
 
     def issue_ticket(self, username):
         ticket = uuid.uuid4().hex

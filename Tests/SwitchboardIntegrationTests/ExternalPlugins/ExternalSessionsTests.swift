@@ -60,14 +60,8 @@ import SwitchboardCore
 /// that runs is stopped through its `disable` and started again.
 @Suite struct ExternalWorkerBinaryTests {
     @Test func aPythonWorkerThatDiesIsRestartedWithBackoffThenQuarantined() async throws {
-        let folder = NSTemporaryDirectory() + "sb-workers-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let (served, folder) = try await Self.served(#""workers": ["chat.janitor", "chat.flaky"]"#)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try FileManager.default.copyItem(atPath: ExternalPluginHarness.fixtures.appendingPathComponent("Chatroom.py").path,
-                                         toPath: folder + "/Chatroom.py")
-        let served = try await ServedBinary.start(configuration: """
-            {"dispatcher": {"plugin-dirs": ["\(folder)"], "python-host": "\(ExternalPluginHarness.pythonHost)"}}
-            """)
         let root = try await RPCClient.connect(to: ConnectionTarget(.unix(path: served.socket)))
         func worker(_ name: String) async throws -> JSON {
             try await root.call("worker.query", [[["name", "=", .string(name)]], ["get": true]])
@@ -105,5 +99,92 @@ import SwitchboardCore
         try await eventually("the second run") { try await root.call("chat.janitor", [])["runs"] == 2 }
         await root.close()
         #expect(try await served.stop() == 0)
+    }
+
+    /// A daemon of the real binary with Chatroom.py and this `dispatcher` section's extra keys.
+    static func served(_ extra: String) async throws -> (ServedBinary, String) {
+        let folder = NSTemporaryDirectory() + "sb-linger-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: ExternalPluginHarness.fixtures.appendingPathComponent("Chatroom.py").path,
+                                         toPath: folder + "/Chatroom.py")
+        let served = try await ServedBinary.start(configuration: """
+            {"dispatcher": {"plugin-dirs": ["\(folder)"], "python-host": "\(ExternalPluginHarness.pythonHost)", \(extra)}}
+            """)
+        return (served, folder)
+    }
+
+    /// SIGTERM with a call in flight: new calls are refused (ESHUTDOWN) while it finishes within the call grace,
+    /// and its client gets its result before the connection closes.
+    @Test func aStopLetsACallInFlightFinishWithinTheGraceAndRefusesNewOnes() async throws {
+        let (served, folder) = try await Self.served(#""shutdown-call-grace-seconds": 120"#)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let root = try await RPCClient.connect(to: ConnectionTarget(.unix(path: served.socket)))
+        let other = try await RPCClient.connect(to: ConnectionTarget(.unix(path: served.socket)))
+        let call = Task { try await root.call("chat.linger", [2]) }
+        try await served.waitForLog("lingering for 2 s")
+        kill(served.pid, SIGTERM)
+        try await served.waitForLog("stopping: new calls refused, waiting for the calls in flight")
+        do {
+            _ = try await other.call("chat.linger", [0])
+            Issue.record("a new call was taken while the daemon was stopping")
+        } catch ClientError.call(_, _, let data) {
+            #expect(data["error"] == .int(Int64(Errno.ESHUTDOWN)) && data["errname"] == "ESHUTDOWN", "\(data)")
+        }
+        // REST says 503 with the errno, even to a request that would log in first.
+        let rest = try await HTTPExchange.send("GET", "http://127.0.0.1:\(served.port)/api/v2.0/user",
+                                               headers: ["Authorization": "Basic " + Data("root:x".utf8).base64EncodedString()])
+        #expect(rest.status == 503 && rest.json?["errname"] == "ESHUTDOWN", "\(rest.status) \(rest.text)")
+        // The operator's methods stay open: `ctl status` shows the stop under way.
+        #expect(try await other.call(MethodName.controlStatus)["phase"] == "stopping")
+        #expect(try await other.call(MethodName.ping) == "pong")
+        #expect(try await call.value == "done")
+        #expect(try await served.stop() == 0, "\(served.log)")
+        #expect(!served.log.contains("interrupting the calls still in flight"))
+        await root.close()
+        await other.close()
+    }
+
+    /// Past the call grace, the call still running is interrupted (its client told the connection closed, the
+    /// plugin told `call.cancel`) and the daemon exits cleanly, instead of waiting out the call.
+    @Test func aStopInterruptsACallInFlightAfterTheGrace() async throws {
+        let (served, folder) = try await Self.served(#""shutdown-call-grace-seconds": 1"#)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let root = try await RPCClient.connect(to: ConnectionTarget(.unix(path: served.socket)))
+        let call = Task { try await root.call("chat.linger", [30]) }
+        try await served.waitForLog("lingering for 30 s")
+        let status = try await served.stop()
+        #expect(status == 0, "\(served.log)")
+        do {
+            let result = try await call.value
+            Issue.record("the call ran to its end (\(result)) instead of being interrupted")
+        } catch {
+            #expect(error is ClientError, "\(error)")
+        }
+        #expect(served.log.contains("interrupting the calls still in flight"), "\(served.log)")
+        await root.close()
+    }
+
+    /// A second stop (here `control.stop`, as a second `switchboard ctl stop` sends it) cuts a long call grace
+    /// short: the call still running is interrupted at once rather than after ten minutes.
+    @Test func aSecondStopCutsTheCallGraceShort() async throws {
+        let (served, folder) = try await Self.served(#""shutdown-call-grace-seconds": 600"#)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let root = try await RPCClient.connect(to: ConnectionTarget(.unix(path: served.socket)))
+        let operator_ = try await RPCClient.connect(to: ConnectionTarget(.unix(path: served.socket)))
+        let call = Task { try await root.call("chat.linger", [600]) }
+        try await served.waitForLog("lingering for 600 s")
+        kill(served.pid, SIGTERM)
+        try await served.waitForLog("stopping: new calls refused, waiting for the calls in flight")
+        #expect(try await operator_.call(MethodName.controlStop) == true)
+        try await served.waitForLog("interrupting the calls still in flight")
+        #expect(try await served.stop() == 0, "\(served.log)")
+        do {
+            let result = try await call.value
+            Issue.record("the call ran to its end (\(result)) instead of being interrupted")
+        } catch {
+            #expect(error is ClientError, "\(error)")
+        }
+        await root.close()
+        await operator_.close()
     }
 }
