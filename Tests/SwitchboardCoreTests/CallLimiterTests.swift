@@ -5,29 +5,46 @@ import Testing
 @Suite struct CallLimiterTests {
     @Test func admitsQueuesAndRefuses() async throws {
         let limiter = CallLimiter(limits: .init(maxRunning: 2, maxQueued: 1))
-        try await limiter.acquire()
-        try await limiter.acquire()
+        let first = try await limiter.acquire("a.one")
+        let second = try await limiter.acquire("a.two")
         #expect(limiter.running == 2)
-        let waiter = Task { try await limiter.acquire() }
+        let waiter = Task { try await limiter.acquire("a.three") }
         while limiter.queued == 0 { await Task.yield() }
-        await #expect(throws: CallError.tooManyConcurrentCalls) { try await limiter.acquire() }
-        limiter.release()
-        try await waiter.value
+        await #expect(throws: CallError.tooManyConcurrentCalls) { try await limiter.acquire("a.four") }
+        #expect(limiter.calls.running.map(\.method) == ["a.one", "a.two"])
+        #expect(limiter.calls.queued.map(\.method) == ["a.three"])
+        limiter.release(first)
+        let third = try await waiter.value
         #expect(limiter.running == 2)
         #expect(limiter.queued == 0)
-        limiter.release()
-        limiter.release()
+        // The waiter took the slot the first call gave back, under its own name.
+        #expect(limiter.calls.running.map(\.method) == ["a.two", "a.three"])
+        limiter.release(second)
+        #expect(limiter.calls.running.map(\.method) == ["a.three"])
+        limiter.release(third)
         #expect(limiter.running == 0)
+        #expect(limiter.calls.running.isEmpty && limiter.calls.queued.isEmpty)
+    }
+
+    /// A slot released twice, or one that never was handed out, frees nothing it does not hold.
+    @Test func aStaleSlotFreesNothing() async throws {
+        let limiter = CallLimiter(limits: .init(maxRunning: 2, maxQueued: 0))
+        let first = try await limiter.acquire("a.one")
+        _ = try await limiter.acquire("a.two")
+        limiter.release(first)
+        limiter.release(first)
+        #expect(limiter.calls.running.map(\.method) == ["a.two"])
     }
 
     @Test func closeReleasesWaiters() async throws {
         let limiter = CallLimiter(limits: .init(maxRunning: 1, maxQueued: 5))
-        try await limiter.acquire()
-        let waiter = Task { try await limiter.acquire() }
+        _ = try await limiter.acquire("a.one")
+        let waiter = Task { try await limiter.acquire("a.two") }
         while limiter.queued == 0 { await Task.yield() }
         limiter.close()
         await #expect(throws: CallError.self) { try await waiter.value }
-        await #expect(throws: CallError.self) { try await limiter.acquire() }
+        await #expect(throws: CallError.self) { try await limiter.acquire("a.three") }
+        #expect(limiter.calls.queued.isEmpty)
     }
 }
 

@@ -47,18 +47,34 @@ import SwitchboardCore
         // A dispatcher job that runs until the test lets it end, seen by dump with its queue.
         let done = served.stateDir + "/done"
         _ = try await client.call("dispatcher.run", [["queue": "pkg_queue", "long": [StopAndCrashTests.command(until: done)]]])
-        try await eventually("the job running") { try await StopAndCrashTests.jobs(client)["long"]?["state"] == "RUNNING" }
-        let dump = try JSON.parse(try await Self.ctl(served, ["dump", "--json"]).stdout)
-        let sessions = dump["sessions"]?.arrayValue ?? []
+        let job = try await eventuallyValue("the job running") { () async throws -> JSON? in
+            let record = try await StopAndCrashTests.jobs(client)["long"]
+            return record?["state"] == "RUNNING" ? record?["id"] : Optional<JSON>.none
+        }
+        // A call in flight on the test's session: dump names it.
+        let waiter = try await Self.rootClient(served)
+        let waiting = Task { try await waiter.call("core.job_wait", [job]) }
+        let dump = try await eventuallyValue("dump shows the call in flight") { () async throws -> JSON? in
+            let dump = try JSON.parse(try await Self.ctl(served, ["dump", "--json"]).stdout)
+            let calls = (dump["sessions"]?.arrayValue ?? []).flatMap { $0["calls"]?.arrayValue ?? [] }
+            return calls.contains { $0["method"] == "core.job_wait" && $0["state"] == "running" } ? dump : Optional<JSON>.none
+        }
+        let sessions = (dump["sessions"]?.arrayValue ?? []).filter { $0["calls"]?.arrayValue?.first?["method"] != "core.job_wait" }
         #expect(sessions.count == 2 && sessions.allSatisfy { $0["user"] == "root" && $0["origin"]?.stringValue?.hasPrefix("unix:uid=0") == true },
                 "\(dump)")
         #expect(sessions.filter { $0["current"] == true }.count == 1, "\(dump)")
+        // The command's own call is in flight as it asks.
+        let own = sessions.first { $0["current"] == true }
+        #expect(own?["calls"]?.arrayValue?.map { $0["method"] } == ["control.dump"] && own?["calls_running"] == 1, "\(dump)")
         #expect(dump["jobs"]?.arrayValue?.map { $0["method"] } == ["dispatcher.run"], "\(dump)")
         #expect(dump["queues"]?["jobs"]?["pkg_queue"]?["long"]?["state"] == "running", "\(dump)")
         let humanDump = try await Self.ctl(served, ["dump"])
         #expect(humanDump.stdout.contains("unfinished jobs (1):\n") && humanDump.stdout.contains("  pkg_queue: long running"), "\(humanDump.stdout)")
+        #expect(humanDump.stdout.contains("\n    core.job_wait  running "), "\(humanDump.stdout)")
         FileManager.default.createFile(atPath: done, contents: nil)
         try await eventually("the job done") { try await StopAndCrashTests.jobs(client)["long"]?["state"] == "SUCCESS" }
+        _ = try await waiting.value
+        await waiter.close()
 
         // A plugin and those that depend on it; an unknown one is refused with the daemon's reason.
         let reload = try await Self.ctl(served, ["reload", "user", "--json"])

@@ -45,19 +45,26 @@ enum ControlMethods {
 
         try context.register(MethodDescriptor(
             MethodName.controlDump,
-            description: "What the daemon is doing, for a bug report: every session with its calls running and queued, "
+            description: "What the daemon is doing, for a bug report: every session with its calls running and queued "
+                + "(method, state, seconds since it started or began to wait), "
                 + "this node's unfinished jobs, and the dispatcher's queues.",
             returns: ["type": "object"], roles: [Role.fullAdmin], flags: .readonly
         ) { ctx, _ in
+            let now = ContinuousClock.now
             let sessions: [JSON] = directory.sessions.filter { $0.origin != .internal }.sorted { $0.createdAtMillis < $1.createdAtMillis }.map { session in
-                [
+                let (running, queued) = session.limiter.calls
+                func rows(_ calls: [CallLimiter.Call], _ state: String) -> [JSON] {
+                    calls.map { ["method": .string($0.method), "state": .string(state), "seconds": .double(Self.seconds(now - $0.since))] }
+                }
+                return [
                     "id": .string(session.id),
                     "dialect": .string(session.dialect),
                     "origin": .string(session.origin.description),
                     "user": session.credentials.map { .string($0.username) } ?? .null,
                     "created_at": ["$date": .int(session.createdAtMillis)],
-                    "calls_running": .int(Int64(session.limiter.running)),
-                    "calls_queued": .int(Int64(session.limiter.queued)),
+                    "calls_running": .int(Int64(running.count)),
+                    "calls_queued": .int(Int64(queued.count)),
+                    "calls": .array(rows(running, "running") + rows(queued, "queued")),
                     "current": .bool(session === ctx.session),
                 ]
             }
@@ -106,5 +113,11 @@ enum ControlMethods {
             Task { await control.stop() }
             return true
         })
+    }
+
+    /// A duration in seconds, to the millisecond.
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds / 1_000_000_000_000_000) / 1_000
     }
 }

@@ -10,12 +10,13 @@ public enum SessionCalls {
 
     public static func perform(_ runtime: Runtime, session: Session, method: String, params: [JSON], messageID: JSON = .null) async -> Result<JSON, CallError> {
         if runtime.drain.refuses(method) { return .failure(CallDrain.refusal) }
+        let slot: CallLimiter.Slot
         do {
-            try await session.limiter.acquire()
+            slot = try await session.limiter.acquire(method)
         } catch {
             return .failure(error)
         }
-        defer { session.limiter.release() }
+        defer { session.limiter.release(slot) }
         do {
             return .success(try await runtime.call(method, params, session: session, messageID: messageID))
         } catch {

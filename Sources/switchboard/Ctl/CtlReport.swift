@@ -52,6 +52,10 @@ enum CtlReport {
             line += "  calls running \(session["calls_running"]?.intValue ?? 0), queued \(session["calls_queued"]?.intValue ?? 0)"
             if session["current"] == true { line += "  (this command)" }
             lines.append(line)
+            for call in session["calls"]?.arrayValue ?? [] {
+                let seconds = call["seconds"]?.doubleValue ?? 0
+                lines.append("    \(call["method"]?.stringValue ?? "?")  \(call["state"]?.stringValue ?? "?") \(String(format: "%.3f", seconds)) s")
+            }
         }
         let jobs = dump["jobs"]?.arrayValue ?? []
         lines.append("unfinished jobs (\(jobs.count)):")
