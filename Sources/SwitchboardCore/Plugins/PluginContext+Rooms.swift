@@ -17,7 +17,7 @@ extension PluginContext {
     /// Puts a session (a caller's: `ctx.session`) in a declared room, whatever its roles; returns the members.
     /// - Throws: `CallError` as `RoomDirectory.join`.
     @discardableResult
-    public func join(_ session: Session, room: String) throws -> [RoomMember] {
+    public func join(_ session: Session, room: String) throws(CallError) -> [RoomMember] {
         try runtime.rooms.join(session, room: room)
     }
 
@@ -30,7 +30,7 @@ extension PluginContext {
     /// `join` by the session's id (a call's `context.session` as an external plugin sees it).
     /// - Throws: `CallError` ENOENT when no session with that id is open, else as `join`.
     @discardableResult
-    public func join(session id: String, room: String) throws -> [RoomMember] {
+    public func join(session id: String, room: String) throws(CallError) -> [RoomMember] {
         guard let session = runtime.sessions.session(id: id) else { throw CallError(Errno.ENOENT, "No open session \(id)") }
         return try runtime.rooms.join(session, room: room)
     }
@@ -52,7 +52,7 @@ extension PluginContext {
     /// are reached too.
     /// - Throws: `CallError` ENOENT when no event type has the event's name.
     @discardableResult
-    public func push(_ event: Event, to target: PushTarget) throws -> Int {
+    public func push(_ event: Event, to target: PushTarget) throws(CallError) -> Int {
         try runtime.push.push(event, to: target)
     }
 

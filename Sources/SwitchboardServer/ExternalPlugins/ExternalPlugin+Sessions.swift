@@ -19,26 +19,14 @@ extension ExternalPlugin {
             kind = parsed
         }
         let event = Event(name: name, kind: kind, id: params["id"] ?? .null, fields: params["fields"] ?? .null)
-        do {
-            return .int(Int64(try context.push(event, to: target)))
-        } catch let error as CallError {
-            throw error
-        } catch {
-            throw CallError(Errno.EFAULT, "\(error)")
-        }
+        return .int(Int64(try context.push(event, to: target)))
     }
 
     /// `session.join_room` (`session`, `room`): puts an open session in a declared room whatever its roles, as a
     /// compiled-in plugin's `context.join` does; answers the members' session ids, oldest first.
     func join(_ params: JSON, in context: PluginContext) throws(CallError) -> JSON {
         let (session, room) = try sessionAndRoom(params, "session.join_room")
-        do {
-            return .array(try context.join(session: session, room: room).map { .string($0.session.id) })
-        } catch let error as CallError {
-            throw error
-        } catch {
-            throw CallError(Errno.EFAULT, "\(error)")
-        }
+        return .array(try context.join(session: session, room: room).map { .string($0.session.id) })
     }
 
     /// `session.leave_room` (`session`, `room`): false when the session was not in it.
