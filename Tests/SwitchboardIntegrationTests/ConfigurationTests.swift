@@ -82,6 +82,19 @@ import SwitchboardServer
         #expect(configuration.callGrace == .zero)
     }
 
+    /// `dispatcher.stop-grace` and `jobs.shutdown-grace-seconds` are one setting under two names.
+    @Test func theStopGraceHasTwoNamesForOneValue() throws {
+        var configuration = DaemonConfiguration(stateDir: "/tmp/x")
+        #expect(configuration.jobs.shutdownGrace == .seconds(10))
+        try configuration.apply(try JSON.parse(#"{"dispatcher": {"stop-grace": 42}}"#))
+        #expect(configuration.jobs.shutdownGrace == .seconds(42))
+        try configuration.apply(try JSON.parse(#"{"dispatcher": {"stop-grace": 7}, "jobs": {"shutdown-grace-seconds": 7}}"#))
+        #expect(configuration.jobs.shutdownGrace == .seconds(7))
+        #expect(error(#"{"dispatcher": {"stop-grace": 7}, "jobs": {"shutdown-grace-seconds": 8}}"#)
+                == "dispatcher.stop-grace: is 7 but jobs.shutdown-grace-seconds is 8: they are one setting, give one of them")
+        #expect(error(#"{"dispatcher": {"stop-grace": 3601}}"#) == "dispatcher.stop-grace: must be an integer from 0 to 3600")
+    }
+
     @Test func queryMatchStepsReachTheDaemon() throws {
         var configuration = DaemonConfiguration(stateDir: "/tmp/x")
         #expect(configuration.queryMatchSteps == MatchBudget.defaultLimit)

@@ -245,7 +245,7 @@ public struct DaemonConfiguration: Sendable {
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "log-format", "syslog-socket", "syslog-facility", "control-socket", "workers", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
-        "shutdown-close-seconds", "shutdown-call-grace-seconds", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
+        "shutdown-close-seconds", "shutdown-call-grace-seconds", "stop-grace", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
         "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
         "python", "python-host", "plugin-handshake-seconds", "plugin-call-timeout-seconds", "plugin-stop-grace-seconds",
         "plugin-max-line", "plugin-max-pending-requests", "plugin-restart", "node-name",
@@ -406,6 +406,7 @@ public struct DaemonConfiguration: Sendable {
             }
             self.plugins = plugins
         }
+        try applyStopGrace(root)
     }
 
     /// `SWITCHBOARD_*` variables override the file.
