@@ -53,7 +53,7 @@ import SwitchboardServer
 
         let daemon = try await TestDaemon.start { $0.publicAPIDocs = false }
         await (try daemon.client(as: "reader", roles: [Role.readonlyAdmin])).close()
-        for path in ["/api/docs", "/api/v2.0/openapi.json"] {
+        for path in ["/api/docs", "/api/v2.0/openapi.json", "/api/openrpc.json"] {
             let url = "http://127.0.0.1:\(daemon.port)\(path)"
             let anonymous = try await HTTPExchange.send("GET", url)
             #expect(anonymous.status == 401, "\(path): \(anonymous.status)")

@@ -52,6 +52,14 @@ import SwitchboardServer
         #expect(output.stdout.contains("done"))
     }
 
+    /// Issue 21: the OpenRPC document against the OpenRPC meta-schema (Tests/Clients/openrpc), with jsonschema.
+    @Test func openRPCDocumentValidates() async throws {
+        guard let output = try await runCheck("openrpc_check.py") else { return }
+        #expect(output.stdout.contains("openrpc 1.3.2: valid"), "\(output.stdout)")
+        #expect(output.stdout.contains(" rpc.discover ") && output.stdout.contains(" core.get_jobs "), "\(output.stdout)")
+        #expect(output.stdout.contains("done"))
+    }
+
     @Test func openAPIDocumentValidates() async throws {
         guard let output = try await runCheck("openapi_check.py") else { return }
         #expect(output.stdout.contains("openapi 3.1.0: valid"), "\(output.stdout)")

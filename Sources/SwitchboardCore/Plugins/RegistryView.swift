@@ -3,6 +3,9 @@
 public struct RegistryView: Sendable {
     let runtime: Runtime
 
+    /// For the daemon's own HTTP routes, which describe the registry as a plugin would see it.
+    public init(runtime: Runtime) { self.runtime = runtime }
+
     public var services: [ServiceDescriptor] { runtime.registry.services }
     public var methods: [MethodDescriptor] { runtime.registry.methods }
     public func method(_ name: String) -> MethodDescriptor? { runtime.registry.method(name) }

@@ -8,6 +8,9 @@ public enum MethodName {
     public static let subscribe = "core.subscribe"
     public static let unsubscribe = "core.unsubscribe"
 
+    /// OpenRPC's reserved name for the service description.
+    public static let rpcDiscover = "rpc.discover"
+
     public static let pluginQuery = "plugin.query"
     public static let pluginReload = "plugin.reload"
     public static let pluginReloadAll = "plugin.reload_all"

@@ -79,7 +79,7 @@ public final class Daemon: Sendable {
         // names and dependencies join the compiled-in plugins' in one load order.
         let notifier = SystemdNotifier()
         let control = DaemonControl(logging: logging, logger: logger, notifier: notifier)
-        let builtIn = self.plugins + [ControlPlugin(control: control)]
+        let builtIn = self.plugins + [ControlPlugin(control: control), OpenRPCPlugin()]
         let external = try await ExternalPluginDiscovery.discover(settings: configuration.externalPlugins,
                                                                   taken: Set(builtIn.map(\.name)), logger: logger)
         let plugins = builtIn + external

@@ -10,6 +10,8 @@ enum Routes {
     static let ddpPath = "/websocket"
     /// The envelope dialect of the FreeNAS 10 dispatcher (`/socket`) and sysadm (`/`).
     static let envelopePaths = ["/socket", "/"]
+    /// The OpenRPC document of the JSON-RPC dialect, beside its endpoints.
+    static let openRPCPath = "/api/openrpc.json"
 
     static func build(runtime: Runtime, configuration: DaemonConfiguration) -> Router<SwitchboardRequestContext> {
         let router = Router(context: SwitchboardRequestContext.self)
@@ -47,6 +49,7 @@ enum Routes {
         exchange.encryptedTCP = configuration.tls
         let v2 = APIv2REST(exchange: exchange, publicDocs: configuration.resolvedPublicAPIDocs)
         router.get(RouterPath(APIv2REST.prefix + "/openapi.json")) { request, context in await v2.openAPI(request, context: context) }
+        router.get(RouterPath(openRPCPath)) { request, context in await v2.openRPC(request, context: context) }
         router.get("/api/docs") { request, context in await v2.docs(request, context: context) }
         // PATCH too, though no route takes it: a client that tries it is told 405 and the methods allowed, in
         // the API's JSON error shape, rather than the router's bare 404.

@@ -41,6 +41,13 @@ struct APIv2REST: Sendable {
         return RESTExchange.json(OpenAPIDocument.make(runtime.registry, version: runtime.version))
     }
 
+    /// `GET /api/openrpc.json`: the document `rpc.discover` answers, for tools that read it over HTTP, under the
+    /// same access rule as the OpenAPI document. Private methods are never listed here.
+    func openRPC(_ request: Request, context: SwitchboardRequestContext) async -> Response {
+        if let refusal = await docsRefusal(request, context: context) { return refusal }
+        return RESTExchange.json(OpenRPCDocument.make(RegistryView(runtime: runtime), version: runtime.version))
+    }
+
     func docs(_ request: Request, context: SwitchboardRequestContext) async -> Response {
         if let refusal = await docsRefusal(request, context: context) { return refusal }
         let page = APIDocsPage.render(registry: runtime.registry, events: runtime.events.types, version: runtime.version)

@@ -19,7 +19,8 @@ public enum APIDocsPage {
         <h1>Switchboard API</h1>
         <p>Version \(escape(version)). Every method below is served over WebSocket as JSON-RPC 2.0
         (<code>/api/current</code>), DDP (<code>/websocket</code>) and the envelope dialect (<code>/socket</code>),
-        and over REST under <code>/api/v2.0</code> (<a href="/api/v2.0/openapi.json">OpenAPI document</a>).</p>
+        and over REST under <code>/api/v2.0</code> (<a href="/api/v2.0/openapi.json">OpenAPI document</a>); the JSON-RPC dialect is described by its
+        <a href="/api/openrpc.json">OpenRPC document</a>.</p>
         <h2 id="services">Services</h2><ul>
 
         """

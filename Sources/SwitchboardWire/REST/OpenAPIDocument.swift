@@ -38,7 +38,7 @@ public enum OpenAPIDocument {
                                "description": "A token from auth.generate_token, or an API key (<id>-<secret>) from api_key.create: either is sent as `Authorization: Bearer <value>` (a key only over TLS or loopback)."],
                 ],
                 // The named definitions plugins register: method schemas' `#/components/schemas/<name>` resolve here.
-                "schemas": .object(Self.schemas(registry)),
+                "schemas": .object(Self.schemas(registry.definitions)),
                 "responses": [
                     "Error": [
                         "description": "The call failed: errno, its name, the reason, and for validation errors the [attribute, message, errno] triples in extra.",
@@ -49,9 +49,10 @@ public enum OpenAPIDocument {
         ]
     }
 
-    static func schemas(_ registry: MethodRegistry) -> JSONObject {
+    /// The named definitions plugins register, with the error shape every failure has.
+    static func schemas(_ definitions: [String: JSON]) -> JSONObject {
         var schemas: JSONObject = ["Error": errorSchema]
-        for (name, schema) in registry.definitions.sorted(by: { $0.key < $1.key }) where name != "Error" { schemas[name] = schema }
+        for (name, schema) in definitions.sorted(by: { $0.key < $1.key }) where name != "Error" { schemas[name] = schema }
         return schemas
     }
 

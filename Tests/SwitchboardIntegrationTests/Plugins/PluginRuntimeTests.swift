@@ -79,6 +79,11 @@ import Testing
         let openAPI = try JSON.parse(try await HTTPExchange.send("GET", base + "/api/v2.0/openapi.json").text)
         #expect(openAPI["components"]?["schemas"]?["KindsName"] == ["type": "string", "minLength": 1, "maxLength": 10])
         #expect(openAPI["components"]?["schemas"]?["KindsGreeting"]?["properties"]?["name"] == ["$ref": "#/components/schemas/KindsName"])
+        // ... and in OpenRPC, with the plugin's event type.
+        let openRPC = try await h.root.call("rpc.discover")
+        #expect(Self.methodNames(openRPC).contains("kinds.greet"))
+        #expect(openRPC["components"]?["schemas"]?["KindsName"] == ["type": "string", "minLength": 1, "maxLength": 10])
+        #expect(openRPC["x-events"]?.arrayValue?.contains { $0["name"] == "kinds.event" } == true)
         // The HTTP route, authenticated as REST is.
         let greeting = try await HTTPExchange.send("GET", base + "/plugins/kinds/greeting", headers: HTTPExchange.basic("alice", "pw"))
         #expect(greeting.status == 200 && greeting.text == "Hello, alice")
@@ -110,6 +115,10 @@ import Testing
         #expect(!schemas.keys.contains { $0.hasPrefix("Kinds") })
         let openAPIAfter = try JSON.parse(try await HTTPExchange.send("GET", base + "/api/v2.0/openapi.json").text)
         #expect(openAPIAfter["components"]?["schemas"]?["KindsName"] == nil)
+        let openRPCAfter = try await h.root.call("rpc.discover")
+        #expect(!Self.methodNames(openRPCAfter).contains { $0.hasPrefix("kinds") })
+        #expect(openRPCAfter["components"]?["schemas"]?["KindsName"] == nil)
+        #expect(openRPCAfter["x-events"]?.arrayValue?.contains { $0["name"] == "kinds.event" } == false)
         #expect(await Self.errno { try await h.root.call("kinds.greet", [["name": "bob"]]) }?.0 == Int64(Errno.ENOMETHOD))
         #expect(await Self.errno { try await h.root.call("core.subscribe", ["kinds.event"]) }?.0 == Int64(Errno.ENOENT))
         #expect(try await HTTPExchange.send("GET", base + "/plugins/kinds/greeting", headers: HTTPExchange.basic("alice", "pw")).status == 404)
@@ -121,7 +130,12 @@ import Testing
         _ = try await h.root.call("plugin.reload", ["kinds"])
         #expect(try await h.root.call("kinds.greet", [["name": "bob"]]) == "Hello, bob")
         #expect(try await h.root.call("kinds_child.ping") == "child")
+        #expect(Self.methodNames(try await h.root.call("rpc.discover")).contains("kinds.greet"))
         await h.stop()
+    }
+
+    static func methodNames(_ openRPC: JSON) -> [String] {
+        openRPC["methods"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
     }
 
     /// Clients of the three WebSocket dialects stay connected through a reload; their subscriptions to the
