@@ -34,6 +34,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         // The cluster's datastore (issue 19): PostgreSQL's wire protocol, a connection pool and LISTEN, on NIO.
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        // Metrics (issue 21): Core records through swift-metrics' API (a facade, as swift-log is); the server
+        // backs it with swift-prometheus and serves the text format at /metrics.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
         // The JSON toolkit: value, parser, writer, and the JSON Schema validator with its regex engine. It knows
@@ -50,6 +54,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardJSON",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -105,6 +110,8 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 
 /// The daemon's core, shared by every dialect: the registry, the call pipeline, the event bus and the datastore.
@@ -42,16 +43,21 @@ public final class Runtime: Sendable {
     public let queryMatchSteps: Int
 
     private let internalSession: Session
+    /// Calls counted by method, dialect and result, with their latency; nil when metrics are off.
+    public let callMetrics: CallMetrics?
 
     public init(
         datastore: any Datastore, stateDirectory: String, logger: Logger, version: String = Runtime.version,
         pipeline: CallPipeline = CallPipeline(), registry: MethodRegistry = MethodRegistry(), events: EventBus = EventBus(),
         jobLimits: JobManager.Limits = JobManager.Limits(), guardLimits: ClientGuard.Limits = ClientGuard.Limits(),
         sessionLimits: SessionDirectory.Limits = SessionDirectory.Limits(), auditLimits: AuditLog.Limits = AuditLog.Limits(),
-        queryMatchSteps: Int = MatchBudget.defaultLimit, nodeName: String = Runtime.hostname
+        queryMatchSteps: Int = MatchBudget.defaultLimit, nodeName: String = Runtime.hostname,
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.nodeName = nodeName
         self.queryMatchSteps = queryMatchSteps
+        // With metrics on, every datastore operation is timed; off, the driver is used as it is.
+        let datastore: any Datastore = metricsFactory.map { MeasuredDatastore(datastore, factory: $0) } ?? datastore
         self.datastore = datastore
         self.stateDirectory = stateDirectory
         self.logger = logger
@@ -74,6 +80,8 @@ public final class Runtime: Sendable {
         self.audit = AuditLog(datastore: datastore, limits: auditLimits, logger: logger, alerts: alerts)
         self.startedAt = .now
         self.internalSession = Session.makeInternal()
+        self.callMetrics = metricsFactory.map { CallMetrics(factory: $0, registry: registry) }
+        if let metricsFactory { JobMetrics(factory: metricsFactory, registry: registry).attach(to: events, nodeName: nodeName) }
     }
 
     public static let version = "0.1.0"

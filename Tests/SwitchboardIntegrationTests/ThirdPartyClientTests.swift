@@ -60,6 +60,13 @@ import SwitchboardServer
         #expect(output.stdout.contains("done"))
     }
 
+    /// Issue 21: /metrics read by prometheus_client's text parser, its counters moving with REST calls.
+    @Test func prometheusTextParses() async throws {
+        guard let output = try await runCheck("prometheus_check.py") else { return }
+        #expect(output.stdout.contains("system.info counted 5, timed 5"), "\(output.stdout)")
+        #expect(output.stdout.contains("done"))
+    }
+
     @Test func openAPIDocumentValidates() async throws {
         guard let output = try await runCheck("openapi_check.py") else { return }
         #expect(output.stdout.contains("openapi 3.1.0: valid"), "\(output.stdout)")

@@ -127,7 +127,12 @@ public final class EventBus: Sendable {
     let state = Mutex(State())
     let sources = EventSourceSupervisor()
 
-    public init() {}
+    /// Events published and delivered, read by `/metrics`.
+    public let counters: TrafficCounters
+
+    public init(counters: TrafficCounters = TrafficCounters()) {
+        self.counters = counters
+    }
 
     // MARK: - Event sources
 
@@ -214,16 +219,25 @@ public final class EventBus: Sendable {
     func publish(_ name: String, channel: String?, toCluster: Bool, _ make: () -> Event) {
         let route = state.withLock { $0.route(name) }
         let cluster = toCluster ? route.cluster : nil
-        guard !route.handlers.isEmpty || !route.deliveries.isEmpty || cluster != nil else { return }
+        guard !route.handlers.isEmpty || !route.deliveries.isEmpty || cluster != nil else {
+            counters.eventPublished(deliveries: 0)
+            return
+        }
         let event = make()
         cluster?.send(event)
         for handler in route.handlers { handler(event) }
-        guard !route.deliveries.isEmpty else { return }
+        guard !route.deliveries.isEmpty else {
+            counters.eventPublished(deliveries: 0)
+            return
+        }
         let frames = EncodedFrames()
         let type = route.type
+        var delivered = 0
         for delivery in route.deliveries where delivery.takes(channel) && delivery.session.admits(event, type: type) {
             delivery.outbox.deliver(event, frames: frames)
+            delivered += 1
         }
+        counters.eventPublished(deliveries: delivered)
         frames.wakes.flush()
     }
 

@@ -9,4 +9,15 @@ extension JobManager {
             return counts
         }
     }
+
+    /// This node's waiting and running jobs counted by method and state, for `/metrics`.
+    public var liveCountsByMethod: [JobCount] {
+        state.withLock { state in
+            var counts: [JobCount.Key: Int] = [:]
+            for job in state.live.values where !job.record.state.isFinished {
+                counts[JobCount.Key(method: job.record.method, state: job.record.state.rawValue), default: 0] += 1
+            }
+            return counts.map { JobCount(method: $0.key.method, state: $0.key.state, count: $0.value) }
+        }
+    }
 }

@@ -29,6 +29,8 @@ public final class CallLimiter: Sendable {
     /// What `acquire` hands out and `release` takes back.
     public struct Slot: Sendable, Equatable {
         let id: UInt64
+        /// When the call asked for its slot: its latency, as the client sees it, counts from here (queueing included).
+        public let since: ContinuousClock.Instant
     }
 
     struct Waiter {
@@ -47,7 +49,7 @@ public final class CallLimiter: Sendable {
         mutating func admit(_ method: String, since: ContinuousClock.Instant) -> Slot {
             nextID &+= 1
             running.append((nextID, Call(method: method, since: since)))
-            return Slot(id: nextID)
+            return Slot(id: nextID, since: since)
         }
     }
 
@@ -88,7 +90,7 @@ public final class CallLimiter: Sendable {
                     }
                     state.nextID &+= 1
                     state.waiters.append(Waiter(id: state.nextID, method: method, since: now, continuation: continuation))
-                    slot = Slot(id: state.nextID)
+                    slot = Slot(id: state.nextID, since: now)
                     return true
                 }
                 if !enqueued {

@@ -76,24 +76,30 @@ public final class OutboundQueue: Sendable {
         var wakePending = false
         /// Cleared when the queue ends, so a writer that captured the queue is released with it.
         var waker: Waker?
+        /// Frames lost when the queue overflowed: what it held and the one that did not fit.
+        var droppedAtOverflow = 0
     }
 
     public let limits: Limits
     /// Where the waker runs; nil: on the thread that caused the wake.
     public let executor: (any OutboundExecutor)?
+    /// Where overflows and dropped frames are counted (the daemon's `TrafficCounters`).
+    let counters: TrafficCounters?
     private let state: Mutex<State>
 
     /// - Parameter waker: called on the thread that caused the wake; it must not block.
-    public init(limits: Limits = Limits(), waker: @escaping Waker) {
+    public init(limits: Limits = Limits(), counters: TrafficCounters? = nil, waker: @escaping Waker) {
         self.limits = limits
         self.executor = nil
+        self.counters = counters
         self.state = Mutex(State(waker: waker))
     }
 
     /// - Parameter waker: called on `executor`'s thread.
-    public init(limits: Limits = Limits(), executor: any OutboundExecutor, waker: @escaping Waker) {
+    public init(limits: Limits = Limits(), executor: any OutboundExecutor, counters: TrafficCounters? = nil, waker: @escaping Waker) {
         self.limits = limits
         self.executor = executor
+        self.counters = counters
         self.state = Mutex(State(waker: waker))
     }
 
@@ -112,8 +118,20 @@ public final class OutboundQueue: Sendable {
     @discardableResult
     public func enqueue(_ frame: [UInt8], deferringWakeTo wakes: WakeBatch?) -> Bool {
         let (accepted, wake, waker) = state.withLock { state in Self.append(frame, to: &state, limits: limits) }
+        if !accepted { count(wake) }
         notify(wake, waker, wakes)
         return accepted
+    }
+
+    /// Counts a frame that was not queued: an overflow just now (with everything it dropped), or a queue that
+    /// had ended before.
+    private func count(_ wake: Wake?) {
+        guard let counters else { return }
+        if wake == .overflowed {
+            counters.overflowed(dropping: state.withLock { $0.droppedAtOverflow })
+        } else {
+            counters.refused()
+        }
     }
 
     /// Queues the frame of an event. When the connection has fallen behind and `mergeable` (a `changed` as the
@@ -155,6 +173,7 @@ public final class OutboundQueue: Sendable {
             }
             return appended
         }
+        if !accepted { count(wake) }
         notify(wake, waker, wakes)
         return accepted
     }
@@ -175,6 +194,7 @@ public final class OutboundQueue: Sendable {
     /// Ends the queue as overflowed and lets go of what it holds. Runs under the lock.
     private static func overflow(_ state: inout State) -> (Bool, Wake?, Waker?) {
         state.ending = .overflowed
+        state.droppedAtOverflow = state.frames.count - state.superseded + 1
         state.frames = Deque()
         state.bytes = 0
         state.superseded = 0

@@ -52,6 +52,8 @@ public struct DaemonConfiguration: Sendable {
     }
     /// How external plugins are found, run and supervised.
     public var externalPlugins = ExternalPluginSettings()
+    /// The `metrics` section.
+    public var metrics = MetricsSettings()
     /// Address the TCP listener binds; loopback unless configured.
     public var listen = "127.0.0.1"
     /// `dispatcher.public-api-docs`: serve `/api/docs` and the OpenAPI document without login. Unset: only
@@ -230,7 +232,7 @@ public struct DaemonConfiguration: Sendable {
         return String(cString: strerror(errno))
     }
 
-    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "audit", "plugins", "etcd", "cli", "cluster"]
+    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "audit", "plugins", "etcd", "cli", "cluster", "metrics"]
     static let auditKeys: Set<String> = ["enabled", "retention-days", "max-records", "max-records-per-caller"]
     static let securityKeys: Set<String> = [
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
@@ -407,6 +409,7 @@ public struct DaemonConfiguration: Sendable {
             self.plugins = plugins
         }
         try applyStopGrace(root)
+        try applyMetrics(root)
     }
 
     /// `SWITCHBOARD_*` variables override the file.

@@ -14,7 +14,7 @@ struct DDPWebSocketHandler: Sendable {
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: WebSocketRouterContext<SwitchboardRequestContext>) async throws {
         let runtime = connection.runtime
         let documents = DDPDocuments()
-        try await connection.serve(dialect: "ddp", context: context, outbox: { DDPOutbox(queue: $0, documents: documents) }) { session, queue in
+        try await connection.serve(dialect: DialectName.ddp, context: context, outbox: { DDPOutbox(queue: $0, documents: documents) }) { session, queue in
             let protocolState = DDPSession(sessionID: session.id, documents: documents)
             try await withThrowingDiscardingTaskGroup { calls in
                 if heartbeat > .zero {

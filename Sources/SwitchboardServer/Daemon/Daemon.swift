@@ -95,10 +95,11 @@ public final class Daemon: Sendable {
         let opened = try await DatastoreOpener.open(configuration, logger: logger)
         let (datastore, datastoreLocation, cluster) = (opened.datastore, opened.location, opened.cluster)
         let startedMillis = Session.wallClockMillis
+        let metrics = configuration.metrics.enabled ? MetricsExport() : nil
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
                               auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps,
-                              nodeName: configuration.resolvedNodeName)
+                              nodeName: configuration.resolvedNodeName, metricsFactory: metrics?.factory)
         var pluginsSection: (@Sendable () throws -> JSON)?
         if let read = reloadConfiguration { pluginsSection = { try read().plugins } }
         let loader = PluginLoader(runtime: runtime, plugins: plugins, configurationSource: pluginsSection,
@@ -136,7 +137,7 @@ public final class Daemon: Sendable {
         let loaded = Set(await loader.loadedNames)
         for plugin in external where !loaded.contains(plugin.name) { await plugin.release() }
 
-        let router = Routes.build(runtime: runtime, configuration: configuration)
+        let router = Routes.build(runtime: runtime, configuration: configuration, metrics: metrics)
         // RFC 6455: a text message that is not UTF-8 fails the connection (1007); it is never repaired and parsed.
         let webSocket = WebSocketServerConfiguration(maxFrameSize: configuration.maxMessageSize, autoPing: .disabled, validateUTF8: true)
         let listeners = Mutex<(count: Int, port: Int)>((0, 0))

@@ -12,7 +12,7 @@ struct EnvelopeWebSocketHandler: Sendable {
 
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: WebSocketRouterContext<SwitchboardRequestContext>) async throws {
         let subscriptions = EnvelopeRequests.Subscriptions()
-        try await connection.serve(dialect: "envelope", context: context, outbox: { EnvelopeOutbox(queue: $0, subscriptions: subscriptions) }) { session, queue in
+        try await connection.serve(dialect: DialectName.envelope, context: context, outbox: { EnvelopeOutbox(queue: $0, subscriptions: subscriptions) }) { session, queue in
             try await withThrowingDiscardingTaskGroup { calls in
                 // When the client has gone, its calls stop: nobody will read their replies.
                 defer { calls.cancelAll() }

@@ -13,7 +13,7 @@ enum Routes {
     /// The OpenRPC document of the JSON-RPC dialect, beside its endpoints.
     static let openRPCPath = "/api/openrpc.json"
 
-    static func build(runtime: Runtime, configuration: DaemonConfiguration) -> Router<SwitchboardRequestContext> {
+    static func build(runtime: Runtime, configuration: DaemonConfiguration, metrics: MetricsExport? = nil) -> Router<SwitchboardRequestContext> {
         let router = Router(context: SwitchboardRequestContext.self)
         router.get("/health") { _, _ -> Response in
             let body = (["status": "ready", "version": .string(runtime.version)] as JSON).encodedBytes()
@@ -55,6 +55,11 @@ enum Routes {
         // the API's JSON error shape, rather than the router's bare 404.
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {
             router.on(RouterPath(APIv2REST.prefix + "/**"), method: method) { request, context in await v2.handle(request, context: context) }
+        }
+        if let metrics {
+            let endpoint = MetricsEndpoint(export: metrics, exchange: exchange, settings: configuration.metrics,
+                                           isPublic: configuration.resolvedPublicMetrics)
+            router.get(RouterPath(MetricsEndpoint.path)) { request, context in await endpoint.handle(request, context: context) }
         }
         let pluginRoutes = PluginHTTPRoutes(exchange: exchange, routes: runtime.httpRoutes)
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] {

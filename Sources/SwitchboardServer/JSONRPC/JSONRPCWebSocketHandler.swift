@@ -10,7 +10,7 @@ struct JSONRPCWebSocketHandler: Sendable {
 
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: WebSocketRouterContext<SwitchboardRequestContext>) async throws {
         let runtime = connection.runtime
-        try await connection.serve(dialect: "jsonrpc", context: context, outbox: { JSONRPCOutbox(queue: $0) }) { session, queue in
+        try await connection.serve(dialect: DialectName.jsonRPC, context: context, outbox: { JSONRPCOutbox(queue: $0) }) { session, queue in
             try await withThrowingDiscardingTaskGroup { calls in
                 // When the client has gone, its calls stop: nobody will read their replies.
                 defer { calls.cancelAll() }

@@ -16,7 +16,7 @@ struct RESTExchange: Sendable {
     /// A session for this request, logged in from its `Authorization` header when it has one.
     /// - Throws: `CallError` ENOTAUTHENTICATED when the header is there but does not log in.
     func session(for request: Request, context: SwitchboardRequestContext) async throws(CallError) -> Session {
-        let session = await PeerCredentials.session(on: context.channel, dialect: "rest", limits: limits, encryptedTCP: encryptedTCP)
+        let session = await PeerCredentials.session(on: context.channel, dialect: DialectName.rest, limits: limits, encryptedTCP: encryptedTCP)
         guard let header = request.headers[.authorization] else { return session }
         let (scheme, value) = Self.split(header)
         switch scheme.lowercased() {

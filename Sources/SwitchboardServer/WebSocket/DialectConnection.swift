@@ -29,7 +29,8 @@ struct DialectConnection: Sendable {
         guard let channel = requestContext.channel else { return }
         let sessionID = Session.makeID()
         let logger = runtime.logger
-        let queue = try await OutboundFrameWriter.install(on: channel, limits: outboundLimits, logger: logger, sessionID: sessionID)
+        let queue = try await OutboundFrameWriter.install(on: channel, limits: outboundLimits, counters: runtime.events.counters,
+                                                           logger: logger, sessionID: sessionID)
         let session = await PeerCredentials.session(on: channel, id: sessionID, dialect: dialect, limits: limits,
                                                     encryptedTCP: encryptedTCP, outbox: outbox(queue))
         let origin = session.origin

@@ -42,11 +42,12 @@ final class OutboundFrameWriter: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     /// Creates the connection's queue, wired to a writer added to `channel`'s pipeline.
-    static func install(on channel: any Channel, limits: OutboundQueue.Limits, logger: Logger, sessionID: String) async throws -> OutboundQueue {
+    static func install(on channel: any Channel, limits: OutboundQueue.Limits, counters: TrafficCounters, logger: Logger,
+                        sessionID: String) async throws -> OutboundQueue {
         try await channel.eventLoop.submit {
             let writer = OutboundFrameWriter(logger: logger, sessionID: sessionID)
             let bound = NIOLoopBound(writer, eventLoop: channel.eventLoop)
-            let queue = OutboundQueue(limits: limits, executor: EventLoopExecutor(loop: channel.eventLoop)) { wake in
+            let queue = OutboundQueue(limits: limits, executor: EventLoopExecutor(loop: channel.eventLoop), counters: counters) { wake in
                 // On the channel's event loop.
                 switch wake {
                 case .frames: bound.value.drain()

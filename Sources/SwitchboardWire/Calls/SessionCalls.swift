@@ -8,19 +8,31 @@ public enum SessionCalls {
         runtime.registry.executor(for: method)
     }
 
+    /// Each call is counted in `runtime.callMetrics` when metrics are on (refusals included), with its latency
+    /// from the moment it asked for a slot.
     public static func perform(_ runtime: Runtime, session: Session, method: String, params: [JSON], messageID: JSON = .null) async -> Result<JSON, CallError> {
-        if runtime.drain.refuses(method) { return .failure(CallDrain.refusal) }
+        if runtime.drain.refuses(method) {
+            runtime.callMetrics?.record(method: method, dialect: session.dialect, error: CallDrain.refusal, duration: .zero)
+            return .failure(CallDrain.refusal)
+        }
         let slot: CallLimiter.Slot
         do {
             slot = try await session.limiter.acquire(method)
         } catch {
+            runtime.callMetrics?.record(method: method, dialect: session.dialect, error: error, duration: .zero)
             return .failure(error)
         }
         defer { session.limiter.release(slot) }
+        let result: Result<JSON, CallError>
         do {
-            return .success(try await runtime.call(method, params, session: session, messageID: messageID))
+            result = .success(try await runtime.call(method, params, session: session, messageID: messageID))
         } catch {
-            return .failure(error)
+            result = .failure(error)
         }
+        if let metrics = runtime.callMetrics {
+            let error: CallError? = if case .failure(let error) = result { error } else { nil }
+            metrics.record(method: method, dialect: session.dialect, error: error, duration: slot.since.duration(to: .now))
+        }
+        return result
     }
 }
