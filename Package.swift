@@ -173,7 +173,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "SwitchboardWire", "SwitchboardFuzzing", "SwitchboardTestSupport"],
+            dependencies: [
+                "SwitchboardCore", "SwitchboardWire", "SwitchboardFuzzing", "SwitchboardTestSupport",
+                // To see what CallMetrics records, without a backend.
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -90,6 +90,23 @@ final class CountingExecutor: OutboundExecutor {
         #expect(log.all == [.frames, .overflowed], "an ended queue wakes no one")
     }
 
+    /// The daemon's counters see the overflow (one slow consumer, the frames it held and the one that did not
+    /// fit) and each frame offered after the end.
+    @Test func overflowsAndDropsAreCounted() {
+        let counters = TrafficCounters()
+        let queue = OutboundQueue(limits: .init(maxMessages: 3, maxBytes: 1 << 20), counters: counters) { _ in }
+        #expect(queue.enqueue([1]) && queue.enqueue([2]) && queue.enqueue([3]))
+        #expect(counters.slowConsumersClosed == 0 && counters.outboundDropped == 0)
+        #expect(!queue.enqueue([4]))
+        #expect(counters.slowConsumersClosed == 1 && counters.outboundDropped == 4)
+        #expect(!queue.enqueue([5]))
+        #expect(counters.slowConsumersClosed == 1 && counters.outboundDropped == 5)
+        let finished = OutboundQueue(counters: counters) { _ in }
+        finished.finish()
+        #expect(!finished.enqueue([6]))
+        #expect(counters.slowConsumersClosed == 1 && counters.outboundDropped == 6)
+    }
+
     @Test func overflowByBytes() {
         let log = WakeLog()
         let queue = OutboundQueue(limits: .init(maxMessages: 100, maxBytes: 250)) { log.record($0) }

@@ -179,6 +179,10 @@ import SwitchboardCore
         let events = frames.filter { $0.opcode == 0x1 }.count
         #expect(events >= 3 && events < 1503, "\(events) text frames")
         #expect(try await admin.call("core.ping") == "pong")
+        // /metrics counts the closed consumer and the frames lost with its queue (at least the one that did not fit).
+        let metrics = try await MetricsTests.scrape(daemon).text
+        #expect(MetricsTests.sample(metrics, "switchboard_slow_consumers_closed_total") == 1)
+        #expect((MetricsTests.sample(metrics, "switchboard_outbound_dropped_total") ?? 0) >= 1)
         await admin.close()
         await daemon.stop()
     }
