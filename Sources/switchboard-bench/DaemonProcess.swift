@@ -48,6 +48,8 @@ final class DaemonProcess {
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--config", config, "--state-dir", stateDir, "--port", String(port), "--log-level", "error"] + extraArguments
+        // The debug UI is not measured, and the cluster scenario runs three daemons: none binds 8180.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWITCHBOARD_FRONTEND_PORT": "off"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

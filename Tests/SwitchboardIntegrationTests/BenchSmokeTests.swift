@@ -20,6 +20,7 @@ import SwitchboardCore
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bench)
         process.arguments = ["run"] + arguments + ["--json"]
+        process.environment = Binary.environment
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

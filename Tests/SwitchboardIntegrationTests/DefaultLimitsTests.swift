@@ -13,6 +13,8 @@ import SwitchboardServer
         try await TestDaemon.start { configuration in
             var defaults = DaemonConfiguration(stateDir: configuration.stateDir)
             defaults.websocketPort = 0
+            // The UI's 8180 may be taken by another daemon on the machine; its default is not what is checked here.
+            defaults.frontendPort = 0
             configuration = defaults
         }
     }

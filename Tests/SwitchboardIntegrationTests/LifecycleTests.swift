@@ -106,7 +106,7 @@ import SwitchboardServer
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["serve", "--state-dir", dir, "--port", "0"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["TZ": "IST-5:30"]) { $1 }
+        process.environment = Binary.environment.merging(["TZ": "IST-5:30"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = log
         try process.run()

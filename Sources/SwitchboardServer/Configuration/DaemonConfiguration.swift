@@ -26,7 +26,9 @@ public struct DaemonConfiguration: Sendable {
     public var datastoreTimeout: Duration = .seconds(10)
     public var pidfile: String?
     public var websocketPort = 5000
-    public var frontendPort = 8180
+    /// `dispatcher.frontend-port`: the debug UI's port, on the same address as the main listener; nil (`null`
+    /// in the file, `off` in `SWITCHBOARD_FRONTEND_PORT`) turns it off, 0 picks a free one.
+    public var frontendPort: Int? = 8180
     /// Serve the TCP port over TLS only (wss://, https://); the local socket stays plain.
     public var tls = false
     /// PEM certificate chain (leaf first) and PEM private key for `tls`.
@@ -291,7 +293,7 @@ public struct DaemonConfiguration: Sendable {
             let section = try Self.object(dispatcher, "dispatcher", known: Self.dispatcherKeys)
             if let v = section["pidfile"] { pidfile = try Self.string(v, "dispatcher.pidfile") }
             if let v = section["websocket-port"] { websocketPort = try Self.port(v, "dispatcher.websocket-port") }
-            if let v = section["frontend-port"] { frontendPort = try Self.port(v, "dispatcher.frontend-port") }
+            if let v = section["frontend-port"] { frontendPort = v == .null ? nil : try Self.port(v, "dispatcher.frontend-port") }
             if let v = section["tls"] {
                 guard case .bool(let b) = v else { throw ConfigurationError(path: "dispatcher.tls", reason: "must be true or false") }
                 tls = b
@@ -410,30 +412,6 @@ public struct DaemonConfiguration: Sendable {
         }
         try applyStopGrace(root)
         try applyMetrics(root)
-    }
-
-    /// `SWITCHBOARD_*` variables override the file.
-    public mutating func apply(environment: [String: String]) throws {
-        if let v = environment["SWITCHBOARD_STATE_DIR"], !v.isEmpty { stateDir = v }
-        if let v = environment["SWITCHBOARD_LISTEN"], !v.isEmpty { listen = v }
-        if let v = environment["SWITCHBOARD_PORT"], !v.isEmpty {
-            guard let port = Int(v), (0...65535).contains(port) else {
-                throw ConfigurationError(path: "SWITCHBOARD_PORT", reason: "must be a port number, not '\(v)'")
-            }
-            websocketPort = port
-        }
-        if let v = environment["SWITCHBOARD_UNIX_SOCKET"] { unixSocket = v }
-        if let v = environment["SWITCHBOARD_CONTROL_SOCKET"] { controlSocket = v }
-        if let v = environment["SWITCHBOARD_LOG_LEVEL"], !v.isEmpty { logLevel = try Self.logLevel(.string(v), "SWITCHBOARD_LOG_LEVEL") }
-        if let v = environment["SWITCHBOARD_LOG_FORMAT"], !v.isEmpty { logFormat = try Self.logFormat(v, "SWITCHBOARD_LOG_FORMAT") }
-        if let v = environment["SWITCHBOARD_DATASTORE_DRIVER"], !v.isEmpty {
-            guard Self.datastoreDrivers.contains(v) else {
-                throw ConfigurationError(path: "SWITCHBOARD_DATASTORE_DRIVER", reason: "'\(v)' is not available; supported: \(Self.datastoreDrivers.joined(separator: ", "))")
-            }
-            datastoreDriver = v
-        }
-        if let v = environment["SWITCHBOARD_DATASTORE_DSN"], !v.isEmpty { datastoreDSN = v }
-        if let v = environment["SWITCHBOARD_NODE_NAME"], !v.isEmpty { nodeName = try Self.nodeName(v, "SWITCHBOARD_NODE_NAME") }
     }
 
     static func object(_ json: JSON, _ path: String, known: Set<String>) throws -> JSONObject {

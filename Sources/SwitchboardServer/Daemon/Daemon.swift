@@ -19,6 +19,8 @@ public struct ReadyInfo: Sendable {
     public var port: Int
     public var socketPath: String?
     public var startupMilliseconds: Double
+    /// The debug UI's port actually bound; nil when it is off.
+    public var frontendPort: Int?
 }
 
 /// The whole daemon: instance lock, datastore, plugins, listeners, and an orderly shutdown.
@@ -92,6 +94,9 @@ public final class Daemon: Sendable {
         // Read before anything is opened: a bad certificate is a configuration error, not a half-started daemon.
         let tls = configuration.tls ? try TLSSettings.serverConfiguration(configuration) : nil
         try await ListenerProbe.check(host: configuration.listen, port: configuration.websocketPort)
+        if let frontendPort = configuration.frontendPort, frontendPort != 0 {
+            try await ListenerProbe.check(host: configuration.listen, port: frontendPort)
+        }
         let opened = try await DatastoreOpener.open(configuration, logger: logger)
         let (datastore, datastoreLocation, cluster) = (opened.datastore, opened.location, opened.cluster)
         let startedMillis = Session.wallClockMillis
@@ -140,13 +145,15 @@ public final class Daemon: Sendable {
         let router = Routes.build(runtime: runtime, configuration: configuration, metrics: metrics)
         // RFC 6455: a text message that is not UTF-8 fails the connection (1007); it is never repaired and parsed.
         let webSocket = WebSocketServerConfiguration(maxFrameSize: configuration.maxMessageSize, autoPing: .disabled, validateUTF8: true)
-        let listeners = Mutex<(count: Int, port: Int)>((0, 0))
+        let listeners = Mutex<(count: Int, port: Int, frontend: Int?)>((0, 0, nil))
         let expected = 1 + (configuration.resolvedSocketPath == nil ? 0 : 1) + (configuration.resolvedControlSocketPath == nil ? 0 : 1)
-        let announce: @Sendable (Int?) -> Void = { port in
-            let done = listeners.withLock { state -> (Bool, Int) in
+            + (configuration.frontendPort == nil ? 0 : 1)
+        let announce: @Sendable (Int?, Int?) -> Void = { port, frontend in
+            let done = listeners.withLock { state -> (Bool, Int, Int?) in
                 state.count += 1
                 if let port { state.port = port }
-                return (state.count == expected, state.port)
+                if let frontend { state.frontend = frontend }
+                return (state.count == expected, state.port, state.frontend)
             }
             guard done.0 else { return }
             let elapsed = start.duration(to: clock.now)
@@ -154,9 +161,10 @@ public final class Daemon: Sendable {
             logger.info("ready in \(Int(ms.rounded())) ms", metadata: [
                 "listen": .string("\(configuration.tls ? "https" : "http")://\(configuration.listen):\(done.1)"), "socket": .string(configuration.resolvedSocketPath ?? "none"),
                 "datastore": .string(datastoreLocation),
+                "frontend": .string(done.2.map { "\(configuration.tls ? "https" : "http")://\(configuration.listen):\($0)" } ?? "off"),
             ])
             control.ready(status: "listening on \(configuration.tls ? "https" : "http")://\(configuration.listen):\(done.1)")
-            onReady(ReadyInfo(port: done.1, socketPath: configuration.resolvedSocketPath, startupMilliseconds: ms))
+            onReady(ReadyInfo(port: done.1, socketPath: configuration.resolvedSocketPath, startupMilliseconds: ms, frontendPort: done.2))
         }
 
         var services: [any Service] = []
@@ -182,6 +190,7 @@ public final class Daemon: Sendable {
                                                                    configuration: channelConfiguration),
                                 settings: guardSettings, counter: counter, local: local)
         }
+        let apiPort = DebugUIRoutes.APIPort()
         // With TLS the one TCP port serves wss:// and https:// only: a plain client fails its handshake.
         let tcpServer = HTTPServerBuilder { responder -> any ServerChildChannel in
             let channel = guarded(responder, false, counter)
@@ -191,8 +200,26 @@ public final class Daemon: Sendable {
             router: router,
             server: tcpServer,
             configuration: .init(address: .hostname(configuration.listen, port: configuration.websocketPort), serverName: "Switchboard"),
-            onServerRunning: { channel in announce(channel.localAddress?.port ?? configuration.websocketPort) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.websocketPort
+                apiPort.set(port)
+                announce(port, nil)
+            },
             logger: listenerLogger))
+        if let frontendPort = configuration.frontendPort {
+            // The debug UI (seed 000's port 8180): its pages, and the same WebSocket dialects as the main port
+            // (the page connects to its own origin), under the same connection limits and TLS.
+            let frontendServer = HTTPServerBuilder { responder -> any ServerChildChannel in
+                let channel = guarded(responder, false, counter)
+                return try tls.map { try TLSChannel(channel, tlsConfiguration: $0) } ?? channel
+            }
+            services.append(Application(
+                router: DebugUIRoutes.build(apiPort: apiPort),
+                server: frontendServer,
+                configuration: .init(address: .hostname(configuration.listen, port: frontendPort), serverName: "Switchboard"),
+                onServerRunning: { channel in announce(nil, channel.localAddress?.port ?? frontendPort) },
+                logger: listenerLogger))
+        }
         if let socketPath = configuration.resolvedSocketPath {
             // We hold the instance lock, so a socket file here is a leftover of a dead daemon.
             try? FileManager.default.removeItem(atPath: socketPath)
@@ -203,7 +230,7 @@ public final class Daemon: Sendable {
                 onServerRunning: { _ in
                     // Anyone may connect and log in; only root and the daemon's user are trusted without a password.
                     chmod(socketPath, 0o666)
-                    announce(nil)
+                    announce(nil, nil)
                 },
                 logger: listenerLogger))
         }
@@ -221,7 +248,7 @@ public final class Daemon: Sendable {
                     // Bound under the process's umask (022: no one else may write, so no one else may connect),
                     // then narrowed to the daemon's user; the peer check holds whatever the mode.
                     chmod(controlPath, 0o600)
-                    announce(nil)
+                    announce(nil, nil)
                 },
                 eventLoopGroupProvider: .shared(controlLoop),
                 logger: listenerLogger))

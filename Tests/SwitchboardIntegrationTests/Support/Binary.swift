@@ -62,7 +62,7 @@ enum Binary {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        var env = ProcessInfo.processInfo.environment
+        var env = Binary.environment
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = Pipe()
@@ -118,9 +118,16 @@ enum Binary {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        process.environment = Binary.environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         return process
+    }
+
+    /// The environment of every daemon the tests start: theirs, with the debug UI on a free port rather than
+    /// 8180, so that daemons started side by side never fight over it (a test of the UI's port sets its own).
+    static var environment: [String: String] {
+        ProcessInfo.processInfo.environment.merging(["SWITCHBOARD_FRONTEND_PORT": "0"]) { $1 }
     }
 }

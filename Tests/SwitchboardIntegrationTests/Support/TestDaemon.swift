@@ -10,6 +10,8 @@ import Synchronization
 final class TestDaemon: Sendable {
     let stateDir: String
     let port: Int
+    /// The debug UI's port, when the test turned it on (`frontendPort = 0`).
+    let frontendPort: Int?
     let socketPath: String
     let task: Task<Void, any Error>
     let daemon: Daemon
@@ -17,10 +19,11 @@ final class TestDaemon: Sendable {
     var tcp: ConnectionTarget { ConnectionTarget(.tcp(host: "127.0.0.1", port: port)) }
     var unix: ConnectionTarget { ConnectionTarget(.unix(path: socketPath)) }
 
-    private init(stateDir: String, port: Int, socketPath: String, task: Task<Void, any Error>, daemon: Daemon) {
+    private init(stateDir: String, port: Int, frontendPort: Int?, socketPath: String, task: Task<Void, any Error>, daemon: Daemon) {
         self.daemon = daemon
         self.stateDir = stateDir
         self.port = port
+        self.frontendPort = frontendPort
         self.socketPath = socketPath
         self.task = task
     }
@@ -38,6 +41,8 @@ final class TestDaemon: Sendable {
         let dir = stateDir ?? makeStateDir()
         var configuration = DaemonConfiguration(stateDir: dir)
         configuration.websocketPort = 0
+        // The debug UI only where a test asks for it (frontendPort 0).
+        configuration.frontendPort = nil
         configuration.plugins = ["user": ["bcrypt_cost": 4]]
         // Every test client comes from 127.0.0.1: keep failed logins quick and never lock the tests out;
         // the tests of these limits set them.
@@ -77,7 +82,7 @@ final class TestDaemon: Sendable {
             if let error = failure.withLock({ $0 }) { throw error }
             throw ClientError.connectionFailed("daemon stopped before it was ready")
         }
-        return TestDaemon(stateDir: dir, port: info.port, socketPath: info.socketPath ?? "", task: task, daemon: daemon)
+        return TestDaemon(stateDir: dir, port: info.port, frontendPort: info.frontendPort, socketPath: info.socketPath ?? "", task: task, daemon: daemon)
     }
 
     /// Stops the daemon as SIGTERM would, and waits until it has closed everything.
