@@ -12,6 +12,7 @@ import sys
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -43,8 +44,14 @@ def click(css):
 
 
 def until(what, condition):
+    def attempt(_):
+        # The live lists are redrawn on every event: an element found a moment ago may be gone; look again.
+        try:
+            return condition()
+        except StaleElementReferenceException:
+            return False
     try:
-        return wait.until(lambda _: condition())
+        return wait.until(attempt)
     except Exception:
         driver.save_screenshot(os.path.join(SHOTS, "failed.png"))
         raise AssertionError("never: " + what)
@@ -83,11 +90,16 @@ def shoot(name):
 
 
 def job_row(method, state=None):
-    for row in driver.find_elements(By.CSS_SELECTOR, "#job-list tr"):
-        cells = row.find_elements(By.TAG_NAME, "td")
-        if len(cells) > 2 and cells[1].text == method and (state is None or cells[2].text == state):
-            return row
-    return None
+    """The first job row of `method` (in `state`) as {id, state, percent, bar}, read in one step in the page: the
+    table is redrawn on every job event, so elements are not held across calls."""
+    return driver.execute_script("""
+        for (const row of document.querySelectorAll('#job-list tr')) {
+          const cells = row.querySelectorAll('td');
+          if (cells.length > 2 && cells[1].textContent === arguments[0] && (arguments[1] === null || cells[2].textContent === arguments[1]))
+            return { id: row.dataset.jobId, state: cells[2].textContent, percent: row.querySelector('.job-percent').textContent,
+                     bar: row.querySelector('progress').value };
+        }
+        return null;""", method, state)
 
 
 try:
@@ -122,9 +134,8 @@ try:
 
     # Its bar reaches 100 %.
     page("jobs")
-    until("test.job SUCCESS at 100 %", lambda: (lambda r: r is not None and "100 %" in r.text)(job_row("test.job", "SUCCESS")))
-    row = job_row("test.job", "SUCCESS")
-    assert row.find_element(By.TAG_NAME, "progress").get_attribute("value") == "100"
+    until("test.job SUCCESS at 100 %", lambda: (lambda r: r is not None and "100 %" in r["percent"])(job_row("test.job", "SUCCESS")))
+    assert job_row("test.job", "SUCCESS")["bar"] == 100
     shoot("jobs")
     print("job progress: ok")
 
@@ -148,8 +159,9 @@ try:
     call()
     until("the gated job submitted", lambda: "submitted" in driver.find_element(By.ID, "call-result").text)
     page("jobs")
-    until("test.gated running", lambda: job_row("test.gated", "RUNNING") is not None)
-    job_row("test.gated", "RUNNING").find_element(By.CSS_SELECTOR, "button.job-abort").click()
+    gated = until("test.gated running", lambda: job_row("test.gated", "RUNNING"))
+    abort = '#job-list tr[data-job-id="%s"] button.job-abort' % gated["id"]
+    until("Abort clicked", lambda: driver.find_element(By.CSS_SELECTOR, abort).click() or True)
     until("test.gated ABORTED", lambda: job_row("test.gated", "ABORTED") is not None)
     print("abort: ok")
 

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 import SwitchboardCore
 
-/// The dialects, REST and the audit stage name the methods they call or classify through `MethodName`, never
-/// as string literals: a literal would keep compiling after the method it names was renamed or moved.
+/// The dialects, REST, the debug UI's script and the audit stage name the methods they call or classify through
+/// `MethodName`, never as string literals: a literal would keep compiling after the method it names was renamed
+/// or moved.
 @Suite struct MethodNameLiteralTests {
     @Test func noRegisteredMethodIsNamedByALiteralInWireServerOrTheAuditStage() async throws {
         let daemon = try await TestDaemon.start()
@@ -21,7 +22,10 @@ import SwitchboardCore
             #expect(!files.isEmpty, "no sources under \(folder)")
             for file in files {
                 let text = try String(contentsOf: base.appendingPathComponent(file), encoding: .utf8)
-                for name in names where text.contains("\"\(name)\"") { found.append("\(folder)/\(file): \"\(name)\"") }
+                // Single quotes too: the debug UI's script is JavaScript inside a Swift file.
+                for name in names where text.contains("\"\(name)\"") || text.contains("'\(name)'") {
+                    found.append("\(folder)/\(file): \"\(name)\"")
+                }
             }
         }
         #expect(found.isEmpty, "method names as literals: \(found)")

@@ -21,6 +21,12 @@ public enum MethodName {
     public static let loginWithAPIKey = "auth.login_with_api_key"
     public static let logout = "auth.logout"
     public static let generateToken = "auth.generate_token"
+    public static let me = "auth.me"
+    public static let sessions = "auth.sessions"
+
+    public static let getJobs = "core.get_jobs"
+    public static let jobAbort = "core.job_abort"
+    public static let jobLog = "core.job_log"
 
     public static let workerQuery = "worker.query"
     public static let workerStart = "worker.start"

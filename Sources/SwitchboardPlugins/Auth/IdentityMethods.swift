@@ -24,7 +24,7 @@ enum IdentityMethods {
         })
 
         try context.register(MethodDescriptor(
-            "auth.me", description: "The authenticated user of this session.",
+            MethodName.me, description: "The authenticated user of this session.",
             returns: ["type": "object"], roles: [Role.authenticated], flags: .readonly
         ) { ctx, _ in
             guard let credentials = ctx.credentials else { throw CallError.notAuthenticated }

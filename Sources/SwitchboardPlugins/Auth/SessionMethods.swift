@@ -7,7 +7,7 @@ enum SessionMethods {
         let directory = try context.sessions()
 
         try context.register(MethodDescriptor(
-            "auth.sessions",
+            MethodName.sessions,
             description: "Open sessions, with the query language: id, current, origin, dialect, credentials (the login mechanism), "
                 + "credentials_data (the user), created_at. Without FULL_ADMIN only your own user's.",
             params: QueryArguments.parameters,

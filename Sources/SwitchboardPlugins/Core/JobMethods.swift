@@ -5,7 +5,7 @@ import SwitchboardCore
 enum JobMethods {
     static func register(in context: PluginContext) throws {
         try context.register(MethodDescriptor(
-            "core.get_jobs", description: "Jobs, with the query language (e.g. [[\"id\", \"=\", 12]]). Without FULL_ADMIN only your own.",
+            MethodName.getJobs, description: "Jobs, with the query language (e.g. [[\"id\", \"=\", 12]]). Without FULL_ADMIN only your own.",
             params: QueryArguments.parameters,
             returns: true, roles: [Role.authenticated], flags: .readonly
         ) { ctx, args in
@@ -23,7 +23,7 @@ enum JobMethods {
         })
 
         try context.register(MethodDescriptor(
-            "core.job_abort",
+            MethodName.jobAbort,
             description: "Aborts a job (and the jobs it submitted): a waiting one at once, a running abortable one by cancellation. "
                 + "Returns whether the abort took effect (the job then ends ABORTED); false when it had already ended.",
             params: [Parameter("id", schema: ["type": "integer"])], returns: ["type": "boolean"], roles: [Role.authenticated]
@@ -32,7 +32,7 @@ enum JobMethods {
         })
 
         try context.register(MethodDescriptor(
-            "core.job_log", description: "A job's log (from byte offset, at most limit bytes); empty when it has none.",
+            MethodName.jobLog, description: "A job's log (from byte offset, at most limit bytes); empty when it has none.",
             params: [Parameter("id", schema: ["type": "integer"]),
                      Parameter("offset", schema: ["type": "integer", "minimum": 0], default: 0),
                      Parameter("limit", schema: ["type": "integer", "minimum": 1, "maximum": 16_777_216], default: 1_048_576)],

@@ -27,7 +27,7 @@ enum DebugUIRoutes {
         for path in ["/", "/index.html"] {
             router.get(RouterPath(path)) { _, _ in asset(DebugUIPage.html, "text/html; charset=utf-8") }
         }
-        router.get("/ui.js") { _, _ in asset(DebugUIScript.js, "text/javascript; charset=utf-8") }
+        router.get("/ui.js") { _, _ in asset(DebugUIScript.source, "text/javascript; charset=utf-8") }
         router.get("/ui.css") { _, _ in asset(DebugUIPage.css, "text/css; charset=utf-8") }
         router.get("/ui/settings.json") { _, _ in
             asset((["api_port": .int(Int64(apiPort.value))] as JSON).encodedString(), "application/json")

@@ -1,6 +1,27 @@
+import SwitchboardCore
+
 /// The debug UI's script: a JSON-RPC client over the page's own origin (`/api/current`), and the pages built from
 /// the OpenRPC document (`rpc.discover`). Plain JavaScript, no library, nothing fetched from elsewhere.
+///
+/// The methods the page itself calls are named by `MethodName`, handed to the script as `M` ahead of it, so a
+/// renamed method breaks the build here as it does in the dialects, not the page at run time.
 enum DebugUIScript {
+    static let source = prelude + js
+
+    static var prelude: String {
+        let names: JSONObject = [
+            "login": .string(MethodName.login), "loginWithAPIKey": .string(MethodName.loginWithAPIKey),
+            "logout": .string(MethodName.logout), "me": .string(MethodName.me), "setOptions": .string(MethodName.setOptions),
+            "rpcDiscover": .string(MethodName.rpcDiscover), "subscribe": .string(MethodName.subscribe),
+            "unsubscribe": .string(MethodName.unsubscribe), "getJobs": .string(MethodName.getJobs),
+            "jobAbort": .string(MethodName.jobAbort), "jobLog": .string(MethodName.jobLog),
+            "dispatcherList": .string(MethodName.dispatcherList), "dispatcherKill": .string(MethodName.dispatcherKill),
+            "pluginQuery": .string(MethodName.pluginQuery), "workerQuery": .string(MethodName.workerQuery),
+            "sessions": .string(MethodName.sessions), "logins": JSON(strings: MethodName.logins.sorted()),
+        ]
+        return "const M = " + JSON.object(names).encodedString() + ";\n"
+    }
+
     static let js = #"""
     'use strict';
     const $ = (id) => document.getElementById(id);
@@ -52,7 +73,7 @@ enum DebugUIScript {
         state.pending.set(id, { resolve, reject });
         const text = JSON.stringify({ jsonrpc: '2.0', id, method, params });
         // The Frames page never shows a password or key, even the user's own.
-        tap('out', method.startsWith('auth.login') ? JSON.stringify({ jsonrpc: '2.0', id, method, params: params.map(() => '***') }) : text);
+        tap('out', M.logins.includes(method) ? JSON.stringify({ jsonrpc: '2.0', id, method, params: params.map(() => '***') }) : text);
         state.ws.send(text);
       });
     }
@@ -70,14 +91,14 @@ enum DebugUIScript {
       try {
         if (!state.ws) await connect();
         const key = $('login-key').value.trim();
-        const ok = key ? await call('auth.login_with_api_key', [key])
-                       : await call('auth.login', [$('login-user').value, $('login-password').value]);
+        const ok = key ? await call(M.loginWithAPIKey, [key])
+                       : await call(M.login, [$('login-user').value, $('login-password').value]);
         if (ok !== true) { $('login-error').textContent = 'Wrong user name, password or key.'; return; }
         $('login-password').value = ''; $('login-key').value = '';
-        await call('core.set_options', [{ legacy_jobs: true }]);
-        state.me = await call('auth.me');
+        await call(M.setOptions, [{ legacy_jobs: true }]);
+        state.me = await call(M.me);
         state.roles = (state.me.privilege && state.me.privilege.roles) || [];
-        state.doc = await call('rpc.discover');
+        state.doc = await call(M.rpcDiscover);
         try { state.settings = await (await fetch('/ui/settings.json')).json(); } catch { state.settings = {}; }
         $('version').textContent = state.doc.info.version;
         $('whoami').textContent = state.me.pw_name + ' (' + (state.roles.join(', ') || 'no roles') + ')';
@@ -87,7 +108,7 @@ enum DebugUIScript {
       } catch (e) { $('login-error').textContent = reason(e); }
     });
     $('logout').addEventListener('click', async () => {
-      try { await call('auth.logout'); } catch {}
+      try { await call(M.logout); } catch {}
       const ws = state.ws; state.ws = null; if (ws) ws.close();
       state.subscriptions.clear(); state.events = []; state.jobs.clear();
       showLogin('Logged out.');
@@ -249,7 +270,7 @@ enum DebugUIScript {
         + (args.length ? ' -H ' + quote('Content-Type: application/json') + ' -d ' + quote(JSON.stringify(body)) : '');
       const py = ['import json, websocket  # pip install websocket-client',
         'ws = websocket.create_connection("ws://' + apiHost + '/api/current")',
-        'ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "auth.login", "params": [' + JSON.stringify(state.me.pw_name) + ', PASSWORD]}))',
+        'ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": ' + JSON.stringify(M.login) + ', "params": [' + JSON.stringify(state.me.pw_name) + ', PASSWORD]}))',
         'print(ws.recv())',
         'ws.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": ' + JSON.stringify(m.name) + ', "params": json.loads(' + JSON.stringify(JSON.stringify(args)) + ')}))',
         'print(ws.recv())'].join('\n');
@@ -265,17 +286,17 @@ enum DebugUIScript {
     $('subscribe-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const name = $('event-name').value.trim(); if (!name) return;
-      try { const id = await call('core.subscribe', [name]); state.subscriptions.set(id, name); renderSubscriptions(); }
+      try { const id = await call(M.subscribe, [name]); state.subscriptions.set(id, name); renderSubscriptions(); }
       catch (e) { state.events.push({ name: 'subscribe ' + name, text: 'refused: ' + reason(e) }); renderEvents(); }
     });
     function renderSubscriptions() {
       const list = $('subscriptions'); list.replaceChildren();
       for (const [id, name] of state.subscriptions) list.append(el('li', { 'data-subscription': name }, name + ' ',
-        el('button', { type: 'button', text: 'Unsubscribe', onclick: async () => { try { await call('core.unsubscribe', [id]); } catch {}
+        el('button', { type: 'button', text: 'Unsubscribe', onclick: async () => { try { await call(M.unsubscribe, [id]); } catch {}
           state.subscriptions.delete(id); renderSubscriptions(); } })));
     }
     function onEvent(p) {
-      if (p.collection === 'core.get_jobs') onJobEvent(p);
+      if (p.collection === M.getJobs) onJobEvent(p);
       if (![...state.subscriptions.values()].some((mask) => mask === '*' || mask === p.collection
           || (mask.endsWith('.*') && p.collection.startsWith(mask.slice(0, -1))) || mask.startsWith(p.collection + ':'))) return;
       state.events.push({ name: p.collection, text: p.msg + ' ' + JSON.stringify(p.id) + ' ' + JSON.stringify(p.fields || {}) });
@@ -302,8 +323,8 @@ enum DebugUIScript {
     // ---- jobs: the live list (core.get_jobs events), progress, abort, log; the dispatcher's queues ----
     let jobsSubscribed = false;
     async function loadJobs() {
-      if (!jobsSubscribed) { try { await call('core.subscribe', ['core.get_jobs']); jobsSubscribed = true; } catch {} }
-      try { for (const j of await call('core.get_jobs', [[], { order_by: ['-id'], limit: 50 }])) state.jobs.set(j.id, j); } catch {}
+      if (!jobsSubscribed) { try { await call(M.subscribe, [M.getJobs]); jobsSubscribed = true; } catch {} }
+      try { for (const j of await call(M.getJobs, [[], { order_by: ['-id'], limit: 50 }])) state.jobs.set(j.id, j); } catch {}
       renderJobs(); loadQueues();
     }
     function trackJob(id) { if (!state.jobs.has(id)) state.jobs.set(id, { id, method: '', state: 'WAITING', progress: { percent: 0 } }); loadJobs(); }
@@ -324,26 +345,26 @@ enum DebugUIScript {
           el('td', {}, el('progress', { max: 100, value: percent }), el('span', { class: 'job-percent', text: ' ' + percent + ' %' }),
             el('span', { class: 'hint', text: ' ' + ((j.progress && j.progress.description) || '') })),
           el('td', {}, finished ? null : el('button', { type: 'button', class: 'job-abort', text: 'Abort',
-              onclick: async () => { try { await call('core.job_abort', [j.id]); } catch (e) { $('job-detail').textContent = reason(e); } } }),
+              onclick: async () => { try { await call(M.jobAbort, [j.id]); } catch (e) { $('job-detail').textContent = reason(e); } } }),
             el('button', { type: 'button', class: 'job-show', text: 'Details', onclick: () => showJob(j.id) }))));
       }
     }
     async function showJob(id) {
       const j = state.jobs.get(id); let log = '';
-      try { log = await call('core.job_log', [id]); } catch {}
+      try { log = await call(M.jobLog, [id]); } catch {}
       $('job-detail').textContent = json({ id: j.id, method: j.method, arguments: j.arguments, state: j.state, result: j.result,
         error: j.error, progress: j.progress }) + (log ? '\n\nLog:\n' + (typeof log === 'string' ? log : json(log)) : '');
     }
     $('jobs-refresh').addEventListener('click', loadJobs);
     async function loadQueues() {
       const box = $('queues'); box.replaceChildren();
-      if (!can('dispatcher.list')) { box.append(el('p', { class: 'hint', text: 'Not available to this user.' })); return; }
-      try { const queues = await call('dispatcher.list');
+      if (!can(M.dispatcherList)) { box.append(el('p', { class: 'hint', text: 'Not available to this user.' })); return; }
+      try { const queues = await call(M.dispatcherList);
         box.append(el('pre', { text: json(queues) }));
-        if (can('dispatcher.kill')) {
+        if (can(M.dispatcherKill)) {
           const input = el('input', { placeholder: 'process id', 'aria-label': 'process id to kill' });
           box.append(el('div', { class: 'row' }, input, el('button', { type: 'button', text: 'Kill',
-            onclick: async () => { try { await call('dispatcher.kill', [input.value]); loadQueues(); } catch (e) { box.append(el('p', { class: 'error', text: reason(e) })); } } })));
+            onclick: async () => { try { await call(M.dispatcherKill, [input.value]); loadQueues(); } catch (e) { box.append(el('p', { class: 'error', text: reason(e) })); } } })));
         }
       } catch (e) { box.append(el('p', { class: 'error', text: reason(e) })); }
     }
@@ -355,9 +376,9 @@ enum DebugUIScript {
       t.append(b); return t;
     }
     async function loadDaemon() {
-      for (const [box, name, params, columns] of [['plugins', 'plugin.query', [], ['name', 'state', 'last_error']],
-          ['workers', 'worker.query', [], ['name', 'plugin', 'state', 'restarts', 'last_error']],
-          ['sessions', 'auth.sessions', [], ['id', 'username', 'dialect', 'origin', 'current']]]) {
+      for (const [box, name, params, columns] of [['plugins', M.pluginQuery, [], ['name', 'state', 'last_error']],
+          ['workers', M.workerQuery, [], ['name', 'plugin', 'state', 'restarts', 'last_error']],
+          ['sessions', M.sessions, [], ['id', 'username', 'dialect', 'origin', 'current']]]) {
         const target = $(box); target.replaceChildren();
         if (!can(name)) { target.append(el('p', { class: 'hint', text: 'Not available to this user.' })); continue; }
         try { target.append(table(await call(name, params), columns)); } catch (e) { target.append(el('p', { class: 'error', text: reason(e) })); }
