@@ -132,6 +132,25 @@ try:
     assert "switchboard call test.job '5' '150'" in driver.find_element(By.ID, "copy-cli").text, driver.find_element(By.ID, "copy-cli").text
     print("form call: ok")
 
+    # A oneOf (chosen by its title), an array, an enum and a $ref to a named definition, through the form.
+    choose("forms.shape")
+    chooser = find('#call-form [data-path="shape"] > select')
+    chooser.find_element(By.XPATH, "option[text()='square']").click()
+    fill("shape.side", 3)
+    click('#call-form [data-path="tags"] > button')
+    fill("tags.0", "blue")
+    find('#call-form select[name="colour"]').find_element(By.XPATH, "option[text()='\"green\"']").click()
+    fill("who", "far-too-long-a-name")
+    call()
+    until("the $ref's maxLength shown at who", lambda: driver.find_elements(By.CSS_SELECTOR, '#call-form [data-path="who"] .field-error'))
+    fill("who", "bob")
+    call()
+    until("the echo", lambda: driver.find_element(By.ID, "call-result").text != "")
+    import json
+    echoed = json.loads(driver.find_element(By.ID, "call-result").text)
+    assert echoed == [{"side": 3}, ["blue"], "green", "bob"], echoed
+    print("oneOf, array, enum and $ref form: ok")
+
     # Its bar reaches 100 %.
     page("jobs")
     until("test.job SUCCESS at 100 %", lambda: (lambda r: r is not None and "100 %" in r["percent"])(job_row("test.job", "SUCCESS")))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwitchboardClient
 import SwitchboardCore
+import SwitchboardPlugins
 import SwitchboardServer
 
 /// Issue 21, item 1: the debug UI on `dispatcher.frontend-port`, in a real browser (Debian's chromium and
@@ -14,7 +15,7 @@ import SwitchboardServer
             Issue.record("\(ThirdPartyClientTests.python) is missing: run scripts/python-clients (scripts/test does)")
             return
         }
-        let daemon = try await TestDaemon.start { $0.frontendPort = 0 }
+        let daemon = try await TestDaemon.start(plugins: BuiltinPlugins.all + [TestPlugin(), FormsPlugin()]) { $0.frontendPort = 0 }
         let frontend = try #require(daemon.frontendPort)
         await (try daemon.client(as: "ui-admin", roles: [Role.fullAdmin])).close()
         let output = try await Binary.run(executable: ThirdPartyClientTests.python, [
@@ -23,7 +24,7 @@ import SwitchboardServer
         ], timeout: .seconds(180))
         await daemon.stop()
         #expect(output.status == 0, "ui_check.py failed:\n\(output.stdout)\n\(output.stderr)")
-        for line in ["login: ok", "form call: ok", "job progress: ok", "live events: ok", "abort: ok", "daemon and frames: ok", "logout: ok", "done"] {
+        for line in ["login: ok", "form call: ok", "oneOf, array, enum and $ref form: ok", "job progress: ok", "live events: ok", "abort: ok", "daemon and frames: ok", "logout: ok", "done"] {
             #expect(output.stdout.contains(line), "\(line) missing from:\n\(output.stdout)")
         }
         #expect(output.stdout.contains("validation error at steps: "), "\(output.stdout)")
