@@ -67,8 +67,13 @@ public final class Runtime: Sendable {
         self.events = events
         let alerts = Alerts(events: events, logger: logger)
         self.alerts = alerts
+        var onFinished: (@Sendable (String, JobState) -> Void)?
+        if let metricsFactory {
+            let jobMetrics = JobMetrics(factory: metricsFactory, registry: registry)
+            onFinished = { method, state in jobMetrics.finished(method: method, state: state) }
+        }
         self.jobs = JobManager(datastore: datastore, events: events, stateDirectory: stateDirectory, logger: logger, limits: jobLimits,
-                               alerts: alerts, nodeName: nodeName)
+                               alerts: alerts, nodeName: nodeName, onFinished: onFinished)
         self.clientGuard = ClientGuard(limits: guardLimits, logger: logger)
         let sessions = SessionDirectory(limits: sessionLimits)
         self.sessions = sessions
@@ -81,7 +86,6 @@ public final class Runtime: Sendable {
         self.startedAt = .now
         self.internalSession = Session.makeInternal()
         self.callMetrics = metricsFactory.map { CallMetrics(factory: $0, registry: registry) }
-        if let metricsFactory { JobMetrics(factory: metricsFactory, registry: registry).attach(to: events, nodeName: nodeName) }
     }
 
     public static let version = "0.1.0"

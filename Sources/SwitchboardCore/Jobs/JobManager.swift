@@ -163,9 +163,13 @@ public final class JobManager: Sendable {
     public let limits: Limits
     /// Internal, not private: `JobManager+Progress.swift` reports progress under it.
     let state = Mutex(State())
+    /// Told the method and final state of each of this node's jobs as it ends (the metrics' finished jobs).
+    let onFinished: (@Sendable (_ method: String, _ state: JobState) -> Void)?
 
     public init(datastore: any Datastore, events: EventBus, stateDirectory: String, logger: Logger, limits: Limits = Limits(),
-                alerts: Alerts? = nil, nodeName: String = Runtime.hostname) {
+                alerts: Alerts? = nil, nodeName: String = Runtime.hostname,
+                onFinished: (@Sendable (_ method: String, _ state: JobState) -> Void)? = nil) {
+        self.onFinished = onFinished
         self.nodeName = nodeName
         self.alerts = alerts ?? Alerts(events: events, logger: logger)
         self.datastore = datastore
@@ -408,6 +412,7 @@ public final class JobManager: Sendable {
             return (job, state.schedule(maxRunning: limits.maxRunning))
         }
         guard let ended else { return }
+        onFinished?(ended.job.record.method, ended.job.record.state)
         if let lease = ended.job.lease, let locks = clusterLocks.withLock({ $0 }) { await locks.release(lease.lock, token: lease.token) }
         Self.resume(ended.turns)
         var record = ended.job.record

@@ -1,9 +1,10 @@
 import CoreMetrics
 import Synchronization
 
-/// `switchboard_jobs_finished_total{method,state}`: counted from the jobs' own events (a handler on
-/// `core.get_jobs`), so the job manager carries no metrics code. Only jobs of this node count (an event relayed
-/// from another node is that node's), and only methods the registry knows get their own series.
+/// `switchboard_jobs_finished_total{method,state}`: the job manager tells it each of this node's jobs as it ends
+/// (`JobManager.onFinished`), which costs the job path nothing when metrics are off. It is not an event handler
+/// on `core.get_jobs`: one would make every job event (progress included) be built even with no subscriber.
+/// Only methods the registry knows get their own series.
 final class JobMetrics: Sendable {
     private let factory: any MetricsFactory
     private let registry: MethodRegistry
@@ -14,15 +15,8 @@ final class JobMetrics: Sendable {
         self.registry = registry
     }
 
-    /// Listens to the job events of `events`; the handler lives as long as the bus.
-    func attach(to events: EventBus, nodeName: String) {
-        _ = events.addHandler(mask: JobManager.eventName) { [self] event in
-            guard event.kind == .changed, let state = event.fields["state"]?.stringValue,
-                  JobState(rawValue: state)?.isFinished == true else { return }
-            if let node = event.fields["node"]?.stringValue, node != nodeName { return }
-            let method = event.fields["method"]?.stringValue ?? ""
-            counter(method: registry.method(method) != nil ? method : CallMetrics.unknownMethod, state: state).increment()
-        }
+    func finished(method: String, state: JobState) {
+        counter(method: registry.method(method) != nil ? method : CallMetrics.unknownMethod, state: state.rawValue).increment()
     }
 
     private func counter(method: String, state: String) -> Counter {
