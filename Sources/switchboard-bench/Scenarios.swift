@@ -59,7 +59,7 @@ enum Scenarios {
             try? await channel.close()
         }
         let results = run.results.withLockedValue { $0 }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let latency = results.latency
         return LoadMeasurement(
             rate: Double(results.completed) / seconds, completed: results.completed, errors: results.errors,
@@ -202,7 +202,7 @@ enum Scenarios {
         }
         await emitter.close()
         let results = run.results.withLockedValue { $0 }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let replyTimes = replies.withLockedValue { $0 }
         var afterReply = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         for (stamp, arrival) in results.arrivals {

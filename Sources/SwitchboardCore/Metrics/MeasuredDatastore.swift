@@ -2,7 +2,7 @@ import CoreMetrics
 
 /// A datastore whose every operation is timed into `switchboard_datastore_duration_seconds{operation}`: what the
 /// runtime is given in place of the driver when metrics are on. The operation names are this type's own, so the
-/// series are a fixed dozen.
+/// series are a fixed nine.
 struct MeasuredDatastore: Datastore {
     let base: any Datastore
     let timers: [Operation: Timer]

@@ -69,8 +69,8 @@ public struct RestartPolicy: Sendable, Equatable {
 
     /// The delay before restart number `attempt` (1 for the first), jitter included, never over `maxDelay`.
     public func delay(attempt: Int, random: Double) -> Duration {
-        let base = Double(initialDelay.components.seconds) + Double(initialDelay.components.attoseconds) / 1e18
-        let cap = Double(maxDelay.components.seconds) + Double(maxDelay.components.attoseconds) / 1e18
+        let base = initialDelay.inSeconds
+        let cap = maxDelay.inSeconds
         let grown = min(cap, base * Double(1 << min(max(attempt - 1, 0), 30)))
         let jittered = min(cap, grown * (1 + max(0, jitter) * min(max(random, 0), 1)))
         return .nanoseconds(Int64(jittered * 1e9))

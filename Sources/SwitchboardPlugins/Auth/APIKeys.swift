@@ -74,10 +74,10 @@ enum APIKeys {
     static func verify(_ key: String, datastore: any Datastore, now: Int64) async throws -> Result<(Credentials, id: Int64), Refusal> {
         guard let (id, secret) = parse(key), let row = try await datastore.get(definition, id: id) else {
             // Same work as a real check, so a miss does not reveal which ids exist.
-            _ = constantTimeEqual(hash(key), String(repeating: "0", count: 64))
+            _ = hash(key).constantTimeEquals(String(repeating: "0", count: 64))
             return .failure(.invalid)
         }
-        guard case .string(let stored) = row["keyhash"], stored.utf8.count == 64, constantTimeEqual(hash(secret), stored) else {
+        guard case .string(let stored) = row["keyhash"], stored.utf8.count == 64, hash(secret).constantTimeEquals(stored) else {
             return .failure(.invalid)
         }
         if row["revoked"]?.boolValue == true { return .failure(.revoked) }
@@ -86,15 +86,6 @@ enum APIKeys {
               owner["locked"]?.boolValue != true
         else { return .failure(.ownerUnavailable) }
         return .success((UserTable.credentials(owner, mechanism: .apiKeyPlain), id))
-    }
-
-    /// Compares two digests in time that depends on their length only.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for i in 0..<x.count { difference |= x[i] ^ y[i] }
-        return difference == 0
     }
 
     /// Client row: dates as `{"$date": ms}`, hidden columns gone (CRUDService drops them after this).

@@ -36,7 +36,7 @@ enum SystemInfoMethods {
                 "available_memory": memory["MemAvailable"].map { .int($0) } ?? .null,
                 "kernel": JSON(ProcFS.kernelRelease),
                 "datetime": ["$date": .int(now)],
-                "daemon_uptime_seconds": .double(Double(daemonUptime.components.seconds) + Double(daemonUptime.components.attoseconds) / 1e18),
+                "daemon_uptime_seconds": .double(daemonUptime.inSeconds),
             ]
         })
     }

@@ -19,10 +19,7 @@ enum ControlMethods {
                 + "connections by dialect, this node's jobs by state, plugins with their states, memory and open files.",
             returns: ["type": "object"], roles: [Role.fullAdmin], flags: .readonly
         ) { _, _ in
-            var connections: JSONObject = [:]
-            for session in directory.sessions where session.origin != .internal {
-                connections[session.dialect] = .int((connections[session.dialect]?.intValue ?? 0) + 1)
-            }
+            let connections = JSONObject(uniqueKeysWithValues: directory.clientsByDialect.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })
             let memory = ProcessFacts.memory
             let uptime = daemon.startedAt.duration(to: .now)
             return [
@@ -30,7 +27,7 @@ enum ControlMethods {
                 "version": .string(daemon.version),
                 "node": .string(daemon.nodeName),
                 "phase": .string(control.phase.rawValue),
-                "uptime_seconds": .double(Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18),
+                "uptime_seconds": .double(uptime.inSeconds),
                 "datastore": .string(control.datastore),
                 "connections": .object(connections),
                 "jobs": .object(JSONObject(uniqueKeysWithValues: jobs.stateCounts.map { ($0.key, .int(Int64($0.value))) })),

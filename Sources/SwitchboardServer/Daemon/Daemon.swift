@@ -208,14 +208,11 @@ public final class Daemon: Sendable {
             logger: listenerLogger))
         if let frontendPort = configuration.frontendPort {
             // The debug UI (seed 000's port 8180): its pages, and the same WebSocket dialects as the main port
-            // (the page connects to its own origin), under the same connection limits and TLS.
-            let frontendServer = HTTPServerBuilder { responder -> any ServerChildChannel in
-                let channel = guarded(responder, false, counter)
-                return try tls.map { try TLSChannel(channel, tlsConfiguration: $0) } ?? channel
-            }
+            // (the page connects to its own origin), built as the main port's channels are: the same connection
+            // limits and TLS.
             services.append(Application(
                 router: DebugUIRoutes.build(apiPort: apiPort),
-                server: frontendServer,
+                server: tcpServer,
                 configuration: .init(address: .hostname(configuration.listen, port: frontendPort), serverName: "Switchboard"),
                 onServerRunning: { channel in announce(nil, channel.localAddress?.port ?? frontendPort) },
                 logger: listenerLogger))

@@ -24,7 +24,7 @@ struct MetricsEndpoint: Sendable {
         if isPublic { return nil }
         if let token = settings.bearerToken, let header = request.headers[.authorization] {
             let (scheme, value) = RESTExchange.split(header)
-            if scheme.lowercased() == "bearer", Self.same(value, token) { return nil }
+            if scheme.lowercased() == "bearer", value.constantTimeEquals(token) { return nil }
         }
         do throws(CallError) {
             let session = try await exchange.session(for: request, context: context)
@@ -43,14 +43,5 @@ struct MetricsEndpoint: Sendable {
 
     func failure(_ error: CallError) -> Response {
         RESTExchange.json(RESTExchange.errorBody(error), status: RESTExchange.status(for: error), headers: RESTExchange.headers(for: error))
-    }
-
-    /// Compares in time that depends on the lengths only, so the token cannot be guessed byte by byte.
-    static func same(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
     }
 }

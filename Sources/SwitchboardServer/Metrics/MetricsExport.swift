@@ -27,11 +27,10 @@ final class MetricsExport: Sendable {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     func render(runtime: Runtime, plugins: [JSON]) -> [UInt8] {
-        let sessions = runtime.sessions.sessions.filter { $0.origin != .internal }
         var connections: [[String]: Int] = Dictionary(uniqueKeysWithValues: DialectName.all.map { ([$0], 0) })
+        for (dialect, count) in runtime.sessions.clientsByDialect { connections[[dialect]] = count }
         var authenticated: [[String]: Int] = [["true"]: 0, ["false"]: 0]
-        for session in sessions {
-            connections[[session.dialect], default: 0] += 1
+        for session in runtime.sessions.sessions where session.origin != .internal {
             authenticated[[session.isAuthenticated ? "true" : "false"], default: 0] += 1
         }
         var jobs: [[String]: Int] = [:]
@@ -65,7 +64,7 @@ final class MetricsExport: Sendable {
         if let files = ProcessFacts.openFiles { gauge(MetricName.openFiles).set(Int64(files)) }
         gauge(MetricName.maxFiles).set(Int64(ProcessFacts.openFileLimit))
         let uptime = runtime.startedAt.duration(to: .now)
-        gauge(MetricName.uptime).set(Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18)
+        gauge(MetricName.uptime).set(uptime.inSeconds)
         return registry.emitToBuffer()
     }
 
