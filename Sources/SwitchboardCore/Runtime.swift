@@ -39,6 +39,8 @@ public final class Runtime: Sendable {
     public let startedAt: ContinuousClock.Instant
     /// This node's name in a cluster (`dispatcher.node-name`; the host name unless configured).
     public let nodeName: String
+    /// `security.secret-key-file`: the key sealing secrets kept in the datastore.
+    public let secretKeyFile: String
     /// The regular-expression steps one call's queries may spend (`security.query-match-steps`).
     public let queryMatchSteps: Int
 
@@ -52,9 +54,10 @@ public final class Runtime: Sendable {
         jobLimits: JobManager.Limits = JobManager.Limits(), guardLimits: ClientGuard.Limits = ClientGuard.Limits(),
         sessionLimits: SessionDirectory.Limits = SessionDirectory.Limits(), auditLimits: AuditLog.Limits = AuditLog.Limits(),
         queryMatchSteps: Int = MatchBudget.defaultLimit, nodeName: String = Runtime.hostname,
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = nil, secretKeyFile: String? = nil
     ) {
         self.nodeName = nodeName
+        self.secretKeyFile = secretKeyFile ?? stateDirectory + "/secret.key"
         self.queryMatchSteps = queryMatchSteps
         // With metrics on, every datastore operation is timed; off, the driver is used as it is.
         let datastore: any Datastore = metricsFactory.map { MeasuredDatastore(datastore, factory: $0) } ?? datastore

@@ -10,6 +10,8 @@ import os
 import shutil
 import sys
 
+import pyotp
+
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import StaleElementReferenceException
@@ -17,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-URL, USER, PASSWORD, SHOTS = sys.argv[1:5]
+URL, USER, PASSWORD, SHOTS, OTP_USER, OTP_URI = sys.argv[1:7]
 os.makedirs(SHOTS, exist_ok=True)
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 
@@ -197,6 +199,21 @@ try:
     until("the login form is back", lambda: driver.find_element(By.ID, "login-view").is_displayed())
     assert not driver.find_element(By.ID, "app-view").is_displayed()
     print("logout: ok")
+
+    # A two-factor account: the password alone is refused, the password with pyotp's current code logs in.
+    find("#login-key").clear()
+    find("#login-user").clear()
+    find("#login-user").send_keys(OTP_USER)
+    find("#login-password").send_keys(PASSWORD)
+    click("#login-button")
+    until("the refusal without a code", lambda: "one-time code" in driver.find_element(By.ID, "login-error").text)
+    find("#login-password").clear()
+    find("#login-password").send_keys(PASSWORD)
+    find("#login-otp").send_keys(pyotp.parse_uri(OTP_URI).now())
+    click("#login-button")
+    until("logged in with a code", lambda: OTP_USER in driver.find_element(By.ID, "whoami").text)
+    assert driver.find_element(By.ID, "login-otp").get_attribute("value") == "", "the code is cleared"
+    print("two-factor login: ok")
     print("done")
 finally:
     driver.quit()

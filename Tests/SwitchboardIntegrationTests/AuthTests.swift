@@ -131,7 +131,7 @@ import SwitchboardCore
         _ = try await root.call("core.set_options", [["private_methods": true]])
         let methods = try #require(try await root.call("core.get_methods").objectValue)
         #expect(methods.count >= 20)
-        let allowlist: Set<String> = ["core.ping", "core.set_options", "auth.login", "auth.login_ex", "auth.login_with_token", "auth.login_with_api_key"]
+        let allowlist: Set<String> = ["core.ping", "core.set_options", "auth.login", "auth.login_ex", "auth.login_ex_continue", "auth.login_with_token", "auth.login_with_api_key"]
         let anonymous = try await RPCClient.connect(to: daemon.tcp)
         var answered: Set<String> = []
         for name in methods.keys {

@@ -17,14 +17,20 @@ import SwitchboardServer
         }
         let daemon = try await TestDaemon.start(plugins: BuiltinPlugins.all + [TestPlugin(), FormsPlugin()]) { $0.frontendPort = 0 }
         let frontend = try #require(daemon.frontendPort)
-        await (try daemon.client(as: "ui-admin", roles: [Role.fullAdmin])).close()
+        let admin = try await daemon.client(as: "ui-admin", roles: [Role.fullAdmin])
+        // A second account with a second factor, for the login form's one-time code.
+        _ = try await admin.call("auth.twofactor.update", [["enabled": true]])
+        await (try daemon.client(as: "ui-otp", roles: [Role.readonlyAdmin])).close()
+        let renewed = try await admin.call("user.renew_2fa_secret", ["ui-otp", [:]])
+        let uri = try #require(renewed["twofactor_config"]?["provisioning_uri"]?.stringValue)
+        await admin.close()
         let output = try await Binary.run(executable: ThirdPartyClientTests.python, [
             Binary.packageRoot.appendingPathComponent("Tests/Browser/ui_check.py").path,
-            "http://127.0.0.1:\(frontend)/", "ui-admin", "pa55word", Self.screenshots,
+            "http://127.0.0.1:\(frontend)/", "ui-admin", "pa55word", Self.screenshots, "ui-otp", uri,
         ], timeout: .seconds(180))
         await daemon.stop()
         #expect(output.status == 0, "ui_check.py failed:\n\(output.stdout)\n\(output.stderr)")
-        for line in ["login: ok", "form call: ok", "oneOf, array, enum and $ref form: ok", "job progress: ok", "live events: ok", "abort: ok", "daemon and frames: ok", "logout: ok", "done"] {
+        for line in ["login: ok", "form call: ok", "oneOf, array, enum and $ref form: ok", "job progress: ok", "live events: ok", "abort: ok", "daemon and frames: ok", "logout: ok", "two-factor login: ok", "done"] {
             #expect(output.stdout.contains(line), "\(line) missing from:\n\(output.stdout)")
         }
         #expect(output.stdout.contains("validation error at steps: "), "\(output.stdout)")

@@ -7,7 +7,7 @@ import SwitchboardCore
 /// answers the first, no write succeeds for the second, and the datastore is the same afterwards.
 @Suite(.serialized) struct DialectSweepTests {
     static let allowlist: Set<String> = [
-        "core.ping", "core.set_options", "auth.login", "auth.login_ex", "auth.login_with_token", "auth.login_with_api_key",
+        "core.ping", "core.set_options", "auth.login", "auth.login_ex", "auth.login_ex_continue", "auth.login_with_token", "auth.login_with_api_key",
     ]
 
     static func drivers(_ daemon: TestDaemon) async throws -> [any ScenarioDriver] {

@@ -7,4 +7,7 @@ public struct DaemonInfo: Sendable {
     public let stateDirectory: String
     /// This node's name (`dispatcher.node-name`): who runs a job, in a cluster's shared tables.
     public let nodeName: String
+    /// The key that seals secrets the datastore keeps (`security.secret-key-file`; default
+    /// `<state-dir>/secret.key`): kept outside the database, so that a copy of it alone gives no secret away.
+    public let secretKeyFile: String
 }

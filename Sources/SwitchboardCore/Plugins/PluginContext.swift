@@ -41,7 +41,7 @@ public final class PluginContext: Sendable {
         self.jobs = PluginJobs(manager: runtime.jobs)
         self.registry = RegistryView(runtime: runtime)
         self.daemon = DaemonInfo(version: runtime.version, startedAt: runtime.startedAt, stateDirectory: runtime.stateDirectory,
-                                 nodeName: runtime.nodeName)
+                                 nodeName: runtime.nodeName, secretKeyFile: runtime.secretKeyFile)
     }
 
     /// What this plugin registered so far.

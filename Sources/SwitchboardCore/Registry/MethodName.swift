@@ -17,6 +17,7 @@ public enum MethodName {
 
     public static let login = "auth.login"
     public static let loginEx = "auth.login_ex"
+    public static let loginExContinue = "auth.login_ex_continue"
     public static let loginWithToken = "auth.login_with_token"
     public static let loginWithAPIKey = "auth.login_with_api_key"
     public static let logout = "auth.logout"
@@ -49,5 +50,5 @@ public enum MethodName {
     public static let dispatcherKill = "dispatcher.kill"
 
     /// Every way a session logs in: the audit trail records them as `AUTHENTICATION`.
-    public static let logins: Set<String> = [login, loginEx, loginWithToken, loginWithAPIKey]
+    public static let logins: Set<String> = [login, loginEx, loginExContinue, loginWithToken, loginWithAPIKey]
 }

@@ -3,7 +3,7 @@ import SwitchboardCore
 /// `auth.*`: logging a session in and out with passwords and tokens, with middlewared's signatures.
 public struct AuthPlugin: Plugin {
     public let name = "auth"
-    public let dependencies = ["core", "user", "api_key"]
+    public let dependencies = ["core", "user", "twofactor", "api_key"]
     public let needs: PluginNeeds = [.sessions, .loginGuard]
 
     public init() {}
@@ -19,7 +19,9 @@ public struct AuthPlugin: Plugin {
         try SessionMethods.register(in: context)
         let clientGuard = try context.loginGuard()
         try LockoutMethods.register(in: context, guard: clientGuard)
-        try LoginMethods.register(in: context, checks: LoginChecks(datastore: datastore, tokens: tokens, clientGuard: clientGuard))
+        let checks = LoginChecks(datastore: datastore, tokens: tokens, clientGuard: clientGuard,
+                                 twoFactor: try await TwoFactorPlugin.prepare(context), pending: PendingSecondFactors())
+        try LoginMethods.register(in: context, checks: checks)
         try IdentityMethods.register(in: context, tokens: tokens)
     }
 }

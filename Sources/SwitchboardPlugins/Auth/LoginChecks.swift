@@ -1,11 +1,21 @@
 import SwitchboardCore
 
 /// What every login method does around its credential: the password and API key checks and the login guard's
-/// admission and counting, shared by `auth.login`, `auth.login_with_*` and `auth.login_ex`.
+/// admission and counting, and the second factor, shared by `auth.login`, `auth.login_with_*` and `auth.login_ex`.
 struct LoginChecks: Sendable {
     let datastore: PluginDatastore
     let tokens: TokenStore
     let clientGuard: ClientGuard
+    let twoFactor: TwoFactor
+    let pending: PendingSecondFactors
+
+    /// Whether `code` is the second factor `credentials` need: true when the account needs none, false when
+    /// it needs one and `code` is missing, wrong, too old or used before.
+    func secondFactor(_ credentials: Credentials, code: String?) async throws -> Bool {
+        guard let totp = try await twoFactor.required(userID: credentials.userID) else { return true }
+        guard let code, let id = credentials.userID else { return false }
+        return try await twoFactor.accept(code, totp: totp, userID: id)
+    }
 
     /// Checks a username and password; `nil` when they do not match an unlocked account.
     func checkPassword(_ username: String, _ password: String) async throws -> Credentials? {

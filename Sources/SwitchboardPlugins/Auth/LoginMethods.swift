@@ -5,13 +5,19 @@ import SwitchboardCore
 enum LoginMethods {
     static func register(in context: PluginContext, checks: LoginChecks) throws {
         try context.register(MethodDescriptor(
-            MethodName.login, description: "Authenticates the session with a username and password; returns whether it succeeded.",
+            MethodName.login,
+            description: "Authenticates the session with a username and password, and the one-time password when the account needs a second factor; returns whether it succeeded.",
             params: [Parameter("username", schema: ["type": "string"]), Parameter("password", schema: ["type": "string"]),
                      Parameter("otp_token", schema: ["type": ["string", "null"]], default: .null)],
             returns: ["type": "boolean"], flags: [.noAuthRequired]
         ) { ctx, args in
             let username = args[0].stringValue ?? ""
-            guard let credentials = try await checks.attempt(ctx, username: username, { try await checks.checkPassword(username, args[1].stringValue ?? "") }) else {
+            let password = args[1].stringValue ?? ""
+            // One attempt for both factors: a right password with a missing or wrong code is a failed login.
+            guard let credentials = try await checks.attempt(ctx, username: username, {
+                guard let granted = try await checks.checkPassword(username, password) else { return nil }
+                return try await checks.secondFactor(granted, code: args[2].stringValue) ? granted : nil
+            }) else {
                 return false
             }
             ctx.session.credentials = credentials
@@ -46,67 +52,28 @@ enum LoginMethods {
             return true
         })
 
+        let mechanisms: JSON = [
+            "type": "object",
+            "properties": [
+                "mechanism": ["type": "string", "enum": ["PASSWORD_PLAIN", "TOKEN_PLAIN", "API_KEY_PLAIN", "OTP_TOKEN"]],
+                "username": ["type": "string"], "password": ["type": "string"], "token": ["type": "string"],
+                "api_key": ["type": "string"], "otp_token": ["type": "string"], "login_options": ["type": "object"],
+            ],
+            "required": ["mechanism"],
+        ]
         try context.register(MethodDescriptor(
             MethodName.loginEx,
-            description: "Authenticates with a mechanism object: PASSWORD_PLAIN {username, password}, TOKEN_PLAIN {token} or API_KEY_PLAIN {username, api_key}.",
-            params: [Parameter("login_data", schema: [
-                "type": "object",
-                "properties": [
-                    "mechanism": ["type": "string", "enum": ["PASSWORD_PLAIN", "TOKEN_PLAIN", "API_KEY_PLAIN", "OTP_TOKEN"]],
-                    "username": ["type": "string"], "password": ["type": "string"], "token": ["type": "string"],
-                    "api_key": ["type": "string"], "otp_token": ["type": "string"], "login_options": ["type": "object"],
-                ],
-                "required": ["mechanism"],
-            ])],
-            returns: ["type": "object"], flags: [.noAuthRequired]
+            description: "Authenticates with a mechanism object: PASSWORD_PLAIN {username, password}, TOKEN_PLAIN {token}, API_KEY_PLAIN {username, api_key}, or OTP_TOKEN {otp_token} after an OTP_REQUIRED answer.",
+            params: [Parameter("login_data", schema: mechanisms)], returns: ["type": "object"], flags: [.noAuthRequired]
         ) { ctx, args in
-            let data = args[0]
-            // Why a login failed, told to the client beside middlewared's response_type.
-            var refusal = "Invalid username or password"
-            var expired = false
-            let credentials: Credentials?
-            switch data["mechanism"]?.stringValue {
-            case "PASSWORD_PLAIN":
-                guard let username = data["username"]?.stringValue, let password = data["password"]?.stringValue else {
-                    throw CallError.validation("login_data", "PASSWORD_PLAIN needs username and password")
-                }
-                credentials = try await checks.attempt(ctx, username: username) { try await checks.checkPassword(username, password) }
-            case "TOKEN_PLAIN":
-                guard let token = data["token"]?.stringValue else {
-                    throw CallError.validation("login_data.token", "Field required")
-                }
-                credentials = try await checks.attempt(ctx, username: nil) {
-                    switch checks.tokens.redeem(token, origin: ctx.session.origin) {
-                    case .success(var granted):
-                        granted.mechanism = .tokenPlain
-                        return granted
-                    case .failure(let why):
-                        refusal = why.reason
-                        expired = why == .expired
-                        return nil
-                    }
-                }
-            case "API_KEY_PLAIN":
-                guard let key = data["api_key"]?.stringValue else {
-                    throw CallError.validation("login_data.api_key", "Field required")
-                }
-                var why: APIKeys.Refusal?
-                var granted = try await checks.checkAPIKey(ctx, key, refusal: &why)
-                // middlewared's API_KEY_PLAIN names the user too: a key of someone else is not this user's.
-                if let named = data["username"]?.stringValue, let user = granted?.username, named != user {
-                    granted = nil
-                    why = .invalid
-                }
-                if let why { refusal = why.reason }
-                expired = why == .expired
-                credentials = granted
-            default:
-                throw CallError.validation("login_data.mechanism", "Mechanism \(data["mechanism"] ?? .null) is not supported")
-            }
-            if expired { return ["response_type": "EXPIRED", "reason": .string(refusal)] }
-            guard let credentials else { return ["response_type": "AUTH_ERR", "reason": .string(refusal)] }
-            ctx.session.credentials = credentials
-            return ["response_type": "SUCCESS", "user_info": IdentityMethods.userInfo(credentials), "authenticator": "LEVEL_1"]
+            try await loginEx(ctx, args[0], checks: checks)
+        })
+        try context.register(MethodDescriptor(
+            MethodName.loginExContinue,
+            description: "Continues an auth.login_ex that answered OTP_REQUIRED: {mechanism: OTP_TOKEN, otp_token}.",
+            params: [Parameter("login_data", schema: mechanisms)], returns: ["type": "object"], flags: [.noAuthRequired]
+        ) { ctx, args in
+            try await loginEx(ctx, args[0], checks: checks)
         })
     }
 }

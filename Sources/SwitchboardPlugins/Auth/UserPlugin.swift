@@ -35,15 +35,17 @@ public struct UserPlugin: Plugin {
         entryProperties["id"] = ["type": "integer"]
         entryProperties["created"] = ["type": ["object", "null"], "properties": ["$date": ["type": "integer"]]]
         entryProperties["password_set"] = ["type": "boolean"]
+        entryProperties["twofactor_auth_configured"] = ["type": "boolean"]
 
         var service = CRUDService(
             namespace: "user", description: "Local user accounts.", table: UserTable.definition,
             entry: ["type": "object", "properties": .object(entryProperties)],
             create: ["type": "object", "properties": .object(properties), "required": ["username"], "additionalProperties": false])
-        service.hiddenColumns = ["password_hash"]
+        service.hiddenColumns = UserTable.hiddenColumns
         service.extend = { row in
             var row = row
             row["password_set"] = .bool(row["password_hash"]?.stringValue?.isEmpty == false)
+            row["twofactor_auth_configured"] = .bool(row["twofactor_secret"]?.stringValue?.isEmpty == false)
             row["created"] = Self.createdDate(row["created"])
             return row
         }

@@ -11,7 +11,14 @@ enum UserTable {
         .init("roles", .json, default: []),
         .init("locked", .boolean, default: false),
         .init("created", .integer),
+        // TOTP (the two-factor plugin): the secret sealed by SecretSealer, never returned or filterable.
+        .init("twofactor_secret", .text),
+        .init("twofactor_digits", .integer, default: 6),
+        .init("twofactor_interval", .integer, default: 30),
     ])
+
+    /// Columns no query returns or filters on.
+    static let hiddenColumns: Set<String> = ["password_hash", "twofactor_secret", "twofactor_digits", "twofactor_interval"]
 
     static func find(_ datastore: any Datastore, username: String) async throws -> JSONObject? {
         let rows = try await datastore.query(

@@ -69,6 +69,8 @@ public struct DaemonConfiguration: Sendable {
     /// The local socket; default `<state-dir>/switchboard.sock`; empty disables it.
     public var unixSocket: String?
     public var stateDir: String
+    /// `security.secret-key-file`: the key sealing secrets in the datastore; default `<state-dir>/secret.key`.
+    public var secretKeyFile: String?
     /// `cluster.heartbeat-seconds`: how often a node of a PostgreSQL cluster renews its row.
     public var clusterHeartbeat: Duration = .seconds(2)
     /// `cluster.node-timeout-seconds`: a node silent this long is declared dead, its jobs failed.
@@ -240,7 +242,7 @@ public struct DaemonConfiguration: Sendable {
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
         "login-failure-window-seconds", "lockout-seconds", "max-connections", "max-connections-per-address",
         "unauthenticated-idle-seconds", "plain-loopback-is-secure", "query-match-steps",
-        "max-local-connections", "request-head-timeout-seconds", "login-failures-per-user", "refused-calls",
+        "max-local-connections", "request-head-timeout-seconds", "login-failures-per-user", "refused-calls", "secret-key-file",
     ]
     static let jobKeys: Set<String> = ["max-running", "retention-count", "retention-days", "shutdown-grace-seconds", "progress-interval-ms", "max-per-user"]
     static let datastoreKeys: Set<String> = ["driver", "dsn", "password-file", "timeout-seconds"]
@@ -386,6 +388,7 @@ public struct DaemonConfiguration: Sendable {
             if let v = security["query-match-steps"] {
                 queryMatchSteps = try Self.integer(v, "security.query-match-steps", 1_000...1_000_000_000)
             }
+            if let v = security["secret-key-file"] { secretKeyFile = try Self.string(v, "security.secret-key-file") }
             if let v = security["lockout-seconds"] { guardLimits.lockout = .seconds(try Self.integer(v, "security.lockout-seconds", 0...31_536_000)) }
         }
         if let section = root["audit"] {

@@ -104,7 +104,8 @@ public final class Daemon: Sendable {
         let runtime = Runtime(datastore: datastore, stateDirectory: configuration.stateDir, logger: logger, jobLimits: configuration.jobs,
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
                               auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps,
-                              nodeName: configuration.resolvedNodeName, metricsFactory: metrics?.factory)
+                              nodeName: configuration.resolvedNodeName, metricsFactory: metrics?.factory,
+                              secretKeyFile: configuration.secretKeyFile)
         var pluginsSection: (@Sendable () throws -> JSON)?
         if let read = reloadConfiguration { pluginsSection = { try read().plugins } }
         let loader = PluginLoader(runtime: runtime, plugins: plugins, configurationSource: pluginsSection,

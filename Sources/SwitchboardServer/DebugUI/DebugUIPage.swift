@@ -21,6 +21,7 @@ enum DebugUIPage {
       <form id="login-form">
         <label>User <input id="login-user" autocomplete="username"></label>
         <label>Password <input id="login-password" type="password" autocomplete="current-password"></label>
+        <label>One-time code <input id="login-otp" inputmode="numeric" autocomplete="one-time-code" placeholder="if the account has two-factor login"></label>
         <p class="or">or</p>
         <label>API key <input id="login-key" type="password" autocomplete="off"></label>
         <button id="login-button" type="submit">Log in</button>

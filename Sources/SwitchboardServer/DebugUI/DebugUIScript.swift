@@ -92,9 +92,9 @@ enum DebugUIScript {
         if (!state.ws) await connect();
         const key = $('login-key').value.trim();
         const ok = key ? await call(M.loginWithAPIKey, [key])
-                       : await call(M.login, [$('login-user').value, $('login-password').value]);
-        if (ok !== true) { $('login-error').textContent = 'Wrong user name, password or key.'; return; }
-        $('login-password').value = ''; $('login-key').value = '';
+                       : await call(M.login, [$('login-user').value, $('login-password').value, $('login-otp').value.trim() || null]);
+        if (ok !== true) { $('login-error').textContent = 'Wrong user name, password, one-time code or key.'; return; }
+        $('login-password').value = ''; $('login-key').value = ''; $('login-otp').value = '';
         await call(M.setOptions, [{ legacy_jobs: true }]);
         state.me = await call(M.me);
         state.roles = (state.me.privilege && state.me.privilege.roles) || [];

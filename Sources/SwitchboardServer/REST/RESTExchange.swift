@@ -26,9 +26,15 @@ struct RESTExchange: Sendable {
             else { throw CallError(Errno.ENOTAUTHENTICATED, "Malformed Basic credentials", kind: .notAuthenticated) }
             let username = String(decoded[..<colon])
             let password = String(decoded[decoded.index(after: colon)...])
-            let loggedIn = try await SessionCalls.perform(runtime, session: session, method: MethodName.login,
-                                                          params: [.string(username), .string(password)]).get()
-            guard loggedIn == true else { throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated) }
+            let answer = try await SessionCalls.perform(runtime, session: session, method: MethodName.loginEx, params: [
+                ["mechanism": "PASSWORD_PLAIN", "username": .string(username), "password": .string(password)],
+            ]).get()
+            switch answer["response_type"]?.stringValue {
+            case "SUCCESS": break
+            // A request cannot carry the second step; the password alone must not let a two-factor account in.
+            case "OTP_REQUIRED": throw CallError(Errno.ENOTAUTHENTICATED, Self.needsSecondFactor, kind: .notAuthenticated)
+            default: throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated)
+            }
         case "bearer", "token":
             try await EnvelopeRequests.loginWithBearer(value, runtime: runtime, session: session)
         default:
@@ -36,6 +42,9 @@ struct RESTExchange: Sendable {
         }
         return session
     }
+
+    static let needsSecondFactor = "This account needs a one-time password, which Basic authentication cannot carry: "
+        + "use a token (auth.generate_token after auth.login_ex) or an API key"
 
     /// The request body, whole, within the message size limit.
     func bytes(_ request: Request) async throws(CallError) -> ByteBuffer {

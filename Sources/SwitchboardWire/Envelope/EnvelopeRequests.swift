@@ -54,7 +54,9 @@ public struct EnvelopeRequests: Sendable {
         case ("rpc", "auth"):
             let username = try Self.string(args, "username")
             let password = try Self.string(args, "password")
-            guard try await call(MethodName.login, [.string(username), .string(password)], session: session) == true else {
+            // FreeNAS 10's rpc/auth knows no second factor; an account that needs one adds `otp_token`.
+            let code = args["otp_token"]?.stringValue.map(JSON.string) ?? .null
+            guard try await call(MethodName.login, [.string(username), .string(password), code], session: session) == true else {
                 throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated)
             }
             return ("rpc", try await issueToken(session))
