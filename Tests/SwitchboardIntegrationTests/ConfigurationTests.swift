@@ -62,6 +62,8 @@ import SwitchboardServer
         (#"{"cluster": {"node-timeout-seconds": 3}}"#, "cluster.node-timeout-seconds: must be at least twice cluster.heartbeat-seconds (2)"),
         (#"{"cluster": {"heartbeat-seconds": 5, "node-timeout-seconds": 9}}"#, "cluster.node-timeout-seconds: must be at least twice"),
         (#"{"cluster": {"beat": 1}}"#, "cluster.beat: unknown key"),
+        (#"{"dispatcher": {"envelope-events": "xml"}}"#, "dispatcher.envelope-events: must be sysadm or freenas"),
+        (#"{"security": {"secret-key-file": ""}}"#, "security.secret-key-file: must be a non-empty string"),
     ])
     func badValuesNameTheirKey(text: String, expected: String) {
         let message = error(text)

@@ -69,15 +69,17 @@ extension MethodDescriptor {
         _ name: String, description: String = "", params: [Parameter] = [], returns: JSON = true,
         roles: [String] = [], flags: MethodFlags = [], options: JobOptions = JobOptions(), body: @escaping JobHandler
     ) throws -> MethodDescriptor {
-        try MethodDescriptor(name, description: description, params: params, returns: returns, roles: roles,
-                             flags: flags.union(.job)) { context, args in
+        var descriptor = try MethodDescriptor(name, description: description, params: params, returns: returns, roles: roles,
+                                              flags: flags.union(.job)) { context, args in
             let jobs = context.runtime.jobs
-            let legacy = context.session.options.legacyJobs
+            let legacy = context.session.options.legacyJobs || context.returnsJobID
             let id = try await jobs.submit(method: name, arguments: args, options: options, context: context, idReturned: legacy, body: body)
             if legacy { return .int(id) }
             let record = try await jobs.wait(id)
             if let error = record.callError { throw error }
             return record.result
         }
+        descriptor.abortable = options.abortable
+        return descriptor
     }
 }

@@ -8,13 +8,20 @@ public struct CallContext: Sendable {
     private let baseLogger: Logger
     /// The client's id for this request (JSON-RPC `id`), `null` when the dialect has none; kept in a job's `message_ids`.
     public let messageID: JSON
+    /// A job method answers its job id at once, whatever the session's `legacy_jobs` (`submitJob`).
+    let returnsJobID: Bool
 
     public init(session: Session, runtime: Runtime, method: String, logger: Logger, messageID: JSON = .null) {
+        self.init(session: session, runtime: runtime, method: method, logger: logger, messageID: messageID, returnsJobID: false)
+    }
+
+    init(session: Session, runtime: Runtime, method: String, logger: Logger, messageID: JSON, returnsJobID: Bool) {
         self.session = session
         self.runtime = runtime
         self.method = method
         self.baseLogger = logger
         self.messageID = messageID
+        self.returnsJobID = returnsJobID
     }
 
     /// A logger whose lines name this call's session and method. Made when asked (a method that logs), not for
@@ -31,6 +38,18 @@ public struct CallContext: Sendable {
     /// Calls another method with this session's credentials, through the whole pipeline.
     public func call(_ method: String, _ params: [JSON] = []) async throws -> JSON {
         try await runtime.call(method, params, session: session)
+    }
+
+    /// Starts a job method with this session's credentials, through the whole pipeline, and returns its job id
+    /// without waiting for it (FreeNAS 10's `task.submit`), whatever the session's `legacy_jobs`.
+    /// - Throws: EINVAL when `method` is not a job method.
+    public func submitJob(_ method: String, _ params: [JSON] = []) async throws -> Int64 {
+        guard let descriptor = runtime.registry.method(method), descriptor.flags.contains(.job) else {
+            throw CallError(Errno.EINVAL, "\(method) is not a task: only job methods can be submitted (see discovery.get_tasks)")
+        }
+        let answer = try await runtime.call(method, params, session: session, returningJobID: true)
+        guard let id = answer.intValue else { throw CallError.internalError("\(method) answered no job id") }
+        return id
     }
 
     /// Calls another method as the daemon itself (full rights), for plugin-to-plugin use.

@@ -62,6 +62,8 @@ public struct MethodDescriptor: Sendable {
     /// block: it shares the thread with that I/O.
     public var executor: (any TaskExecutor)?
     public var handler: MethodHandler
+    /// A job method whose jobs may be aborted (its `JobOptions.abortable`), as `discovery.get_tasks` reports it.
+    public internal(set) var abortable = false
     /// Parameter schemas compiled once, and again at registration when they name schema definitions.
     var compiled: [Schema]
     /// The schema definitions its parameter and result schemas name (`#/components/schemas/<name>`).

@@ -44,6 +44,8 @@ public struct SessionOptions: Sendable, Equatable {
     public var privateMethods = false
     /// Errors carry a Python exception name in `data.py_exception`.
     public var pyExceptions = false
+    /// FreeNAS 10's protocol features the client enabled (`management.enable_features`).
+    public var features: Set<String> = []
 
     public init() {}
 

@@ -117,6 +117,7 @@ public struct DaemonConfiguration: Sendable {
     public var ddpHeartbeat: Duration = .seconds(30)
     /// Lifetime of the token the envelope dialect's `rpc/auth` hands out.
     public var envelopeTokenLifetime = 600
+    public var envelopeEvents = EnvelopeEventFrames.sysadm
     /// Largest accepted WebSocket message: the cap up to which a method may raise its own limit.
     public var maxMessageSize = 1 << 20
     /// Largest message before authentication (larger: closed with 1007) and after (1009), as middlewared.
@@ -251,7 +252,7 @@ public struct DaemonConfiguration: Sendable {
     static let dispatcherKeys: Set<String> = [
         "pidfile", "websocket-port", "frontend-port", "tls", "logging", "log-level", "log-format", "syslog-socket", "syslog-facility", "control-socket", "workers", "plugin-dirs", "listen", "unix-socket",
         "state-dir", "max-running-calls", "max-queued-calls", "max-message-size", "max-outbound-messages", "max-outbound-bytes",
-        "shutdown-close-seconds", "shutdown-call-grace-seconds", "stop-grace", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "max-message-size-unauthenticated",
+        "shutdown-close-seconds", "shutdown-call-grace-seconds", "stop-grace", "reload-grace-seconds", "ddp-heartbeat-seconds", "token-lifetime-seconds", "envelope-events", "max-message-size-unauthenticated",
         "max-message-size-authenticated", "tls-certificate", "tls-private-key", "public-api-docs",
         "python", "python-host", "plugin-handshake-seconds", "plugin-call-timeout-seconds", "plugin-stop-grace-seconds",
         "plugin-max-line", "plugin-max-pending-requests", "plugin-restart", "node-name",
@@ -335,6 +336,12 @@ public struct DaemonConfiguration: Sendable {
             if let v = section["max-outbound-bytes"] { maxOutboundBytes = try Self.integer(v, "dispatcher.max-outbound-bytes", 65_536...(1 << 30)) }
             if let v = section["ddp-heartbeat-seconds"] { ddpHeartbeat = .seconds(try Self.integer(v, "dispatcher.ddp-heartbeat-seconds", 0...3600)) }
             if let v = section["token-lifetime-seconds"] { envelopeTokenLifetime = try Self.integer(v, "dispatcher.token-lifetime-seconds", 1...2_592_000) }
+            if let v = section["envelope-events"] {
+                guard let frames = EnvelopeEventFrames(rawValue: try Self.string(v, "dispatcher.envelope-events")) else {
+                    throw ConfigurationError(path: "dispatcher.envelope-events", reason: "must be sysadm or freenas")
+                }
+                envelopeEvents = frames
+            }
             if let v = section["reload-grace-seconds"] { pluginReloadGrace = .seconds(try Self.integer(v, "dispatcher.reload-grace-seconds", 0...3600)) }
             if let v = section["shutdown-call-grace-seconds"] { callGrace = .seconds(try Self.integer(v, "dispatcher.shutdown-call-grace-seconds", 0...600)) }
             if let v = section["shutdown-close-seconds"] { connectionCloseGrace = .seconds(try Self.integer(v, "dispatcher.shutdown-close-seconds", 0...600)) }

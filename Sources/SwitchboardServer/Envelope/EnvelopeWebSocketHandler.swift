@@ -11,7 +11,7 @@ struct EnvelopeWebSocketHandler: Sendable {
     let requests: EnvelopeRequests
 
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: WebSocketRouterContext<SwitchboardRequestContext>) async throws {
-        let subscriptions = EnvelopeRequests.Subscriptions()
+        let subscriptions = EnvelopeRequests.Subscriptions(freenasFrames: requests.freenasEvents)
         try await connection.serve(dialect: DialectName.envelope, context: context, outbox: { EnvelopeOutbox(queue: $0, subscriptions: subscriptions) }) { session, queue in
             try await withThrowingDiscardingTaskGroup { calls in
                 // When the client has gone, its calls stop: nobody will read their replies.

@@ -38,7 +38,8 @@ enum Routes {
         router.ws(RouterPath(ddpPath)) { inbound, outbound, context in
             try await ddp.handle(inbound: inbound, outbound: outbound, context: context)
         }
-        let requests = EnvelopeRequests(runtime: runtime, tokenLifetime: configuration.envelopeTokenLifetime)
+        let requests = EnvelopeRequests(runtime: runtime, tokenLifetime: configuration.envelopeTokenLifetime,
+                                        freenasEvents: configuration.envelopeEvents == .freenas)
         let envelope = EnvelopeWebSocketHandler(connection: connection, requests: requests)
         for path in envelopePaths {
             router.ws(RouterPath(path)) { inbound, outbound, context in

@@ -62,6 +62,14 @@ public enum EnvelopeCodec {
         return ["namespace": "events", "name": .string(event.name), "id": "", "args": .object(args)]
     }
 
+    /// An event as FreeNAS 10 delivers it: `{"namespace":"events","name":"event","id":null,"args":{"name":<event>,
+    /// "args":{..}}}`, the inner args as `event(_:)` carries them.
+    public static func freenasEvent(_ event: Event) -> JSON {
+        var args: JSONObject = ["msg": .string(event.kind.rawValue), "collection": .string(event.name), "id": event.id]
+        if !event.fields.isNull { args["fields"] = event.fields }
+        return ["namespace": "events", "name": "event", "id": .null, "args": ["name": .string(event.name), "args": .object(args)]]
+    }
+
     public static func encode(_ message: JSON) -> [UInt8] {
         var writer = JSONWriter(capacity: 128)
         writer.write(message)

@@ -1,7 +1,8 @@
 import SwitchboardCore
 
-/// Events for an envelope session: `{"namespace":"events","name":<event>,"id":"","args":{..}}`, encoded
-/// once per publish for every envelope subscriber.
+/// Events for an envelope session: `{"namespace":"events","name":<event>,"id":"","args":{..}}` (sysadm's frames,
+/// the default), or FreeNAS 10's `{"namespace":"events","name":"event","id":null,"args":{"name","args"}}` for a
+/// FreeNAS 10 client; each encoded once per publish for every envelope subscriber.
 public final class EnvelopeOutbox: EventOutbox {
     public let queue: OutboundQueue
     let subscriptions: EnvelopeRequests.Subscriptions
@@ -12,8 +13,14 @@ public final class EnvelopeOutbox: EventOutbox {
     }
 
     public func deliver(_ event: Event, frames: EncodedFrames) {
-        queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) }, event: event,
-                      mergeable: event.kind == .changed, deferringWakeTo: frames.wakes) { EnvelopeCodec.encode(EnvelopeCodec.event($0)) }
+        // Each framing is encoded once per publish, for every envelope subscriber that takes it.
+        if subscriptions.freenasFrames {
+            queue.enqueue(frames.frame("envelope-freenas") { EnvelopeCodec.encode(EnvelopeCodec.freenasEvent(event)) }, event: event,
+                          mergeable: event.kind == .changed, deferringWakeTo: frames.wakes) { EnvelopeCodec.encode(EnvelopeCodec.freenasEvent($0)) }
+        } else {
+            queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) }, event: event,
+                          mergeable: event.kind == .changed, deferringWakeTo: frames.wakes) { EnvelopeCodec.encode(EnvelopeCodec.event($0)) }
+        }
     }
 
     /// The stream behind a subscription ended: the client hears it as an `events/unsubscribed` message.

@@ -8,16 +8,26 @@ public struct EnvelopeRequests: Sendable {
     public let runtime: Runtime
     /// Lifetime of the token `rpc/auth` hands out.
     public let tokenLifetime: Int
+    /// `dispatcher.envelope-events` is `freenas`: every connection gets FreeNAS 10's event frames and
+    /// `rpc/auth` answers FreeNAS 10's `[token, lifetime, username]`.
+    public let freenasEvents: Bool
 
-    public init(runtime: Runtime, tokenLifetime: Int = 600) {
+    public init(runtime: Runtime, tokenLifetime: Int = 600, freenasEvents: Bool = false) {
         self.runtime = runtime
         self.tokenLifetime = tokenLifetime
+        self.freenasEvents = freenasEvents
     }
 
-    /// One connection's event subscriptions: the name or mask the client gave -> the bus subscription id.
+    /// One connection's event subscriptions: the name or mask the client gave -> the bus subscription id; and
+    /// how its events are framed (sysadm's, or FreeNAS 10's once it said it is a FreeNAS 10 client).
     public final class Subscriptions: Sendable {
         private let byName = Mutex<[String: String]>([:])
-        public init() {}
+        private let freenas: Atomic<Bool>
+        public init(freenasFrames: Bool = false) { freenas = Atomic(freenasFrames) }
+
+        /// Read for every event delivered: an atomic, not a lock.
+        var freenasFrames: Bool { freenas.load(ordering: .relaxed) }
+        func useFreeNASFrames() { freenas.store(true, ordering: .relaxed) }
         func bus(_ name: String) -> String? { byName.withLock { $0[name] } }
         func add(_ name: String, bus: String) { byName.withLock { $0[name] = bus } }
         func remove(_ name: String) -> String? { byName.withLock { $0.removeValue(forKey: name) } }
@@ -50,7 +60,10 @@ public struct EnvelopeRequests: Sendable {
             guard case .object(let request) = args, case .string(let method)? = request["method"], !method.isEmpty else {
                 throw CallError.validation("args.method", "rpc/call takes {\"method\": \"service.method\", \"args\": [..] or {..}}")
             }
-            return ("rpc", try await call(method, arguments: request["args"] ?? .null, session: session))
+            let result = try await call(method, arguments: request["args"] ?? .null, session: session)
+            // Only FreeNAS 10's clients negotiate features: from now on this connection hears events as they do.
+            if method == MethodName.enableFeatures { subscriptions?.useFreeNASFrames() }
+            return ("rpc", result)
         case ("rpc", "auth"):
             let username = try Self.string(args, "username")
             let password = try Self.string(args, "password")
@@ -59,11 +72,11 @@ public struct EnvelopeRequests: Sendable {
             guard try await call(MethodName.login, [.string(username), .string(password), code], session: session) == true else {
                 throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated)
             }
-            return ("rpc", try await issueToken(session))
+            return ("rpc", try await issueToken(session, subscriptions))
         case ("rpc", "auth_token"):
             let token = try Self.string(args, "token")
             try await Self.loginWithToken(token, runtime: runtime, session: session)
-            return ("rpc", try await issueToken(session))
+            return ("rpc", try await issueToken(session, subscriptions))
         case ("rpc", "auth_clear"):
             if session.isAuthenticated { _ = try await call(MethodName.logout, [], session: session) }
             return ("rpc", "SUCCESS")
@@ -77,7 +90,9 @@ public struct EnvelopeRequests: Sendable {
             return ("events", ["unsubscribe": .array(try await unsubscribe(try Self.names(args), session: session, subscriptions))])
         default:
             let (method, arguments) = try resolve(namespace: namespace, name: name, args: args)
-            return ("rpc", try await call(method, arguments: arguments, session: session))
+            let result = try await call(method, arguments: arguments, session: session)
+            if method == MethodName.enableFeatures { subscriptions?.useFreeNASFrames() }
+            return ("rpc", result)
         }
     }
 
@@ -118,10 +133,12 @@ public struct EnvelopeRequests: Sendable {
         try await SessionCalls.perform(runtime, session: session, method: method, params: params).get()
     }
 
-    /// A fresh token for the session just logged in: `[token, lifetime_seconds]`.
-    func issueToken(_ session: Session) async throws(CallError) -> JSON {
+    /// A fresh token for the session just logged in: `[token, lifetime_seconds]`, and FreeNAS 10's username after
+    /// them for a FreeNAS 10 connection.
+    func issueToken(_ session: Session, _ subscriptions: Subscriptions?) async throws(CallError) -> JSON {
         let token = try await call(MethodName.generateToken, [.int(Int64(tokenLifetime))], session: session)
-        return [token, .int(Int64(tokenLifetime))]
+        guard subscriptions?.freenasFrames == true, let username = session.credentials?.username else { return [token, .int(Int64(tokenLifetime))] }
+        return [token, .int(Int64(tokenLifetime)), .string(username)]
     }
 
     func subscribe(_ names: [String], session: Session, _ subscriptions: Subscriptions) async throws(CallError) -> [JSON] {
