@@ -96,14 +96,16 @@ public final class Runtime: Sendable {
     /// Runs one call through the pipeline for `session`.
     /// - Throws: `CallError` only.
     public func call(_ method: String, _ params: [JSON], session: Session, messageID: JSON = .null) async throws(CallError) -> JSON {
-        try await call(method, params, session: session, messageID: messageID, returningJobID: false)
+        try await call(method, params, session: session, messageID: messageID, returningJobID: false, fragments: nil)
     }
 
-    /// `returningJobID`: a job method answers its id at once, whatever the session's `legacy_jobs`.
-    func call(_ method: String, _ params: [JSON], session: Session, messageID: JSON = .null, returningJobID: Bool) async throws(CallError) -> JSON {
+    /// `returningJobID`: a job method answers its id at once, whatever the session's `legacy_jobs`. `fragments`:
+    /// the client takes the answer in fragments, and a query method may leave a stream there.
+    public func call(_ method: String, _ params: [JSON], session: Session, messageID: JSON = .null, returningJobID: Bool = false,
+                     fragments: FragmentedAnswer?) async throws(CallError) -> JSON {
         guard let descriptor = registry.method(method) else { throw CallError.methodNotFound(method) }
         let context = CallContext(session: session, runtime: self, method: method, logger: logger, messageID: messageID,
-                                  returnsJobID: returningJobID)
+                                  returnsJobID: returningJobID, fragments: fragments)
         let call = Call(method: descriptor, params: params, context: context)
         // Binding a task-local costs an allocation per call: only when the limit is not the default.
         if queryMatchSteps == MatchBudget.defaultLimit { return try await pipeline.run(call) }

@@ -45,11 +45,11 @@ import Testing
 
     @Test func envelopeTellsTheEndAndForgetsTheNameSoItCanBeSubscribedAgain() {
         let queue = Self.queue()
-        let subscriptions = EnvelopeRequests.Subscriptions()
+        let subscriptions = EnvelopeConnectionState()
         subscriptions.add("stats", bus: "b1")
         subscriptions.add(#"stats:{"interval":1}"#, bus: "b2")
         subscriptions.add("stats.*", bus: "b3")
-        let outbox = EnvelopeOutbox(queue: queue, subscriptions: subscriptions)
+        let outbox = EnvelopeOutbox(queue: queue, state: subscriptions)
         Self.deliver(Event(name: "stats", kind: .changed, id: 1, fields: [:]), to: outbox)
         outbox.unsubscribed(name: "stats", error: nil)
         let frames = Self.drained(queue)

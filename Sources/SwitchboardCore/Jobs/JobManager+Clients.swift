@@ -109,19 +109,35 @@ extension JobManager {
     /// `core.get_jobs`: the query language over every kept job, live ones with their current progress.
     /// A session without FULL_ADMIN sees only its own jobs.
     public func query(filters: [QueryFilter], options: QueryOptions, credentials: Credentials?) async throws -> JSON {
-        var ownerFilter: [QueryFilter] = []
-        if let credentials, !credentials.isFullAdmin {
-            ownerFilter = [.equal("owner", .string(credentials.username))]
+        let stored = try await datastore.query(JobRecord.table, filters: Self.ownerFilter(credentials), options: QueryOptions())
+        return try QueryEngine.run(clientRows((stored.arrayValue ?? []).compactMap(\.objectValue)), filters: filters, options: options)
+    }
+
+    /// `query`'s answer in fragments, the jobs table read page by page when the options allow it; nil for an
+    /// answer that is not a list (`count`, `get`).
+    public func stream(filters: [QueryFilter], options: QueryOptions, credentials: Credentials?) async throws -> QueryStream? {
+        guard !options.count, !options.get else { return nil }
+        guard QueryStream.pages(options, primaryKey: JobRecord.table.primaryKey) else {
+            return QueryStream(rows: try await query(filters: filters, options: options, credentials: credentials).arrayValue ?? [])
         }
-        let stored = try await datastore.query(JobRecord.table, filters: ownerFilter, options: QueryOptions())
+        return QueryStream(datastore: datastore, table: JobRecord.table, pushable: Self.ownerFilter(credentials), filters: filters,
+                           options: options) { [self] page in clientRows(page) }
+    }
+
+    /// Without FULL_ADMIN, only the caller's own jobs.
+    static func ownerFilter(_ credentials: Credentials?) -> [QueryFilter] {
+        guard let credentials, !credentials.isFullAdmin else { return [] }
+        return [.equal("owner", .string(credentials.username))]
+    }
+
+    /// Stored job rows as clients see them, live jobs as they are now.
+    func clientRows(_ stored: [JSONObject]) -> [JSON] {
         let current = state.withLock { $0.live.mapValues(\.record) }
-        var rows: [JSON] = []
-        for row in stored.arrayValue ?? [] {
-            guard let object = row.objectValue, var record = JobRecord(row: object) else { continue }
+        return stored.compactMap { object in
+            guard var record = JobRecord(row: object) else { return nil }
             if let live = current[record.id] { record = live }
-            rows.append(record.json)
+            return record.json
         }
-        return try QueryEngine.run(rows, filters: filters, options: options)
     }
 
     static func checkVisible(_ record: JobRecord, _ credentials: Credentials?) throws(CallError) {

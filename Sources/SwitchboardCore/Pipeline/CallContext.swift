@@ -10,18 +10,21 @@ public struct CallContext: Sendable {
     public let messageID: JSON
     /// A job method answers its job id at once, whatever the session's `legacy_jobs` (`submitJob`).
     let returnsJobID: Bool
+    /// Set when the client takes this call's answer in fragments: a query method may `offer` a stream to it.
+    public let fragments: FragmentedAnswer?
 
     public init(session: Session, runtime: Runtime, method: String, logger: Logger, messageID: JSON = .null) {
-        self.init(session: session, runtime: runtime, method: method, logger: logger, messageID: messageID, returnsJobID: false)
+        self.init(session: session, runtime: runtime, method: method, logger: logger, messageID: messageID, returnsJobID: false, fragments: nil)
     }
 
-    init(session: Session, runtime: Runtime, method: String, logger: Logger, messageID: JSON, returnsJobID: Bool) {
+    init(session: Session, runtime: Runtime, method: String, logger: Logger, messageID: JSON, returnsJobID: Bool, fragments: FragmentedAnswer?) {
         self.session = session
         self.runtime = runtime
         self.method = method
         self.baseLogger = logger
         self.messageID = messageID
         self.returnsJobID = returnsJobID
+        self.fragments = fragments
     }
 
     /// A logger whose lines name this call's session and method. Made when asked (a method that logs), not for
@@ -47,7 +50,7 @@ public struct CallContext: Sendable {
         guard let descriptor = runtime.registry.method(method), descriptor.flags.contains(.job) else {
             throw CallError(Errno.EINVAL, "\(method) is not a task: only job methods can be submitted (see discovery.get_tasks)")
         }
-        let answer = try await runtime.call(method, params, session: session, returningJobID: true)
+        let answer = try await runtime.call(method, params, session: session, returningJobID: true, fragments: nil)
         guard let id = answer.intValue else { throw CallError.internalError("\(method) answered no job id") }
         return id
     }

@@ -16,6 +16,11 @@ public struct PluginJobs: Sendable {
         try await manager.query(filters: filters, options: options, credentials: credentials)
     }
 
+    /// `query`'s answer as a stream of fragments (see `QueryStream`); nil when it is not a list.
+    public func stream(filters: [QueryFilter], options: QueryOptions, credentials: Credentials?) async throws -> QueryStream? {
+        try await manager.stream(filters: filters, options: options, credentials: credentials)
+    }
+
     public func record(_ id: Int64, credentials: Credentials?) async throws(CallError) -> JobRecord {
         try await manager.record(id, credentials: credentials)
     }

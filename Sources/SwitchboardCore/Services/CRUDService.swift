@@ -79,8 +79,12 @@ public struct CRUDService: Sendable {
             params: QueryArguments.parameters,
             returns: ["anyOf": [["type": "array", "items": entry], entry, ["type": "integer"]]],
             roles: readRoles, flags: .readonly
-        ) { _, args in
+        ) { ctx, args in
             let (filters, options) = try QueryArguments.parse(args)
+            if let fragments = ctx.fragments, let stream = try await service.stream(datastore, filters: filters, options: options) {
+                fragments.offer(stream)
+                return .null
+            }
             return try await service.query(datastore, filters: filters, options: options)
         })
 
@@ -181,12 +185,29 @@ public struct CRUDService: Sendable {
     /// Filters on stored, visible columns go to the datastore; the query engine then applies the whole
     /// query to the client rows, so a filter on a hidden column can never probe its value.
     func query(_ datastore: any Datastore, filters: [QueryFilter], options: QueryOptions) async throws -> JSON {
-        let pushable = filters.filter { filter in
-            guard case .condition(let condition) = filter, let name = condition.field.simpleName else { return false }
-            return (name == table.primaryKey || table.column(name) != nil) && !hiddenColumns.contains(name)
-        }
+        let pushable = pushable(filters)
         let stored = try await datastore.query(table, filters: pushable, options: QueryOptions())
         let rows = (stored.arrayValue ?? []).map { clientRow($0.objectValue ?? [:]) }
         return try QueryEngine.run(rows, filters: filters, options: options)
+    }
+
+    func pushable(_ filters: [QueryFilter]) -> [QueryFilter] {
+        filters.filter { filter in
+            guard case .condition(let condition) = filter, let name = condition.field.simpleName else { return false }
+            return (name == table.primaryKey || table.column(name) != nil) && !hiddenColumns.contains(name)
+        }
+    }
+
+    /// The answer as a stream of fragments, read page by page when the options allow it; nil when it is not a
+    /// list (`count`, `get`), which is answered whole.
+    func stream(_ datastore: any Datastore, filters: [QueryFilter], options: QueryOptions) async throws -> QueryStream? {
+        guard !options.count, !options.get else { return nil }
+        guard QueryStream.pages(options, primaryKey: table.primaryKey) else {
+            return QueryStream(rows: try await query(datastore, filters: filters, options: options).arrayValue ?? [])
+        }
+        let service = self
+        return QueryStream(datastore: datastore, table: table, pushable: pushable(filters), filters: filters, options: options) { page in
+            page.map { service.clientRow($0) }
+        }
     }
 }

@@ -10,6 +10,10 @@ enum JobMethods {
             returns: true, roles: [Role.authenticated], flags: .readonly
         ) { ctx, args in
             let (filters, options) = try QueryArguments.parse(args)
+            if let fragments = ctx.fragments, let stream = try await context.jobs.stream(filters: filters, options: options, credentials: ctx.credentials) {
+                fragments.offer(stream)
+                return .null
+            }
             return try await context.jobs.query(filters: filters, options: options, credentials: ctx.credentials)
         })
 

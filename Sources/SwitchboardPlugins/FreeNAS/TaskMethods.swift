@@ -55,7 +55,13 @@ enum TaskMethods {
         ) { ctx, args in
             let (filters, options) = try QueryArguments.parse([args[0].isNull ? [] : args[0], args[1].isNull ? [:] : FreeNASTask.options(args[1])])
             let all = try await jobs.query(filters: [], options: QueryOptions(), credentials: ctx.credentials)
-            return try QueryEngine.run((all.arrayValue ?? []).map(FreeNASTask.from(job:)), filters: filters, options: options)
+            let answer = try QueryEngine.run((all.arrayValue ?? []).map(FreeNASTask.from(job:)), filters: filters, options: options)
+            // FreeNAS 10's task.query was a generator: a streaming client gets its list in fragments.
+            if let fragments = ctx.fragments, case .array(let rows) = answer {
+                fragments.offer(QueryStream(rows: rows))
+                return .null
+            }
+            return answer
         })
     }
 }

@@ -11,8 +11,8 @@ struct EnvelopeWebSocketHandler: Sendable {
     let requests: EnvelopeRequests
 
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: WebSocketRouterContext<SwitchboardRequestContext>) async throws {
-        let subscriptions = EnvelopeRequests.Subscriptions(freenasFrames: requests.freenasEvents)
-        try await connection.serve(dialect: DialectName.envelope, context: context, outbox: { EnvelopeOutbox(queue: $0, subscriptions: subscriptions) }) { session, queue in
+        let state = EnvelopeConnectionState(freenasFrames: requests.freenasEvents)
+        try await connection.serve(dialect: DialectName.envelope, context: context, outbox: { EnvelopeOutbox(queue: $0, state: state) }) { session, queue in
             try await withThrowingDiscardingTaskGroup { calls in
                 // When the client has gone, its calls stop: nobody will read their replies.
                 defer { calls.cancelAll() }
@@ -24,13 +24,15 @@ struct EnvelopeWebSocketHandler: Sendable {
                     case .invalid(let id, let reason):
                         queue.enqueue(EnvelopeCodec.encode(EnvelopeCodec.error(id: id, error: CallError(Errno.EINVAL, reason))))
                     case .request(let id, "events", let name, let args):
-                        let reply = await requests.reply(id: id, namespace: "events", name: name, args: args, session: session, subscriptions: subscriptions)
-                        queue.enqueue(EnvelopeCodec.encode(reply))
+                        if let reply = await requests.reply(id: id, namespace: "events", name: name, args: args, session: session, state: state) {
+                            queue.enqueue(EnvelopeCodec.encode(reply))
+                        }
                     case .request(let id, let namespace, let name, let args):
                         let method = requests.method(namespace: namespace, name: name, args: args)
                         calls.addTask(executorPreference: method.flatMap { SessionCalls.executor(connection.runtime, $0) }) {
-                            let reply = await requests.reply(id: id, namespace: namespace, name: name, args: args, session: session, subscriptions: subscriptions)
-                            queue.enqueue(EnvelopeCodec.encode(reply))
+                            if let reply = await requests.reply(id: id, namespace: namespace, name: name, args: args, session: session, state: state) {
+                                queue.enqueue(EnvelopeCodec.encode(reply))
+                            }
                         }
                     }
                 }

@@ -20,7 +20,7 @@ struct SysadmREST: Sendable {
             }
             let session = try await exchange.session(for: request, context: context)
             let args = try await exchange.body(request) ?? .null
-            let (replyNamespace, result) = try await requests.perform(namespace: namespace, name: name, args: args, session: session, subscriptions: nil)
+            let (replyNamespace, result) = try await requests.perform(namespace: namespace, name: name, args: args, session: session, state: nil)
             return RESTExchange.json(EnvelopeCodec.response(id: id, namespace: replyNamespace, args: result))
         } catch {
             return RESTExchange.json(EnvelopeCodec.error(id: id, error: error), status: RESTExchange.status(for: error),

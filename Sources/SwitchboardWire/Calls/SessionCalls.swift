@@ -10,7 +10,9 @@ public enum SessionCalls {
 
     /// Each call is counted in `runtime.callMetrics` when metrics are on (refusals included), with its latency
     /// from the moment it asked for a slot.
-    public static func perform(_ runtime: Runtime, session: Session, method: String, params: [JSON], messageID: JSON = .null) async -> Result<JSON, CallError> {
+    /// `fragments`: the client takes the answer in fragments (see `FragmentedAnswer`).
+    public static func perform(_ runtime: Runtime, session: Session, method: String, params: [JSON], messageID: JSON = .null,
+                               fragments: FragmentedAnswer? = nil) async -> Result<JSON, CallError> {
         if runtime.drain.refuses(method) {
             runtime.callMetrics?.record(method: method, dialect: session.dialect, error: CallDrain.refusal, duration: .zero)
             return .failure(CallDrain.refusal)
@@ -25,7 +27,7 @@ public enum SessionCalls {
         defer { session.limiter.release(slot) }
         let result: Result<JSON, CallError>
         do {
-            result = .success(try await runtime.call(method, params, session: session, messageID: messageID))
+            result = .success(try await runtime.call(method, params, session: session, messageID: messageID, fragments: fragments))
         } catch {
             result = .failure(error)
         }

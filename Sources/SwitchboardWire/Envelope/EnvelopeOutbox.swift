@@ -5,16 +5,16 @@ import SwitchboardCore
 /// FreeNAS 10 client; each encoded once per publish for every envelope subscriber.
 public final class EnvelopeOutbox: EventOutbox {
     public let queue: OutboundQueue
-    let subscriptions: EnvelopeRequests.Subscriptions
+    let state: EnvelopeConnectionState
 
-    public init(queue: OutboundQueue, subscriptions: EnvelopeRequests.Subscriptions) {
+    public init(queue: OutboundQueue, state: EnvelopeConnectionState) {
         self.queue = queue
-        self.subscriptions = subscriptions
+        self.state = state
     }
 
     public func deliver(_ event: Event, frames: EncodedFrames) {
         // Each framing is encoded once per publish, for every envelope subscriber that takes it.
-        if subscriptions.freenasFrames {
+        if state.freenasFrames {
             queue.enqueue(frames.frame("envelope-freenas") { EnvelopeCodec.encode(EnvelopeCodec.freenasEvent(event)) }, event: event,
                           mergeable: event.kind == .changed, deferringWakeTo: frames.wakes) { EnvelopeCodec.encode(EnvelopeCodec.freenasEvent($0)) }
         } else {
@@ -25,7 +25,7 @@ public final class EnvelopeOutbox: EventOutbox {
 
     /// The stream behind a subscription ended: the client hears it as an `events/unsubscribed` message.
     public func unsubscribed(name: String, error: CallError?) {
-        subscriptions.ended(event: name)
+        state.ended(event: name)
         var args: JSONObject = ["name": .string(name)]
         if let error { args["error"] = EnvelopeCodec.errorArgs(error) }
         queue.enqueue(EnvelopeCodec.encode(["namespace": "events", "name": "unsubscribed", "id": "", "args": .object(args)]))

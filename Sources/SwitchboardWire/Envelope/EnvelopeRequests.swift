@@ -18,35 +18,25 @@ public struct EnvelopeRequests: Sendable {
         self.freenasEvents = freenasEvents
     }
 
-    /// One connection's event subscriptions: the name or mask the client gave -> the bus subscription id; and
-    /// how its events are framed (sysadm's, or FreeNAS 10's once it said it is a FreeNAS 10 client).
-    public final class Subscriptions: Sendable {
-        private let byName = Mutex<[String: String]>([:])
-        private let freenas: Atomic<Bool>
-        public init(freenasFrames: Bool = false) { freenas = Atomic(freenasFrames) }
-
-        /// Read for every event delivered: an atomic, not a lock.
-        var freenasFrames: Bool { freenas.load(ordering: .relaxed) }
-        func useFreeNASFrames() { freenas.store(true, ordering: .relaxed) }
-        func bus(_ name: String) -> String? { byName.withLock { $0[name] } }
-        func add(_ name: String, bus: String) { byName.withLock { $0[name] = bus } }
-        func remove(_ name: String) -> String? { byName.withLock { $0.removeValue(forKey: name) } }
-
-        /// The daemon ended the subscriptions to `event` (its plugin was unloaded, its source stopped): forget
-        /// them, so that subscribing again subscribes anew instead of finding the name taken. Masks stay.
-        public func ended(event: String) {
-            byName.withLock { byName in
-                for name in byName.keys where name == event || name.hasPrefix(event + ":") { byName.removeValue(forKey: name) }
-            }
-        }
-    }
-
-    /// The reply to one request: the whole envelope, `response` or `error`.
+    /// The reply to one request: the whole envelope, `response`, `error`, or with `streaming_responses` a
+    /// query's first `fragment` (or `end`); nil for a message answered with nothing (`rpc/abort`).
     ///
-    /// - Parameter subscriptions: `nil` where events cannot be delivered (REST); `events/*` is then refused.
-    public func reply(id: JSON, namespace: String, name: String, args: JSON, session: Session, subscriptions: Subscriptions?) async -> JSON {
-        do {
-            let (replyNamespace, result) = try await perform(namespace: namespace, name: name, args: args, session: session, subscriptions: subscriptions)
+    /// - Parameter state: `nil` where events and streams cannot be delivered (REST); `events/*` is then refused.
+    public func reply(id: JSON, namespace: String, name: String, args: JSON, session: Session, state: EnvelopeConnectionState?) async -> JSON? {
+        do throws(CallError) {
+            if let state, namespace == "rpc" {
+                switch name {
+                case "call" where session.options.features.contains(Self.streamingFeature):
+                    return try await streamedCall(id: id, args: args, session: session, state: state)
+                case "continue":
+                    return try await fragment(id: id, state: state)
+                case "abort":
+                    guard state.close(Self.streamKey(id)) else { throw CallError(Errno.ENOENT, "Invalid call") }
+                    return nil
+                default: break
+                }
+            }
+            let (replyNamespace, result) = try await perform(namespace: namespace, name: name, args: args, session: session, state: state)
             return EnvelopeCodec.response(id: id, namespace: replyNamespace, args: result)
         } catch {
             return EnvelopeCodec.error(id: id, error: error)
@@ -54,7 +44,7 @@ public struct EnvelopeRequests: Sendable {
     }
 
     /// The namespace of the response (`events` or `rpc`) and its args.
-    public func perform(namespace: String, name: String, args: JSON, session: Session, subscriptions: Subscriptions?) async throws(CallError) -> (String, JSON) {
+    public func perform(namespace: String, name: String, args: JSON, session: Session, state: EnvelopeConnectionState?) async throws(CallError) -> (String, JSON) {
         switch (namespace, name) {
         case ("rpc", "call"):
             guard case .object(let request) = args, case .string(let method)? = request["method"], !method.isEmpty else {
@@ -62,7 +52,7 @@ public struct EnvelopeRequests: Sendable {
             }
             let result = try await call(method, arguments: request["args"] ?? .null, session: session)
             // Only FreeNAS 10's clients negotiate features: from now on this connection hears events as they do.
-            if method == MethodName.enableFeatures { subscriptions?.useFreeNASFrames() }
+            if method == MethodName.enableFeatures { state?.useFreeNASFrames() }
             return ("rpc", result)
         case ("rpc", "auth"):
             let username = try Self.string(args, "username")
@@ -72,26 +62,26 @@ public struct EnvelopeRequests: Sendable {
             guard try await call(MethodName.login, [.string(username), .string(password), code], session: session) == true else {
                 throw CallError(Errno.ENOTAUTHENTICATED, "Authentication failed", kind: .notAuthenticated)
             }
-            return ("rpc", try await issueToken(session, subscriptions))
+            return ("rpc", try await issueToken(session, state))
         case ("rpc", "auth_token"):
             let token = try Self.string(args, "token")
             try await Self.loginWithToken(token, runtime: runtime, session: session)
-            return ("rpc", try await issueToken(session, subscriptions))
+            return ("rpc", try await issueToken(session, state))
         case ("rpc", "auth_clear"):
             if session.isAuthenticated { _ = try await call(MethodName.logout, [], session: session) }
             return ("rpc", "SUCCESS")
         case ("rpc", "identify"):
             return ("rpc", ["type": "server", "hostname": .string(Runtime.hostname)])
         case ("events", "subscribe"):
-            guard let subscriptions else { throw Self.eventsNeedWebSocket }
-            return ("events", ["subscribe": .array(try await subscribe(try Self.names(args), session: session, subscriptions))])
+            guard let state else { throw Self.eventsNeedWebSocket }
+            return ("events", ["subscribe": .array(try await subscribe(try Self.names(args), session: session, state))])
         case ("events", "unsubscribe"):
-            guard let subscriptions else { throw Self.eventsNeedWebSocket }
-            return ("events", ["unsubscribe": .array(try await unsubscribe(try Self.names(args), session: session, subscriptions))])
+            guard let state else { throw Self.eventsNeedWebSocket }
+            return ("events", ["unsubscribe": .array(try await unsubscribe(try Self.names(args), session: session, state))])
         default:
             let (method, arguments) = try resolve(namespace: namespace, name: name, args: args)
             let result = try await call(method, arguments: arguments, session: session)
-            if method == MethodName.enableFeatures { subscriptions?.useFreeNASFrames() }
+            if method == MethodName.enableFeatures { state?.useFreeNASFrames() }
             return ("rpc", result)
         }
     }
@@ -135,32 +125,32 @@ public struct EnvelopeRequests: Sendable {
 
     /// A fresh token for the session just logged in: `[token, lifetime_seconds]`, and FreeNAS 10's username after
     /// them for a FreeNAS 10 connection.
-    func issueToken(_ session: Session, _ subscriptions: Subscriptions?) async throws(CallError) -> JSON {
+    func issueToken(_ session: Session, _ state: EnvelopeConnectionState?) async throws(CallError) -> JSON {
         let token = try await call(MethodName.generateToken, [.int(Int64(tokenLifetime))], session: session)
-        guard subscriptions?.freenasFrames == true, let username = session.credentials?.username else { return [token, .int(Int64(tokenLifetime))] }
+        guard state?.freenasFrames == true, let username = session.credentials?.username else { return [token, .int(Int64(tokenLifetime))] }
         return [token, .int(Int64(tokenLifetime)), .string(username)]
     }
 
-    func subscribe(_ names: [String], session: Session, _ subscriptions: Subscriptions) async throws(CallError) -> [JSON] {
+    func subscribe(_ names: [String], session: Session, _ state: EnvelopeConnectionState) async throws(CallError) -> [JSON] {
         var added: [String] = []
-        for name in names where subscriptions.bus(name) == nil {
+        for name in names where state.bus(name) == nil {
             do {
                 let bus = try await call(MethodName.subscribe, [.string(name)], session: session)
-                subscriptions.add(name, bus: bus.stringValue ?? "")
+                state.add(name, bus: bus.stringValue ?? "")
                 added.append(name)
             } catch {
                 // All or nothing: a request that fails on one name leaves no subscription behind.
-                _ = try? await unsubscribe(added, session: session, subscriptions)
+                _ = try? await unsubscribe(added, session: session, state)
                 throw error
             }
         }
         return names.map { .string($0) }
     }
 
-    func unsubscribe(_ names: [String], session: Session, _ subscriptions: Subscriptions) async throws(CallError) -> [JSON] {
+    func unsubscribe(_ names: [String], session: Session, _ state: EnvelopeConnectionState) async throws(CallError) -> [JSON] {
         var removed: [JSON] = []
         for name in names {
-            guard let bus = subscriptions.remove(name) else { continue }
+            guard let bus = state.remove(name) else { continue }
             _ = try? await call(MethodName.unsubscribe, [.string(bus)], session: session)
             removed.append(.string(name))
         }

@@ -1,0 +1,43 @@
+import SwitchboardCore
+
+/// FreeNAS 10's streaming responses: a client that enabled `streaming_responses` gets a query's answer as
+/// `rpc/fragment` messages `{"seqno": n, "fragment": [rows]}`, asks for each next one with `rpc/continue`
+/// (args: the seqno it wants), and is told `rpc/end` (args: the seqno after the last fragment); `rpc/abort`
+/// drops the rest. Other answers come whole, as `rpc/response`.
+extension EnvelopeRequests {
+    static let streamingFeature = "streaming_responses"
+
+    /// The key a stream is kept under: the call's id, as the client wrote it.
+    static func streamKey(_ id: JSON) -> String { id.stringValue ?? String(decoding: EnvelopeCodec.encode(id), as: UTF8.self) }
+
+    func streamedCall(id: JSON, args: JSON, session: Session, state: EnvelopeConnectionState) async throws(CallError) -> JSON {
+        guard case .object(let request) = args, case .string(let method)? = request["method"], !method.isEmpty else {
+            throw CallError.validation("args.method", "rpc/call takes {\"method\": \"service.method\", \"args\": [..] or {..}}")
+        }
+        let fragments = FragmentedAnswer()
+        let params = Self.positional(request["args"] ?? .null, for: runtime.registry.method(method))
+        let result = try await SessionCalls.perform(runtime, session: session, method: method, params: params, fragments: fragments).get()
+        if method == MethodName.enableFeatures { state.useFreeNASFrames() }
+        guard let stream = fragments.stream else { return EnvelopeCodec.response(id: id, args: result) }
+        try state.open(Self.streamKey(id), stream)
+        return try await fragment(id: id, state: state)
+    }
+
+    /// The stream's next fragment, or its end (which forgets it).
+    func fragment(id: JSON, state: EnvelopeConnectionState) async throws(CallError) -> JSON {
+        let key = Self.streamKey(id)
+        guard let (stream, seqno) = state.advance(key) else { throw CallError(Errno.ENOENT, "Invalid call") }
+        let rows: [JSON]?
+        do {
+            rows = try await stream.next()
+        } catch {
+            state.close(key)
+            throw error as? CallError ?? CallError.internalError(String(describing: error))
+        }
+        guard let rows else {
+            state.close(key)
+            return ["namespace": "rpc", "name": "end", "id": id, "args": .int(Int64(seqno))]
+        }
+        return ["namespace": "rpc", "name": "fragment", "id": id, "args": ["seqno": .int(Int64(seqno)), "fragment": .array(rows)]]
+    }
+}
