@@ -18,6 +18,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: [.customShort("P"), .long], help: "Password for --username.")
     var password: String?
 
+    @Option(name: .long, help: "The current one-time password, for --username when the account has two-factor login.")
+    var otp: String?
+
     @Option(name: .long, help: "Log in with a token from auth.generate_token.")
     var token: String?
 
@@ -32,6 +35,7 @@ struct ConnectionOptions: ParsableArguments {
 
     func validate() throws {
         if (username == nil) != (password == nil) { throw ValidationError("--username and --password go together") }
+        if otp != nil && username == nil { throw ValidationError("--otp goes with --username and --password") }
         if [username != nil, token != nil, apiKey != nil].filter({ $0 }).count > 1 {
             throw ValidationError("use one of --username/--password, --token or --api-key")
         }
@@ -55,9 +59,7 @@ struct ConnectionOptions: ParsableArguments {
         }
         do {
             if let username, let password {
-                guard try await client.call("auth.login", [.string(username), .string(password)]) == true else {
-                    exitWith(1, "authentication failed")
-                }
+                try await logIn(client, username: username, password: password)
             } else if let key = apiKey ?? ProcessInfo.processInfo.environment["SWITCHBOARD_API_KEY"], !key.isEmpty {
                 guard try await client.call("auth.login_with_api_key", [.string(key)]) == true else {
                     exitWith(1, "authentication failed: invalid, revoked or expired API key")
@@ -125,5 +127,19 @@ func callOrExit(_ client: RPCClient, _ method: String, _ params: [JSON] = []) as
         exitWith(2, "\(error)")
     } catch {
         exitWith(2, "\(error)")
+    }
+}
+
+extension ConnectionOptions {
+    /// A password login as middlewared 25.04 does it: `auth.login_ex`, then the one-time password when the
+    /// account asks for one, so that a missing `--otp` is told apart from a wrong password.
+    func logIn(_ client: RPCClient, username: String, password: String) async throws {
+        var answer = try await client.call("auth.login_ex", [["mechanism": "PASSWORD_PLAIN", "username": .string(username), "password": .string(password)]])
+        if answer["response_type"] == "OTP_REQUIRED" {
+            guard let otp else { exitWith(1, "authentication failed: this account needs a one-time password (--otp CODE)") }
+            answer = try await client.call("auth.login_ex", [["mechanism": "OTP_TOKEN", "otp_token": .string(otp)]])
+            if answer["response_type"] == "OTP_REQUIRED" { exitWith(1, "authentication failed: wrong, expired or already used one-time password") }
+        }
+        guard answer["response_type"] == "SUCCESS" else { exitWith(1, "authentication failed") }
     }
 }

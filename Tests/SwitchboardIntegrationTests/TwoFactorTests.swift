@@ -146,6 +146,25 @@ import SwitchboardServer
         await daemon.stop()
     }
 
+    /// `switchboard call --otp`: a missing code is told apart from a wrong password, and a code works once.
+    @Test func theCLITakesTheCode() async throws {
+        let (daemon, uri) = try await Self.aliceWithSecret()
+        let url = "ws://127.0.0.1:\(daemon.port)"
+        let missing = try await Binary.run(["call", "-u", url, "-U", "alice", "-P", "pa55word", "auth.me"])
+        #expect(missing.status == 1 && missing.stderr.contains("this account needs a one-time password (--otp CODE)"), "\(missing)")
+        let wrongPassword = try await Binary.run(["call", "-u", url, "-U", "alice", "-P", "nope", "--otp", "123456", "auth.me"])
+        #expect(wrongPassword.status == 1 && wrongPassword.stderr.contains("authentication failed"), "\(wrongPassword)")
+        let code = try await Self.codes(uri, at: [Self.now])[0]
+        let accepted = try await Binary.run(["call", "-u", url, "-U", "alice", "-P", "pa55word", "--otp", code, "auth.me"])
+        #expect(accepted.status == 0, "\(accepted)")
+        #expect(try JSON.parse(accepted.stdout)["pw_name"] == "alice")
+        let replayed = try await Binary.run(["call", "-u", url, "-U", "alice", "-P", "pa55word", "--otp", code, "auth.me"])
+        #expect(replayed.status == 1 && replayed.stderr.contains("wrong, expired or already used one-time password"), "\(replayed)")
+        let alone = try await Binary.run(["call", "-u", url, "--otp", code, "auth.me"])
+        #expect(alone.status == 2 && alone.stderr.contains("--otp goes with --username and --password"), "\(alone)")
+        await daemon.stop()
+    }
+
     @Test func onlyTheAccountOrAFullAdminSeesItsSecret() async throws {
         let (daemon, _) = try await Self.aliceWithSecret()
         let bob = try await daemon.client(as: "bob", roles: [Role.readonlyAdmin, "USER_WRITE"])
