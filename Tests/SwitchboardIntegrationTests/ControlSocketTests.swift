@@ -78,7 +78,7 @@ import SwitchboardCore
 
         // A plugin and those that depend on it; an unknown one is refused with the daemon's reason.
         let reload = try await Self.ctl(served, ["reload", "user", "--json"])
-        #expect(try JSON.parse(reload.stdout).arrayValue?.map { $0["name"] } == ["user", "twofactor", "api_key", "auth"], "\(reload)")
+        #expect(try JSON.parse(reload.stdout).arrayValue?.map { $0["name"] } == ["user", "api_key", "auth", "twofactor"], "\(reload)")
         let unknown = try await Self.ctl(served, ["reload", "nope"])
         #expect(unknown.status == 1 && unknown.stderr.contains("No plugin named nope"), "\(unknown)")
 

@@ -12,6 +12,10 @@ public struct RegistryView: Sendable {
     public var eventTypes: [EventTypeDescriptor] { runtime.events.types }
     /// Named schema definitions, by name.
     public var schemaDefinitions: [String: JSON] { runtime.registry.definitions }
+    /// The named schema definitions as one object, by name in order: what `core.get_schemas` answers.
+    public var schemaDocument: JSON {
+        .object(JSONObject(uniqueKeysWithValues: schemaDefinitions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+    }
     public var httpRoutes: [HTTPRouteKey] { runtime.httpRoutes.keys }
     /// Event-source producers running now (one per source and argument).
     public var runningEventSources: Int { runtime.events.runningSources }

@@ -58,7 +58,7 @@ enum IntrospectionMethods {
             description: "Every named schema definition, by name: what method schemas refer to as {\"$ref\": \"#/components/schemas/<name>\"}.",
             returns: ["type": "object"], roles: [Role.authenticated], flags: .readonly
         ) { _, _ in
-            .object(JSONObject(uniqueKeysWithValues: context.registry.schemaDefinitions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+            context.registry.schemaDocument
         })
     }
 }

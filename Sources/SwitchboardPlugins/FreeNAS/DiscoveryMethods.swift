@@ -64,7 +64,7 @@ enum DiscoveryMethods {
             "discovery.get_schema", description: "The named schema definitions, as one JSON Schema document (under definitions, and under components.schemas where method schemas' $refs point).",
             returns: ["type": "object"], roles: [Role.authenticated], flags: .readonly
         ) { _, _ in
-            let definitions = JSON.object(JSONObject(uniqueKeysWithValues: registry.schemaDefinitions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+            let definitions = registry.schemaDocument
             // `definitions` where FreeNAS 10 kept them; `components.schemas` too, where method schemas' `$ref`s
             // point, so that they resolve inside this document.
             return [

@@ -57,17 +57,20 @@ public enum EnvelopeCodec {
     /// An event as delivered to subscribers: `{"namespace":"events","name":<event>,"id":"","args":{..}}`, with
     /// args `{"msg":"added|changed|removed","collection","id","fields"}` as the other dialects carry them.
     public static func event(_ event: Event) -> JSON {
+        ["namespace": "events", "name": .string(event.name), "id": "", "args": eventArgs(event)]
+    }
+
+    /// `{"msg":"added|changed|removed","collection","id","fields"}`, in both framings.
+    static func eventArgs(_ event: Event) -> JSON {
         var args: JSONObject = ["msg": .string(event.kind.rawValue), "collection": .string(event.name), "id": event.id]
         if !event.fields.isNull { args["fields"] = event.fields }
-        return ["namespace": "events", "name": .string(event.name), "id": "", "args": .object(args)]
+        return .object(args)
     }
 
     /// An event as FreeNAS 10 delivers it: `{"namespace":"events","name":"event","id":null,"args":{"name":<event>,
     /// "args":{..}}}`, the inner args as `event(_:)` carries them.
     public static func freenasEvent(_ event: Event) -> JSON {
-        var args: JSONObject = ["msg": .string(event.kind.rawValue), "collection": .string(event.name), "id": event.id]
-        if !event.fields.isNull { args["fields"] = event.fields }
-        return ["namespace": "events", "name": "event", "id": .null, "args": ["name": .string(event.name), "args": .object(args)]]
+        ["namespace": "events", "name": "event", "id": .null, "args": ["name": .string(event.name), "args": eventArgs(event)]]
     }
 
     public static func encode(_ message: JSON) -> [UInt8] {

@@ -11,6 +11,8 @@ public final class EnvelopeConnectionState: Sendable {
     struct Streamed: Sendable {
         var stream: QueryStream
         var seqno: Int
+        /// A fragment is being read: a second `continue` meanwhile would read the same page again.
+        var reading = false
     }
 
     private let byName = Mutex<[String: String]>([:])
@@ -50,14 +52,22 @@ public final class EnvelopeConnectionState: Sendable {
         }
     }
 
-    /// The stream under `id` with the number its next fragment gets; nil when there is none.
-    func advance(_ id: String) -> (QueryStream, Int)? {
-        streams.withLock { streams in
-            guard var entry = streams[id] else { return nil }
+    /// The stream under `id` with the number its next fragment gets, marked as being read until `read(_:)`.
+    /// - Throws: ENOENT `Invalid call` when there is none; EBUSY while its previous fragment is being read.
+    func advance(_ id: String) throws(CallError) -> (QueryStream, Int) {
+        try streams.withLock { streams throws(CallError) in
+            guard var entry = streams[id] else { throw CallError(Errno.ENOENT, "Invalid call") }
+            guard !entry.reading else { throw CallError(Errno.EBUSY, "The previous fragment of \(id) is still being read: continue after it arrives") }
             entry.seqno += 1
+            entry.reading = true
             streams[id] = entry
             return (entry.stream, entry.seqno)
         }
+    }
+
+    /// The fragment `advance` handed out has been read.
+    func read(_ id: String) {
+        streams.withLock { streams in streams[id]?.reading = false }
     }
 
     @discardableResult

@@ -26,7 +26,7 @@ extension EnvelopeRequests {
     /// The stream's next fragment, or its end (which forgets it).
     func fragment(id: JSON, state: EnvelopeConnectionState) async throws(CallError) -> JSON {
         let key = Self.streamKey(id)
-        guard let (stream, seqno) = state.advance(key) else { throw CallError(Errno.ENOENT, "Invalid call") }
+        let (stream, seqno) = try state.advance(key)
         let rows: [JSON]?
         do {
             rows = try await stream.next()
@@ -34,6 +34,7 @@ extension EnvelopeRequests {
             state.close(key)
             throw error as? CallError ?? CallError.internalError(String(describing: error))
         }
+        state.read(key)
         guard let rows else {
             state.close(key)
             return ["namespace": "rpc", "name": "end", "id": id, "args": .int(Int64(seqno))]
