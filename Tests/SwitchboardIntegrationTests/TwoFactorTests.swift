@@ -255,3 +255,39 @@ import SwitchboardServer
         await daemon.stop()
     }
 }
+
+/// Two nodes of one PostgreSQL cluster, given the same key file: a secret renewed on one works on the other,
+/// and a code used on one is refused on the other.
+@Suite(.serialized) struct TwoFactorClusterTests {
+    @Test func aCodeUsedOnOneNodeIsRefusedOnTheOther() async throws {
+        let dsn = try await TestPostgres.createDatabase()
+        let key = TestDaemon.makeStateDir() + "/cluster.key"
+        func node(_ name: String) async throws -> TestDaemon {
+            try await TestDaemon.start { configuration in
+                configuration.datastoreDriver = "postgresql"
+                configuration.datastoreDSN = dsn
+                configuration.nodeName = name
+                configuration.secretKeyFile = key
+            }
+        }
+        let a = try await node("node-a")
+        let b = try await node("node-b")
+        let root = try await a.rootClient()
+        _ = try await root.call("auth.twofactor.update", [["enabled": true]])
+        await root.close()
+        let alice = try await a.client(as: "alice", roles: [Role.readonlyAdmin])
+        let uri = try #require(try await alice.call("user.renew_2fa_secret", ["alice", [:]])["twofactor_config"]?["provisioning_uri"]?.stringValue)
+        await alice.close()
+        let code = try await TwoFactorTests.codes(uri, at: [TwoFactorTests.now])[0]
+        let onB = try await RPCClient.connect(to: b.tcp)
+        #expect(try await onB.call("auth.login", ["alice", "pa55word"]) == false, "node B asks for the code too")
+        #expect(try await onB.call("auth.login", ["alice", "pa55word", .string(code)]) == true)
+        await onB.close()
+        let onA = try await RPCClient.connect(to: a.tcp)
+        #expect(try await onA.call("auth.login", ["alice", "pa55word", .string(code)]) == false, "replayed on node A")
+        await onA.close()
+        await a.stop()
+        await b.stop()
+        await TestPostgres.dropDatabase(dsn)
+    }
+}
