@@ -116,12 +116,12 @@ extension JobManager {
     /// `query`'s answer in fragments, the jobs table read page by page when the options allow it; nil for an
     /// answer that is not a list (`count`, `get`).
     public func stream(filters: [QueryFilter], options: QueryOptions, credentials: Credentials?) async throws -> QueryStream? {
-        guard !options.count, !options.get else { return nil }
-        guard QueryStream.pages(options, primaryKey: JobRecord.table.primaryKey) else {
-            return QueryStream(rows: try await query(filters: filters, options: options, credentials: credentials).arrayValue ?? [])
+        try await QueryStream.offering(options, primaryKey: JobRecord.table.primaryKey) {
+            try await query(filters: filters, options: options, credentials: credentials)
+        } paged: {
+            QueryStream(datastore: datastore, table: JobRecord.table, pushable: Self.ownerFilter(credentials), filters: filters,
+                        options: options) { [self] page in clientRows(page) }
         }
-        return QueryStream(datastore: datastore, table: JobRecord.table, pushable: Self.ownerFilter(credentials), filters: filters,
-                           options: options) { [self] page in clientRows(page) }
     }
 
     /// Without FULL_ADMIN, only the caller's own jobs.

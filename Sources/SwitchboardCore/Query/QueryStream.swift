@@ -51,6 +51,15 @@ public actor QueryStream {
         self.left = nil
     }
 
+    /// The stream a query method offers: nil for an answer that is not a list (`count`, `get`, sent whole),
+    /// `paged()` when the options allow it, else the answer computed by `whole()` handed out in fragments.
+    public static func offering(_ options: QueryOptions, primaryKey: String, whole: () async throws -> JSON,
+                                paged: () -> QueryStream) async throws -> QueryStream? {
+        guard !options.count, !options.get else { return nil }
+        guard pages(options, primaryKey: primaryKey) else { return QueryStream(rows: try await whole().arrayValue ?? []) }
+        return paged()
+    }
+
     /// Whether `options` can be answered page by page: a list (no `count`, no `get`) in key order or none.
     public static func pages(_ options: QueryOptions, primaryKey: String) -> Bool {
         guard !options.count, !options.get else { return false }

@@ -49,9 +49,9 @@ public enum MethodName {
     public static let dispatcherList = "dispatcher.list"
     public static let dispatcherKill = "dispatcher.kill"
 
-    /// Every way a session logs in: the audit trail records them as `AUTHENTICATION`.
     /// FreeNAS 10's feature negotiation: a client that calls it speaks FreeNAS 10's envelope.
     public static let enableFeatures = "management.enable_features"
 
+    /// Every way a session logs in: the audit trail records them as `AUTHENTICATION`.
     public static let logins: Set<String> = [login, loginEx, loginExContinue, loginWithToken, loginWithAPIKey]
 }

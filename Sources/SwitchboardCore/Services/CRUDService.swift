@@ -201,13 +201,13 @@ public struct CRUDService: Sendable {
     /// The answer as a stream of fragments, read page by page when the options allow it; nil when it is not a
     /// list (`count`, `get`), which is answered whole.
     func stream(_ datastore: any Datastore, filters: [QueryFilter], options: QueryOptions) async throws -> QueryStream? {
-        guard !options.count, !options.get else { return nil }
-        guard QueryStream.pages(options, primaryKey: table.primaryKey) else {
-            return QueryStream(rows: try await query(datastore, filters: filters, options: options).arrayValue ?? [])
-        }
         let service = self
-        return QueryStream(datastore: datastore, table: table, pushable: pushable(filters), filters: filters, options: options) { page in
-            page.map { service.clientRow($0) }
+        return try await QueryStream.offering(options, primaryKey: table.primaryKey) {
+            try await query(datastore, filters: filters, options: options)
+        } paged: {
+            QueryStream(datastore: datastore, table: table, pushable: pushable(filters), filters: filters, options: options) { page in
+                page.map { service.clientRow($0) }
+            }
         }
     }
 }

@@ -14,13 +14,10 @@ public final class EnvelopeOutbox: EventOutbox {
 
     public func deliver(_ event: Event, frames: EncodedFrames) {
         // Each framing is encoded once per publish, for every envelope subscriber that takes it.
-        if state.freenasFrames {
-            queue.enqueue(frames.frame("envelope-freenas") { EnvelopeCodec.encode(EnvelopeCodec.freenasEvent(event)) }, event: event,
-                          mergeable: event.kind == .changed, deferringWakeTo: frames.wakes) { EnvelopeCodec.encode(EnvelopeCodec.freenasEvent($0)) }
-        } else {
-            queue.enqueue(frames.frame("envelope") { EnvelopeCodec.encode(EnvelopeCodec.event(event)) }, event: event,
-                          mergeable: event.kind == .changed, deferringWakeTo: frames.wakes) { EnvelopeCodec.encode(EnvelopeCodec.event($0)) }
-        }
+        let freenas = state.freenasFrames
+        let message: @Sendable (Event) -> JSON = freenas ? EnvelopeCodec.freenasEvent : EnvelopeCodec.event
+        queue.enqueue(frames.frame(freenas ? "envelope-freenas" : "envelope") { EnvelopeCodec.encode(message(event)) }, event: event,
+                      mergeable: event.kind == .changed, deferringWakeTo: frames.wakes) { EnvelopeCodec.encode(message($0)) }
     }
 
     /// The stream behind a subscription ended: the client hears it as an `events/unsubscribed` message.

@@ -11,13 +11,9 @@ extension EnvelopeRequests {
     static func streamKey(_ id: JSON) -> String { id.stringValue ?? String(decoding: EnvelopeCodec.encode(id), as: UTF8.self) }
 
     func streamedCall(id: JSON, args: JSON, session: Session, state: EnvelopeConnectionState) async throws(CallError) -> JSON {
-        guard case .object(let request) = args, case .string(let method)? = request["method"], !method.isEmpty else {
-            throw CallError.validation("args.method", "rpc/call takes {\"method\": \"service.method\", \"args\": [..] or {..}}")
-        }
+        let (method, arguments) = try Self.rpcCall(args)
         let fragments = FragmentedAnswer()
-        let params = Self.positional(request["args"] ?? .null, for: runtime.registry.method(method))
-        let result = try await SessionCalls.perform(runtime, session: session, method: method, params: params, fragments: fragments).get()
-        if method == MethodName.enableFeatures { state.useFreeNASFrames() }
+        let result = try await call(method, arguments: arguments, session: session, state: state, fragments: fragments)
         guard let stream = fragments.stream else { return EnvelopeCodec.response(id: id, args: result) }
         try state.open(Self.streamKey(id), stream)
         return try await fragment(id: id, state: state)

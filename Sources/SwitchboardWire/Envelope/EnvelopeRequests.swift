@@ -47,13 +47,8 @@ public struct EnvelopeRequests: Sendable {
     public func perform(namespace: String, name: String, args: JSON, session: Session, state: EnvelopeConnectionState?) async throws(CallError) -> (String, JSON) {
         switch (namespace, name) {
         case ("rpc", "call"):
-            guard case .object(let request) = args, case .string(let method)? = request["method"], !method.isEmpty else {
-                throw CallError.validation("args.method", "rpc/call takes {\"method\": \"service.method\", \"args\": [..] or {..}}")
-            }
-            let result = try await call(method, arguments: request["args"] ?? .null, session: session)
-            // Only FreeNAS 10's clients negotiate features: from now on this connection hears events as they do.
-            if method == MethodName.enableFeatures { state?.useFreeNASFrames() }
-            return ("rpc", result)
+            let (method, arguments) = try Self.rpcCall(args)
+            return ("rpc", try await call(method, arguments: arguments, session: session, state: state))
         case ("rpc", "auth"):
             let username = try Self.string(args, "username")
             let password = try Self.string(args, "password")
@@ -80,9 +75,7 @@ public struct EnvelopeRequests: Sendable {
             return ("events", ["unsubscribe": .array(try await unsubscribe(try Self.names(args), session: session, state))])
         default:
             let (method, arguments) = try resolve(namespace: namespace, name: name, args: args)
-            let result = try await call(method, arguments: arguments, session: session)
-            if method == MethodName.enableFeatures { state?.useFreeNASFrames() }
-            return ("rpc", result)
+            return ("rpc", try await call(method, arguments: arguments, session: session, state: state))
         }
     }
 
@@ -115,8 +108,23 @@ public struct EnvelopeRequests: Sendable {
         throw CallError(Errno.ENOMETHOD, "Method \(namespace)/\(name) does not exist", kind: .methodNotFound)
     }
 
-    func call(_ method: String, arguments: JSON, session: Session) async throws(CallError) -> JSON {
-        try await call(method, Self.positional(arguments, for: runtime.registry.method(method)), session: session)
+    /// The method and arguments of an `rpc/call` request.
+    static func rpcCall(_ args: JSON) throws(CallError) -> (String, JSON) {
+        guard case .object(let request) = args, case .string(let method)? = request["method"], !method.isEmpty else {
+            throw CallError.validation("args.method", "rpc/call takes {\"method\": \"service.method\", \"args\": [..] or {..}}")
+        }
+        return (method, request["args"] ?? .null)
+    }
+
+    /// Calls the method a request names, its arguments positional or by name. `fragments`: the client takes the
+    /// answer in fragments (`streaming_responses`).
+    func call(_ method: String, arguments: JSON, session: Session, state: EnvelopeConnectionState?,
+              fragments: FragmentedAnswer? = nil) async throws(CallError) -> JSON {
+        let params = Self.positional(arguments, for: runtime.registry.method(method))
+        let result = try await SessionCalls.perform(runtime, session: session, method: method, params: params, fragments: fragments).get()
+        // Only FreeNAS 10's clients negotiate features: from now on this connection hears events as they do.
+        if method == MethodName.enableFeatures { state?.useFreeNASFrames() }
+        return result
     }
 
     func call(_ method: String, _ params: [JSON], session: Session) async throws(CallError) -> JSON {
