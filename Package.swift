@@ -38,6 +38,9 @@ let package = Package(
         // backs it with swift-prometheus and serves the text format at /metrics.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        // The tests' reference for POST /_upload's multipart parser (UploadPartsTests): one small target on
+        // swift-nio and swift-collections, both already built. Not in the daemon: see UploadParts for why.
+        .package(url: "https://github.com/vapor/multipart-kit.git", exact: "4.7.1"),
     ],
     targets: [
         // The JSON toolkit: value, parser, writer, and the JSON Schema validator with its regex engine. It knows
@@ -192,6 +195,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // To create and drop the PostgreSQL databases of the datastore and cluster tests.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ],
             swiftSettings: swiftSettings
         ),

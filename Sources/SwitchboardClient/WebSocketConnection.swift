@@ -72,6 +72,12 @@ public struct ConnectionTarget: Sendable, Equatable, CustomStringConvertible {
         return ConnectionTarget(.tcp(host: String(host), port: port), path: path, tls: tls)
     }
 
+    /// The TLS server name (SNI) for `host`: names only, never addresses; an address is checked against the
+    /// certificate's IP entries.
+    static func serverName(_ host: String) -> String? {
+        host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
+    }
+
     public var description: String {
         switch address {
         case .tcp(let host, let port): return "\(tls == nil ? "ws" : "wss")://\(host):\(port)\(path)"
@@ -135,8 +141,7 @@ public final class WebSocketConnection: Sendable {
         }
         let path = target.path
         let tlsContext = try target.tls.map { try Self.makeTLSContext($0) }
-        // SNI carries names, never addresses; an address is checked against the certificate's IP entries.
-        let sniHost: String? = host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
+        let sniHost = ConnectionTarget.serverName(host)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<EventLoopFuture<UpgradeResult>> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 if let tlsContext {

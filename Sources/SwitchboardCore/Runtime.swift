@@ -41,6 +41,8 @@ public final class Runtime: Sendable {
     public let nodeName: String
     /// `security.secret-key-file`: the key sealing secrets kept in the datastore.
     public let secretKeyFile: String
+    /// File transfers: their slots and the tickets of download URLs.
+    public let transfers: Transfers
     /// The regular-expression steps one call's queries may spend (`security.query-match-steps`).
     public let queryMatchSteps: Int
 
@@ -54,8 +56,9 @@ public final class Runtime: Sendable {
         jobLimits: JobManager.Limits = JobManager.Limits(), guardLimits: ClientGuard.Limits = ClientGuard.Limits(),
         sessionLimits: SessionDirectory.Limits = SessionDirectory.Limits(), auditLimits: AuditLog.Limits = AuditLog.Limits(),
         queryMatchSteps: Int = MatchBudget.defaultLimit, nodeName: String = Runtime.hostname,
-        metricsFactory: (any MetricsFactory)? = nil, secretKeyFile: String? = nil
+        metricsFactory: (any MetricsFactory)? = nil, secretKeyFile: String? = nil, transferLimits: TransferLimits = TransferLimits()
     ) {
+        self.transfers = Transfers(limits: transferLimits)
         self.nodeName = nodeName
         self.secretKeyFile = secretKeyFile ?? stateDirectory + "/secret.key"
         self.queryMatchSteps = queryMatchSteps
@@ -96,16 +99,19 @@ public final class Runtime: Sendable {
     /// Runs one call through the pipeline for `session`.
     /// - Throws: `CallError` only.
     public func call(_ method: String, _ params: [JSON], session: Session, messageID: JSON = .null) async throws(CallError) -> JSON {
-        try await call(method, params, session: session, messageID: messageID, returningJobID: false, fragments: nil)
+        try await call(method, params, session: session, messageID: messageID, returningJobID: false, fragments: nil, pipes: nil)
     }
 
     /// `returningJobID`: a job method answers its id at once, whatever the session's `legacy_jobs`. `fragments`:
-    /// the client takes the answer in fragments, and a query method may leave a stream there.
+    /// the client takes the answer in fragments, and a query method may leave a stream there. `pipes`: the
+    /// upload or download the call carries, for a job method that takes it (it then answers its job id at once).
     public func call(_ method: String, _ params: [JSON], session: Session, messageID: JSON = .null, returningJobID: Bool = false,
-                     fragments: FragmentedAnswer?) async throws(CallError) -> JSON {
+                     fragments: FragmentedAnswer?, pipes: JobPipes? = nil) async throws(CallError) -> JSON {
         guard let descriptor = registry.method(method) else { throw CallError.methodNotFound(method) }
+        // A job method checks its transfers itself (`MethodDescriptor.job`); any other takes none.
+        if let pipes, !descriptor.flags.contains(.job) { try JobPipeKinds.check(offered: pipes.kinds, taken: [], method: method) }
         let context = CallContext(session: session, runtime: self, method: method, logger: logger, messageID: messageID,
-                                  returnsJobID: returningJobID, fragments: fragments)
+                                  returnsJobID: returningJobID || pipes != nil, fragments: fragments, pipes: pipes)
         let call = Call(method: descriptor, params: params, context: context)
         // Binding a task-local costs an allocation per call: only when the limit is not the default.
         if queryMatchSteps == MatchBudget.defaultLimit { return try await pipeline.run(call) }

@@ -43,14 +43,7 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Connects and logs in; exits 2 when the daemon cannot be reached, 1 when the login is refused.
     func connect() async -> RPCClient {
-        let target: ConnectionTarget
-        if let url {
-            guard var parsed = ConnectionTarget.parse(url) else { exitWith(2, "invalid URL or socket path: \(url)") }
-            if parsed.tls != nil { parsed.tls = .init(trustRootsFile: cacert, verifyCertificate: !insecure) }
-            target = parsed
-        } else {
-            target = ConnectionTarget(.unix(path: localSocket()))
-        }
+        let target = self.target()
         let client: RPCClient
         do {
             client = try await RPCClient.connect(to: target)
@@ -81,6 +74,14 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 extension ConnectionOptions {
+    /// Where `-u` (or the local socket) points; exits 2 when it cannot be parsed.
+    func target() -> ConnectionTarget {
+        guard let url else { return ConnectionTarget(.unix(path: localSocket())) }
+        guard var parsed = ConnectionTarget.parse(url) else { exitWith(2, "invalid URL or socket path: \(url)") }
+        if parsed.tls != nil { parsed.tls = .init(trustRootsFile: cacert, verifyCertificate: !insecure) }
+        return parsed
+    }
+
     /// The daemon's local socket, found as `serve` decides where to put it: `--config` (else the default file),
     /// then `SWITCHBOARD_STATE_DIR`/`SWITCHBOARD_UNIX_SOCKET`. Without any of them the default state folder is
     /// `./.switchboard`, so it is also looked for in each parent folder, as git finds `.git`: the CLI works from

@@ -15,6 +15,8 @@ public enum Errno {
     public static let ENOTDIR: Int32 = 20
     public static let EINVAL: Int32 = 22
     public static let ENOSPC: Int32 = 28
+    /// The other end of a transfer went away (a job that stopped reading its upload, a download left unread).
+    public static let EPIPE: Int32 = 32
     public static let ENOTSUP: Int32 = 95
     /// The daemon is stopping and takes no new calls.
     public static let ESHUTDOWN: Int32 = 108
@@ -30,7 +32,7 @@ public enum Errno {
 
     static let names: [Int32: String] = [
         1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 11: "EAGAIN", 12: "ENOMEM",
-        13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 20: "ENOTDIR", 22: "EINVAL", 28: "ENOSPC",
+        13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 20: "ENOTDIR", 22: "EINVAL", 28: "ENOSPC", 32: "EPIPE",
         95: "ENOTSUP", 108: "ESHUTDOWN", 109: "ETOOMANYREFS", 110: "ETIMEDOUT", 112: "EHOSTDOWN", 125: "ECANCELED", 201: "ENOMETHOD",
         207: "ENOTAUTHENTICATED",
     ]

@@ -23,6 +23,13 @@ public final class JobContext: Sendable {
         self.manager = manager
     }
 
+    /// The upload this job reads, file by file, when its method takes one (`JobOptions.pipes` `.input`).
+    public var input: JobInput? { call.pipes?.input }
+
+    /// Where this job writes its download, when its method makes one (`JobOptions.pipes` `.output`):
+    /// `write` waits while the client is behind, and throws EPIPE once it has gone.
+    public var output: JobPipe? { call.pipes?.output }
+
     /// In a cluster, the fencing token of the lease on the job's lock (nil without a lock, or on one node):
     /// pass it to what the job writes to, so a writer whose lease has expired and gone to another is refused.
     public var fencingToken: Int64? { manager.fencingToken(id) }
@@ -71,15 +78,18 @@ extension MethodDescriptor {
     ) throws -> MethodDescriptor {
         var descriptor = try MethodDescriptor(name, description: description, params: params, returns: returns, roles: roles,
                                               flags: flags.union(.job)) { context, args in
+            try JobPipeKinds.check(offered: context.pipes?.kinds ?? [], taken: options.pipes, method: name)
             let jobs = context.runtime.jobs
             let legacy = context.session.options.legacyJobs || context.returnsJobID
-            let id = try await jobs.submit(method: name, arguments: args, options: options, context: context, idReturned: legacy, body: body)
+            let run = context.pipes.map { $0.ending(body) } ?? body
+            let id = try await jobs.submit(method: name, arguments: args, options: options, context: context, idReturned: legacy, body: run)
             if legacy { return .int(id) }
             let record = try await jobs.wait(id)
             if let error = record.callError { throw error }
             return record.result
         }
         descriptor.abortable = options.abortable
+        descriptor.pipes = options.pipes
         return descriptor
     }
 }

@@ -235,6 +235,10 @@ public final class JobManager: Sendable {
                 if queueSize == 0, holder != nil || !queued.isEmpty {
                     throw CallError.busy("This job is already being performed")
                 }
+                // A call carrying a transfer cannot ride on another job: nobody would read or write it.
+                if queueSize > 0, queued.count >= queueSize, context.pipes != nil {
+                    throw CallError.busy("This job's queue is full")
+                }
                 if queueSize > 0, queued.count >= queueSize, let existing = queued.last {
                     if !messageID.isNull { state.live[existing]?.record.messageIDs.append(messageID) }
                     return .queuedBehind(existing)
@@ -299,7 +303,11 @@ public final class JobManager: Sendable {
             if let lock { state.lockHolders[lock] = id }
             return true
         }
-        let runner = Task { await self.runJob(id, startsNow: startsNow, lock: lock, context: jobContext, arguments: arguments, body: body) }
+        let runner = Task {
+            await self.runJob(id, startsNow: startsNow, lock: lock, context: jobContext, arguments: arguments, body: body)
+            // Whatever the ending, a transfer still going stops now rather than at its client's stall timeout.
+            context.pipes?.end("job \(id) ended")
+        }
         let abortedMeanwhile = state.withLock { state -> Bool in
             state.live[id]?.runner = runner
             return state.live[id]?.abortRequested == true

@@ -12,11 +12,15 @@ public struct JobOptions: Sendable {
     public var description: (@Sendable ([JSON]) -> String?)?
     /// Opens a log file for the job at once (otherwise on its first log line).
     public var logs: Bool
+    /// The transfers its calls carry: `.input` reads an upload (`POST /_upload`), `.output` writes a download
+    /// (`core.download`). A call without them, or with others, is refused.
+    public var pipes: JobPipeKinds = []
 
     public init(
         lock: (@Sendable ([JSON]) -> String?)? = nil, lockQueueSize: Int? = nil, abortable: Bool = false,
-        transient: Bool = false, description: (@Sendable ([JSON]) -> String?)? = nil, logs: Bool = false
+        transient: Bool = false, description: (@Sendable ([JSON]) -> String?)? = nil, logs: Bool = false, pipes: JobPipeKinds = []
     ) {
+        self.pipes = pipes
         self.lock = lock
         self.lockQueueSize = lockQueueSize
         self.abortable = abortable

@@ -12,12 +12,15 @@ public struct CallContext: Sendable {
     let returnsJobID: Bool
     /// Set when the client takes this call's answer in fragments: a query method may `offer` a stream to it.
     public let fragments: FragmentedAnswer?
+    /// The upload and download this call carries, for a job method that takes them (`JobOptions.pipes`).
+    public let pipes: JobPipes?
 
     public init(session: Session, runtime: Runtime, method: String, logger: Logger, messageID: JSON = .null) {
-        self.init(session: session, runtime: runtime, method: method, logger: logger, messageID: messageID, returnsJobID: false, fragments: nil)
+        self.init(session: session, runtime: runtime, method: method, logger: logger, messageID: messageID, returnsJobID: false, fragments: nil, pipes: nil)
     }
 
-    init(session: Session, runtime: Runtime, method: String, logger: Logger, messageID: JSON, returnsJobID: Bool, fragments: FragmentedAnswer?) {
+    init(session: Session, runtime: Runtime, method: String, logger: Logger, messageID: JSON, returnsJobID: Bool, fragments: FragmentedAnswer?,
+         pipes: JobPipes?) {
         self.session = session
         self.runtime = runtime
         self.method = method
@@ -25,6 +28,7 @@ public struct CallContext: Sendable {
         self.messageID = messageID
         self.returnsJobID = returnsJobID
         self.fragments = fragments
+        self.pipes = pipes
     }
 
     /// A logger whose lines name this call's session and method. Made when asked (a method that logs), not for
@@ -50,7 +54,7 @@ public struct CallContext: Sendable {
         guard let descriptor = runtime.registry.method(method), descriptor.flags.contains(.job) else {
             throw CallError(Errno.EINVAL, "\(method) is not a task: only job methods can be submitted (see discovery.get_tasks)")
         }
-        let answer = try await runtime.call(method, params, session: session, returningJobID: true, fragments: nil)
+        let answer = try await runtime.call(method, params, session: session, returningJobID: true, fragments: nil, pipes: nil)
         guard let id = answer.intValue else { throw CallError.internalError("\(method) answered no job id") }
         return id
     }

@@ -64,6 +64,8 @@ public struct MethodDescriptor: Sendable {
     public var handler: MethodHandler
     /// A job method whose jobs may be aborted (its `JobOptions.abortable`), as `discovery.get_tasks` reports it.
     public internal(set) var abortable = false
+    /// The transfers a job method's calls carry (its `JobOptions.pipes`).
+    public internal(set) var pipes: JobPipeKinds = []
     /// Parameter schemas compiled once, and again at registration when they name schema definitions.
     var compiled: [Schema]
     /// The schema definitions its parameter and result schemas name (`#/components/schemas/<name>`).
@@ -107,7 +109,7 @@ public struct MethodDescriptor: Sendable {
         return String(name[..<dot])
     }
 
-    /// The `core.get_methods` entry: description, `accepts` and `returns` schemas, roles and flags.
+    /// The `core.get_methods` entry: description, `accepts` and `returns` schemas, roles, flags and transfers.
     public var introspection: JSON {
         var accepts: [JSON] = []
         for parameter in params {
@@ -123,6 +125,9 @@ public struct MethodDescriptor: Sendable {
             "returns": returns,
             "roles": JSON(strings: Role.effective(roles)),
             "job": .bool(flags.contains(.job)),
+            // middlewared's names: the method reads an upload (POST /_upload), writes a download (core.download).
+            "uploadable": .bool(pipes.contains(.input)),
+            "downloadable": .bool(pipes.contains(.output)),
             "private": .bool(flags.contains(.private)),
             "no_auth_required": .bool(flags.contains(.noAuthRequired)),
             "readonly": .bool(flags.contains(.readonly)),

@@ -28,6 +28,7 @@ public enum MethodName {
     public static let getJobs = "core.get_jobs"
     public static let jobAbort = "core.job_abort"
     public static let jobLog = "core.job_log"
+    public static let download = "core.download"
 
     public static let workerQuery = "worker.query"
     public static let workerStart = "worker.start"

@@ -1,7 +1,8 @@
 import SwitchboardCore
 
 /// `core.*` beyond the protocol's own methods (which the daemon registers itself, so that every dialect works
-/// without this plugin): introspection of services, methods, events, roles and schemas, and jobs.
+/// without this plugin): introspection of services, methods, events, roles and schemas, jobs, and
+/// downloads.
 public struct CorePlugin: Plugin {
     public let name = "core"
 
@@ -10,5 +11,6 @@ public struct CorePlugin: Plugin {
     public func setUp(_ context: PluginContext) async throws {
         try IntrospectionMethods.register(in: context)
         try JobMethods.register(in: context)
+        try TransferMethods.register(in: context)
     }
 }

@@ -56,6 +56,8 @@ public struct DaemonConfiguration: Sendable {
     public var externalPlugins = ExternalPluginSettings()
     /// The `metrics` section.
     public var metrics = MetricsSettings()
+    /// The `transfers` section: uploads and downloads.
+    public var transfers = TransferLimits()
     /// Address the TCP listener binds; loopback unless configured.
     public var listen = "127.0.0.1"
     /// `dispatcher.public-api-docs`: serve `/api/docs` and the OpenAPI document without login. Unset: only
@@ -237,7 +239,7 @@ public struct DaemonConfiguration: Sendable {
         return String(cString: strerror(errno))
     }
 
-    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "audit", "plugins", "etcd", "cli", "cluster", "metrics"]
+    static let sections: Set<String> = ["datastore", "dispatcher", "jobs", "security", "audit", "plugins", "etcd", "cli", "cluster", "metrics", "transfers"]
     static let auditKeys: Set<String> = ["enabled", "retention-days", "max-records", "max-records-per-caller"]
     static let securityKeys: Set<String> = [
         "unauthenticated-calls", "unauthenticated-window-seconds", "login-failure-delay-ms", "login-failures",
@@ -422,6 +424,7 @@ public struct DaemonConfiguration: Sendable {
         }
         try applyStopGrace(root)
         try applyMetrics(root)
+        try applyTransfers(root)
     }
 
     static func object(_ json: JSON, _ path: String, known: Set<String>) throws -> JSONObject {

@@ -105,7 +105,7 @@ public final class Daemon: Sendable {
                               guardLimits: configuration.guardLimits, sessionLimits: configuration.sessionLimits,
                               auditLimits: configuration.audit, queryMatchSteps: configuration.queryMatchSteps,
                               nodeName: configuration.resolvedNodeName, metricsFactory: metrics?.factory,
-                              secretKeyFile: configuration.secretKeyFile)
+                              secretKeyFile: configuration.secretKeyFile, transferLimits: configuration.transfers)
         var pluginsSection: (@Sendable () throws -> JSON)?
         if let read = reloadConfiguration { pluginsSection = { try read().plugins } }
         let loader = PluginLoader(runtime: runtime, plugins: plugins, configurationSource: pluginsSection,
@@ -185,7 +185,7 @@ public final class Daemon: Sendable {
             maxMessageSize: configuration.maxMessageSize)
         let webSocketResponder = router.buildResponder()
         // A keep-alive HTTP connection idle this long is closed (a WebSocket has its own idle rules).
-        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(idleTimeout: .seconds(60)), ws: webSocket)
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(idleTimeout: .nanoseconds(configuration.httpIdleTimeout.nanoseconds)), ws: webSocket)
         let guarded: @Sendable (@escaping HTTPChannelHandler.Responder, Bool, ConnectionCounter) -> GuardedChildChannel = { responder, local, counter in
             GuardedChildChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
                                                                    configuration: channelConfiguration),

@@ -68,6 +68,10 @@ enum Routes {
                 await pluginRoutes.handle(request, context: context)
             }
         }
+        let upload = UploadRoute(exchange: exchange)
+        router.post(RouterPath(UploadRoute.path)) { request, context in await upload.handle(request, context: context) }
+        let download = DownloadRoute(runtime: runtime)
+        router.get(RouterPath(DownloadRoute.path + "/:id")) { request, context in await download.handle(request, context: context) }
         let sysadm = SysadmREST(exchange: exchange, requests: requests)
         for method in [HTTPRequest.Method.put, .post] {
             router.on("/:namespace/:name", method: method) { request, context in await sysadm.handle(request, context: context) }

@@ -10,9 +10,10 @@ public enum SessionCalls {
 
     /// Each call is counted in `runtime.callMetrics` when metrics are on (refusals included), with its latency
     /// from the moment it asked for a slot.
-    /// `fragments`: the client takes the answer in fragments (see `FragmentedAnswer`).
+    /// `fragments`: the client takes the answer in fragments (see `FragmentedAnswer`). `pipes`: the transfer the
+    /// call carries (`POST /_upload`).
     public static func perform(_ runtime: Runtime, session: Session, method: String, params: [JSON], messageID: JSON = .null,
-                               fragments: FragmentedAnswer? = nil) async -> Result<JSON, CallError> {
+                               fragments: FragmentedAnswer? = nil, pipes: JobPipes? = nil) async -> Result<JSON, CallError> {
         if runtime.drain.refuses(method) {
             runtime.callMetrics?.record(method: method, dialect: session.dialect, error: CallDrain.refusal, duration: .zero)
             return .failure(CallDrain.refusal)
@@ -27,7 +28,7 @@ public enum SessionCalls {
         defer { session.limiter.release(slot) }
         let result: Result<JSON, CallError>
         do {
-            result = .success(try await runtime.call(method, params, session: session, messageID: messageID, fragments: fragments))
+            result = .success(try await runtime.call(method, params, session: session, messageID: messageID, fragments: fragments, pipes: pipes))
         } catch {
             result = .failure(error)
         }
