@@ -187,6 +187,7 @@ let package = Package(
             name: "SwitchboardIntegrationTests",
             dependencies: [
                 "SwitchboardServer", "SwitchboardClient", "SwitchboardCore", "SwitchboardStore", "SwitchboardPlugins", "SwitchboardWire",
+                "SwitchboardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import SwitchboardTestSupport
 import Testing
 @testable import SwitchboardCore
 
