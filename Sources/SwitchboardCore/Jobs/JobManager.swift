@@ -12,31 +12,6 @@ import Synchronization
 /// never held across an `await`, so submitting, starting and finishing different jobs run on whatever threads
 /// their callers are on: as an actor, every job hopped onto it three times, which cost more than the job.
 public final class JobManager: Sendable {
-    public struct Limits: Sendable, Equatable {
-        /// Jobs running at once across the daemon; more wait.
-        public var maxRunning: Int
-        /// Finished jobs kept: at most this many...
-        public var retentionCount: Int
-        /// Unfinished (WAITING or RUNNING) jobs one user may have at once; FULL_ADMIN and the daemon itself are
-        /// not limited. Beyond it a submission is refused with EBUSY.
-        public var maxPerUser = 100
-        /// ...and none older than this.
-        public var retentionAge: Duration
-        /// How long a stopping daemon lets running jobs finish before it aborts them.
-        public var shutdownGrace: Duration
-        /// At most one progress event per job within this interval (`ProgressPacer`); zero sends every report.
-        public var progressInterval: Duration
-
-        public init(maxRunning: Int = 32, retentionCount: Int = 1_000, retentionAge: Duration = .seconds(7 * 86_400),
-                    shutdownGrace: Duration = .seconds(10), progressInterval: Duration = .milliseconds(100)) {
-            self.maxRunning = maxRunning
-            self.retentionCount = retentionCount
-            self.retentionAge = retentionAge
-            self.shutdownGrace = shutdownGrace
-            self.progressInterval = progressInterval
-        }
-    }
-
     public static let eventName = "core.get_jobs"
     static let interruptedReason = "interrupted: daemon restarted"
 

@@ -42,6 +42,6 @@ struct MetricsEndpoint: Sendable {
     }
 
     func failure(_ error: CallError) -> Response {
-        RESTExchange.json(RESTExchange.errorBody(error), status: RESTExchange.status(for: error), headers: RESTExchange.headers(for: error))
+        RESTExchange.failure(error)
     }
 }

@@ -69,7 +69,7 @@ struct APIv2REST: Sendable {
     }
 
     func failure(_ error: CallError) -> Response {
-        RESTExchange.json(RESTExchange.errorBody(error), status: RESTExchange.status(for: error), headers: RESTExchange.headers(for: error))
+        RESTExchange.failure(error)
     }
 
     /// The template a concrete path matched (`/user/id/{id}` for `/user/id/3`), for the `Allow` header.

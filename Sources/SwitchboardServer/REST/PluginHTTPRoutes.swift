@@ -40,7 +40,7 @@ struct PluginHTTPRoutes: Sendable {
             }
             return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
         } catch let error as CallError {
-            return RESTExchange.json(RESTExchange.errorBody(error), status: RESTExchange.status(for: error), headers: RESTExchange.headers(for: error))
+            return RESTExchange.failure(error)
         } catch {
             let failure = CallError(Errno.EFAULT, "\(error)")
             return RESTExchange.json(RESTExchange.errorBody(failure), status: .internalServerError)

@@ -83,6 +83,14 @@ struct RESTExchange: Sendable {
         ["errno": .int(Int64(error.errno)), "errname": .string(error.errname), "reason": .string(error.reason), "extra": error.extra]
     }
 
+    /// An error as every HTTP route answers it: the error body, the status fitting its errno, and a request for
+    /// credentials when it is one. `closing`: the request's body may be left unread, so the connection ends.
+    static func failure(_ error: CallError, closing: Bool = false) -> Response {
+        var fields = headers(for: error)
+        if closing { fields[.connection] = "close" }
+        return json(errorBody(error), status: status(for: error), headers: fields)
+    }
+
     /// Refusals of authentication ask for credentials, as HTTP clients expect.
     static func headers(for error: CallError) -> HTTPFields {
         status(for: error) == .unauthorized ? [.wwwAuthenticate: "Basic realm=\"Switchboard\", charset=\"UTF-8\""] : [:]

@@ -14,17 +14,17 @@ struct DownloadRoute: Sendable {
 
     func handle(_ request: Request, context: SwitchboardRequestContext) async -> Response {
         guard let job = context.parameters.get("id").flatMap({ Int64($0) }) else {
-            return UploadRoute.refusal(CallError(Errno.ENOENT, "No such download"))
+            return RESTExchange.failure(CallError(Errno.ENOENT, "No such download"))
         }
         let transfers = runtime.transfers
         do {
             try transfers.acquire()
         } catch {
-            return UploadRoute.refusal(error)
+            return RESTExchange.failure(error)
         }
         guard let token = request.uri.queryParameters["auth_token"], let (pipe, filename) = transfers.claim(job: job, token: String(token)) else {
             transfers.release()
-            return UploadRoute.refusal(CallError(Errno.ENOTAUTHENTICATED, "Invalid, used or expired download token", kind: .notAuthenticated))
+            return RESTExchange.failure(CallError(Errno.ENOTAUTHENTICATED, "Invalid, used or expired download token", kind: .notAuthenticated))
         }
         let watch = TransferWatch(timeout: transfers.limits.stallTimeout)
         let channel = context.channel

@@ -23,17 +23,17 @@ struct UploadRoute: Sendable {
         do {
             try runtime.transfers.acquire()
         } catch {
-            return Self.refusal(error)
+            return RESTExchange.failure(error)
         }
         defer { runtime.transfers.release() }
         guard let parts = UploadParts(contentType: request.headers[.contentType]) else {
-            return Self.refusal(CallError(Errno.EINVAL, "The body must be multipart/form-data with a boundary: a \"data\" part, then \"file\" parts"))
+            return RESTExchange.failure(CallError(Errno.EINVAL, "The body must be multipart/form-data with a boundary: a \"data\" part, then \"file\" parts"))
         }
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > limits.maxUploadSize {
-            return Self.refusal(tooLarge)
+            return RESTExchange.failure(tooLarge)
         }
         let session: Session
-        do {
+        do throws(CallError) {
             session = try await exchange.session(for: request, context: context)
             if request.headers[.authorization] == nil, let token = request.uri.queryParameters["auth_token"] {
                 try await EnvelopeRequests.loginWithBearer(String(token), runtime: runtime, session: session)
@@ -43,7 +43,7 @@ struct UploadRoute: Sendable {
                                 kind: .notAuthenticated)
             }
         } catch {
-            return Self.refusal(error)
+            return RESTExchange.failure(error)
         }
         let upload = Upload(route: self, session: session)
         let watch = TransferWatch(timeout: limits.stallTimeout)
@@ -94,15 +94,7 @@ struct UploadRoute: Sendable {
             if failure.errno == Errno.EPIPE, let job = upload.job, upload.jobStoppedReading {
                 return RESTExchange.json(["job_id": .int(job)], headers: [.connection: "close"])
             }
-            return Self.refusal(failure, closing: true)
+            return RESTExchange.failure(failure, closing: true)
         }
-    }
-
-    /// An error in `/api/v2.0`'s JSON shape; `closing` when the body may be left unread.
-    static func refusal(_ error: any Error, closing: Bool = false) -> Response {
-        let failure = error as? CallError ?? CallError(Errno.EIO, String(describing: error))
-        var headers = RESTExchange.headers(for: failure)
-        if closing { headers[.connection] = "close" }
-        return RESTExchange.json(RESTExchange.errorBody(failure), status: RESTExchange.status(for: failure), headers: headers)
     }
 }
