@@ -11,8 +11,8 @@ import SwitchboardCore
 
     /// The daemon with `transfers` as its configuration section, an `admin` (FULL_ADMIN) and a `viewer` (no
     /// roles), and a root client on the local socket.
-    static func start(_ transfers: String = "{}") async throws -> (ServedBinary, RPCClient) {
-        let served = try await ServedBinary.start(configuration: "{\"transfers\": \(transfers)}")
+    static func start(_ transfers: String = "{}", jobs: String = "{}") async throws -> (ServedBinary, RPCClient) {
+        let served = try await ServedBinary.start(configuration: "{\"transfers\": \(transfers), \"jobs\": \(jobs)}")
         let client = try await RPCClient.connect(to: ConnectionTarget(.unix(path: served.socket)))
         for (name, roles) in [("admin", ["FULL_ADMIN"]), ("viewer", [])] {
             _ = try await client.call("user.create", [["username": .string(name), "password": .string(password), "roles": JSON(strings: roles)]])
@@ -88,6 +88,42 @@ import SwitchboardCore
         #expect(again.stdout == "401")
         await client.close()
         #expect(try await served.stop() == 0)
+    }
+
+    /// middlewared's `core.job_download_logs`: a single-use URL of the job's log, for who may see the job (its
+    /// owner, FULL_ADMIN) only; a job without a log, and a direct call of the streaming method, are refused.
+    @Test func jobLogsDownloadOnceForWhoMaySeeTheJob() async throws {
+        let daemon = try await TestDaemon.start()
+        let alice = try await daemon.client(as: "alice", roles: [Role.readonlyAdmin])
+        let bob = try await daemon.client(as: "bob", roles: [Role.readonlyAdmin])
+        let id = try #require(try await alice.call("test.job", [30, 1]).intValue)
+        _ = try await alice.call("core.job_wait", [.int(id)])
+        let record = try await Self.job(alice, id)
+        let logPath = try #require(record["logs_path"]?.stringValue)
+        let url = try #require(try await alice.call("core.job_download_logs", [.int(id), "job.log"]).stringValue)
+        #expect(url.hasPrefix("/_download/"), "\(url)")
+        let copy = daemon.stateDir + "/downloaded.log"
+        let download = try await Self.curl(["-D", daemon.stateDir + "/headers.txt", "-o", copy, "http://127.0.0.1:\(daemon.port)\(url)"])
+        #expect(download.status == 0, "\(download.stderr)")
+        let text = try String(contentsOfFile: copy, encoding: .utf8)
+        let original = try String(contentsOfFile: logPath, encoding: .utf8)
+        #expect(text.split(separator: "\n").count == 30 && text == original)
+        #expect(try String(contentsOfFile: daemon.stateDir + "/headers.txt", encoding: .utf8).lowercased()
+            .contains("content-disposition: attachment; filename=\"job.log\""))
+        let again = try await Self.curl(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(daemon.port)\(url)"])
+        #expect(again.stdout == "401")
+        // Bob may not see Alice's job; the download's own job has no log; the streaming method is no plain call.
+        let hidden = try await bob.request("core.job_download_logs", [.int(id), "job.log"])
+        #expect(hidden["error"]?["data"]?["error"] == .int(Int64(Errno.ENOENT)), "\(hidden)")
+        let streamJob = try #require(try await Self.lastJob(alice, "core.job_log_download")?["id"]?.intValue)
+        #expect(try await Self.finishedJob(alice, streamJob)["state"] == "SUCCESS")
+        let logless = try await alice.request("core.job_download_logs", [.int(streamJob), "x.log"])
+        #expect(logless["error"]?["data"]?["reason"] == .string("Job \(streamJob) has no log"), "\(logless)")
+        let direct = try await alice.request("core.job_log_download", [.int(id)])
+        #expect(direct["error"]?["data"]?["reason"]?.stringValue?.contains("call core.download") == true, "\(direct)")
+        await alice.close()
+        await bob.close()
+        await daemon.stop()
     }
 
     /// 1 GiB up and down through the CLI (`call --upload`, `call --download`): the same bytes at both ends, and
@@ -270,6 +306,41 @@ import SwitchboardCore
         #expect(refused.stdout.contains("Too many file transfers in progress (1)"))
         close(socket.fd)
         try await eventually("the slot is given back") { try await Self.curl(form).stdout.hasSuffix("\n200") }
+        await client.close()
+        #expect(try await served.stop() == 0)
+    }
+
+    /// An upload cannot wait for its turn: nobody would read it meanwhile, and HTTP's idle timeout would cut its
+    /// client off. Behind its lock (two uploads to one path) or with every job slot taken it is refused at once,
+    /// with no job left behind, and accepted once the way is clear.
+    @Test func anUploadThatWouldWaitIsRefusedAtOnce() async throws {
+        var (served, client) = try await Self.start(jobs: "{\"max-running\": 2}")
+        try Self.randomFile(served.stateDir + "/small.bin", bytes: 1000)
+        func upload(_ target: String) async throws -> String {
+            try await Self.curl(["-u", "admin:\(Self.password)", "-w", "\n%{http_code}",
+                                 "-F", "data={\"method\": \"filesystem.put\", \"params\": [\"\(served.stateDir)/\(target)\"]}",
+                                 "-F", "file=@\(served.stateDir)/small.bin", "http://127.0.0.1:\(served.port)/_upload"]).stdout
+        }
+        func running(_ count: Int) async throws {
+            try await eventually("\(count) uploads running") {
+                try await client.call(MethodName.getJobs, [[["method", "=", "filesystem.put"], ["state", "=", "RUNNING"]], ["count": true]]) == .int(Int64(count))
+            }
+        }
+        let first = try Self.partialUpload(port: served.port, target: served.stateDir + "/held.bin")
+        try await running(1)
+        let locked = try await upload("held.bin")
+        #expect(locked.hasSuffix("\n429") && locked.contains("holds or awaits this job's lock (filesystem.put:\(served.stateDir)/held.bin)"), "\(locked)")
+        #expect(locked.contains("an upload cannot wait for it"), "\(locked)")
+        let second = try Self.partialUpload(port: served.port, target: served.stateDir + "/other.bin")
+        try await running(2)
+        let full = try await upload("third.bin")
+        #expect(full.hasSuffix("\n429") && full.contains("All 2 job slots are taken; an upload cannot wait for one"), "\(full)")
+        // The refusals left no job: only the two partial uploads are there.
+        #expect(try await client.call(MethodName.getJobs, [[["method", "=", "filesystem.put"]], ["count": true]]) == 2)
+        close(first.fd)
+        try await eventually("the lock and a slot are free again") { try await upload("held.bin").hasSuffix("\n200") }
+        #expect(FileManager.default.contents(atPath: served.stateDir + "/held.bin") == FileManager.default.contents(atPath: served.stateDir + "/small.bin"))
+        close(second.fd)
         await client.close()
         #expect(try await served.stop() == 0)
     }

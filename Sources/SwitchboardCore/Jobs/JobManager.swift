@@ -179,10 +179,12 @@ public final class JobManager: Sendable {
         // The daemon's own jobs and an administrator's are not counted against a quota.
         let limited = context.credentials.map { !$0.isFullAdmin && $0.mechanism != .internal } ?? false
         let logDirectory = logDirectory
-        // A lock that admits no queue refuses too while another node holds it.
-        if let declaredLock, options.lockQueueSize == 0, let locks = clusterLocks.withLock({ $0 }),
+        // A lock that admits no queue refuses too while another node holds it, and so does an upload's (below).
+        let uploads = context.pipes?.input != nil
+        if let declaredLock, options.lockQueueSize == 0 || uploads, let locks = clusterLocks.withLock({ $0 }),
            let holder = try? await locks.holder(declaredLock), holder != nodeName {
-            throw CallError.busy("This job is already being performed (on node \(holder))")
+            throw CallError.busy(uploads ? "Node \(holder) holds this job's lock (\(declaredLock)); an upload cannot wait for it"
+                                 : "This job is already being performed (on node \(holder))")
         }
         // Taken before the bookkeeping lock, which is never held across an await; given back when unused.
         let id: Int64
@@ -191,7 +193,7 @@ public final class JobManager: Sendable {
         } catch {
             throw error as? CallError ?? CallError(Errno.EIO, "Cannot number the job: \(error)")
         }
-        enum Admission { case queuedBehind(Int64), accepted(JobRecord, lock: String?) }
+        enum Admission { case queuedBehind(Int64), accepted(JobRecord, lock: String?, reserved: Bool) }
         let admission: Admission
         do throws(CallError) { admission = try state.withLock { state throws(CallError) -> Admission in
             if state.stopping { throw CallError.busy("The daemon is stopping") }
@@ -219,14 +221,28 @@ public final class JobManager: Sendable {
                     return .queuedBehind(existing)
                 }
             }
+            // An upload cannot wait for its turn: nobody would read its body meanwhile, and the HTTP idle timeout
+            // would cut its client off. It takes its slot and lock here, or it is refused with the reason.
+            if uploads {
+                if let lock, let holder = state.lockHolders[lock] ?? state.waiting.first(where: { $0.lock == lock })?.id {
+                    throw CallError.busy("Job \(holder) holds or awaits this job's lock (\(lock)); an upload cannot wait for it: "
+                                         + "send it again once that job has ended")
+                }
+                let child = parent.map { state.live[$0]?.record.state == .running } ?? false
+                if !child, state.running >= limits.maxRunning {
+                    throw CallError.busy("All \(limits.maxRunning) job slots are taken; an upload cannot wait for one: send it again later")
+                }
+                state.running += 1
+                if let lock { state.lockHolders[lock] = id }
+            }
             var record = JobRecord(
                 id: id, node: nodeName, method: method, arguments: arguments, messageIDs: messageID.isNull ? [] : [messageID],
                 owner: owner, description: description, abortable: options.abortable, transient: options.transient, lock: declaredLock)
             // The log file is opened outside the lock; its path is known now.
             if options.logs { record.logsPath = JobLog.path(directory: logDirectory, id: id) }
             state.live[id] = LiveJob(record: record, parent: parent)
-            state.waiting.append(Waiter(id: id, lock: lock))
-            return .accepted(record, lock: lock)
+            if !uploads { state.waiting.append(Waiter(id: id, lock: lock)) }
+            return .accepted(record, lock: lock, reserved: uploads)
         } } catch {
             ids.giveBack(id)
             throw error
@@ -234,9 +250,10 @@ public final class JobManager: Sendable {
         if case .queuedBehind = admission { ids.giveBack(id) }
         let record: JobRecord
         let lock: String?
+        let reserved: Bool
         switch admission {
         case .queuedBehind(let existing): return existing
-        case .accepted(let accepted, let schedulingLock): (record, lock) = (accepted, schedulingLock)
+        case .accepted(let accepted, let schedulingLock, let taken): (record, lock, reserved) = (accepted, schedulingLock, taken)
         }
         if options.logs {
             let log = JobLog(directory: logDirectory, id: id)
@@ -250,12 +267,13 @@ public final class JobManager: Sendable {
                 let turns = state.withLock { state -> [Turn] in
                     state.live.removeValue(forKey: id)
                     state.waiting.removeAll { $0.id == id }
+                    if reserved { state.release(id, lock: lock) }
                     return state.schedule(maxRunning: limits.maxRunning)
                 }
                 Self.resume(turns)
                 throw error as? CallError ?? CallError(Errno.EIO, "Cannot store the job: \(error)")
             }
-        } else if !state.withLock({ $0.canStartNow(id, lock: lock, maxRunning: limits.maxRunning) }) {
+        } else if !reserved, !state.withLock({ $0.canStartNow(id, lock: lock, maxRunning: limits.maxRunning) }) {
             // (A job starting now skips its WAITING row: its RUNNING row follows at once and supersedes it.)
             journal.stage(record, announcing: added)
         } else if let added {
@@ -265,7 +283,7 @@ public final class JobManager: Sendable {
         let jobContext = JobContext(id: id, call: context, manager: self)
         // With nobody ahead of it and a slot and its lock free, the job takes its turn now, without queueing.
         // A running job's child does not queue for a slot either: its parent holds one and waits for it.
-        let startsNow = state.withLock { state -> Bool in
+        let startsNow = reserved || state.withLock { state -> Bool in
             let child = parent.map { state.live[$0]?.record.state == .running } ?? false
             if child {
                 guard lock.map({ state.lockHolders[$0] == nil }) ?? true else { return false }

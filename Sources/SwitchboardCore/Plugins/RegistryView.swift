@@ -10,6 +10,13 @@ public struct RegistryView: Sendable {
     public var methods: [MethodDescriptor] { runtime.registry.methods }
     public func method(_ name: String) -> MethodDescriptor? { runtime.registry.method(name) }
     public var eventTypes: [EventTypeDescriptor] { runtime.events.types }
+    /// The event type of this name, when a plugin declared one (an event source declares its own).
+    public func eventType(_ name: String) -> EventTypeDescriptor? { runtime.events.type(name) }
+    /// Whether an event source produces this name's events: they go out on each subscriber's argument, so only
+    /// its producer may emit them.
+    public func isEventSource(_ name: String) -> Bool { runtime.events.sources.source(name) != nil }
+    /// A schema (an event type's, say) compiled with the named definitions its `$ref`s point at.
+    public func compile(_ schema: JSON) throws -> Schema { try Schema(SchemaDefinitions.linked(schema, schemaDefinitions)) }
     /// Named schema definitions, by name.
     public var schemaDefinitions: [String: JSON] { runtime.registry.definitions }
     /// The named schema definitions as one object, by name in order: what `core.get_schemas` answers.

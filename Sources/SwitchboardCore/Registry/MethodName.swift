@@ -29,6 +29,7 @@ public enum MethodName {
     public static let jobAbort = "core.job_abort"
     public static let jobLog = "core.job_log"
     public static let download = "core.download"
+    public static let emitEvent = "core.emit_event"
 
     public static let workerQuery = "worker.query"
     public static let workerStart = "worker.start"

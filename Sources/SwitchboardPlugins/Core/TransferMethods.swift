@@ -3,6 +3,9 @@ import SwitchboardCore
 /// `core.download`: a job's output as a file fetched over HTTP (middlewared's file transfer). Uploads need no
 /// method: `POST /_upload` names the job method in its `data` part.
 enum TransferMethods {
+    /// A download's file name, as its `Content-Disposition` carries it: no folder, no control character, no quote.
+    static let filenameSchema: JSON = ["type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/\\u0000-\\u001f\"\\\\]+$"]
+
     static func register(in context: PluginContext) throws {
         try context.register(MethodDescriptor(
             MethodName.download,
@@ -12,7 +15,7 @@ enum TransferMethods {
             params: [
                 Parameter("method", schema: ["type": "string", "minLength": 1]),
                 Parameter("args", schema: ["type": "array"]),
-                Parameter("filename", schema: ["type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/\\u0000-\\u001f\"\\\\]+$"]),
+                Parameter("filename", schema: filenameSchema),
             ],
             returns: ["type": "array", "prefixItems": [["type": "integer"], ["type": "string"]], "items": false],
             roles: [Role.authenticated]

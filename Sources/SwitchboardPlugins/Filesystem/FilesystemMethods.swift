@@ -14,7 +14,8 @@ enum FilesystemMethods {
             put,
             description: "Writes the uploaded file to path (absolute; its folder must exist). The file appears whole or not at "
                 + "all: it is written beside its target and renamed over it once complete. With append, the upload is added "
-                + "to the end, and cut off again if the upload fails. mode sets the permissions (default 0644).",
+                + "to the end, and cut off again if the upload fails. mode sets the permissions (default 0644). Uploads to one "
+                + "path run one at a time: another one while the first runs is refused (EBUSY), never interleaved.",
             params: [
                 Parameter("path", schema: ["type": "string", "minLength": 1]),
                 Parameter("options", schema: [
@@ -23,7 +24,8 @@ enum FilesystemMethods {
                 ], default: [:]),
             ],
             returns: ["type": "boolean"],
-            options: JobOptions(abortable: true, description: { args in "Uploading \(args.first?.stringValue ?? "")" }, pipes: .input)
+            options: JobOptions(lock: { args in args.first?.stringValue.map { put + ":" + ($0 as NSString).standardizingPath } },
+                                abortable: true, description: { args in "Uploading \(args.first?.stringValue ?? "")" }, pipes: .input)
         ) { job, args in
             let path = try absolutePath(args[0].stringValue ?? "")
             let options = args[1].objectValue ?? [:]

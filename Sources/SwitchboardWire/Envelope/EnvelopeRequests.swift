@@ -2,8 +2,9 @@ import Synchronization
 import SwitchboardCore
 
 /// What an envelope request means, for the WebSocket (`/socket`, `/`) and the sysadm REST routes alike:
-/// `rpc/*` and `events/*` requests become calls of the one pipeline (`auth.login`, `core.subscribe`, ...), and
-/// any other `<namespace>/<name>` names a method. Nothing here checks rights or validates: the pipeline does.
+/// `rpc/*` and `events/*` requests become calls of the one pipeline (`auth.login`, `core.subscribe`,
+/// `core.emit_event`, ...), and any other `<namespace>/<name>` names a method. Nothing here checks rights or
+/// validates: the pipeline does.
 public struct EnvelopeRequests: Sendable {
     public let runtime: Runtime
     /// Lifetime of the token `rpc/auth` hands out.
@@ -37,6 +38,8 @@ public struct EnvelopeRequests: Sendable {
                 }
             }
             let (replyNamespace, result) = try await perform(namespace: namespace, name: name, args: args, session: session, state: state)
+            // FreeNAS 10 answers an event its client emits with nothing; only a refusal is told.
+            if namespace == "events", Self.emitNames.contains(name) { return nil }
             return EnvelopeCodec.response(id: id, namespace: replyNamespace, args: result)
         } catch {
             return EnvelopeCodec.error(id: id, error: error)
@@ -73,6 +76,12 @@ public struct EnvelopeRequests: Sendable {
         case ("events", "unsubscribe"):
             guard let state else { throw Self.eventsNeedWebSocket }
             return ("events", ["unsubscribe": .array(try await unsubscribe(try Self.names(args), session: session, state))])
+        case ("events", "event"):
+            try await emit([try Self.emitted(args, path: "args")], session: session)
+            return ("events", .null)
+        case ("events", "event_burst"):
+            try await emit(try Self.burst(args), session: session)
+            return ("events", .null)
         default:
             let (method, arguments) = try resolve(namespace: namespace, name: name, args: args)
             return ("rpc", try await call(method, arguments: arguments, session: session, state: state))
@@ -91,6 +100,7 @@ public struct EnvelopeRequests: Sendable {
         case ("rpc", "identify"): return nil
         case ("events", "subscribe"): return MethodName.subscribe
         case ("events", "unsubscribe"): return MethodName.unsubscribe
+        case ("events", "event"), ("events", "event_burst"): return MethodName.emitEvent
         default: return try? resolve(namespace: namespace, name: name, args: args).0
         }
     }

@@ -251,6 +251,16 @@ struct TestPlugin: Plugin {
             return true
         })
         try context.register(EventTypeDescriptor("test.fanout", roles: [Role.readonlyAdmin]))
+        // What clients emit (core.emit_event, FreeNAS 10's events/event): a type whose schema is checked, and a
+        // server-side handler that counts what it heard.
+        try context.register(EventTypeDescriptor("test.reported", roles: [Role.readonlyAdmin], schema: [
+            "type": "object", "properties": ["level": ["enum": ["info", "warn"]], "id": ["type": "integer"]], "required": ["level"],
+        ]))
+        let reports = Mutex(0)
+        context.onEvent("test.reported") { _ in reports.withLock { $0 += 1 } }
+        try context.register(MethodDescriptor("test.reports_heard", returns: ["type": "integer"], roles: [Role.readonlyAdmin]) { _, _ in
+            .int(Int64(reports.withLock { $0 }))
+        })
         // Zephserver's say: each event reaches every node, though its type is node-local.
         try context.register(MethodDescriptor(
             "test.say", params: [Parameter("count", schema: ["type": "integer"]), Parameter("tag", schema: ["type": "string"], default: "")],
