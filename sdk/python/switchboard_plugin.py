@@ -13,12 +13,14 @@ fd 3 and gives the plugin file the interface it expects, with nothing but the st
 - ``dispatcher.register_provider``, ``register_task_handler``, ``register_event_source``,
   ``register_schema_definition``, ``register_event_type``, ``register_event_handler``, ``register_room``,
   ``register_session_manager``, ``register_worker``, ``emit_event``, ``call_sync``, ``push`` (and
-  ``push_to_session|user|room|everyone``), ``join_room``, ``leave_room``, ``caller``, and every ``unregister_*``.
+  ``push_to_session|user|room|everyone``), ``join_room``, ``leave_room``, ``caller``, and every ``unregister_*``;
+- a ``Task`` with ``pipes = ['input']`` or ``['output']`` reads an upload or writes a download (``self.pipes``).
 
 Errors raised by plugin code reach the client as the method's error, with the exception in ``exc_info``; they
 never end the host. The plugin's name is its file's name without ``.py`` (``NAME`` at module level overrides it).
 """
 
+import base64
 import errno as errno_codes
 import importlib.util
 import inspect
@@ -105,8 +107,82 @@ class TaskAbortException(TaskException):
         super().__init__(errno_codes.ECANCELED, message)
 
 
+class _InputPipe(object):
+    """The upload a task reads, as a binary file: ``read(size=-1)``. An upload may hold several files (up to five):
+    ``next_file()`` moves to the next one and says whether there was one; the first is opened by the first read."""
+
+    def __init__(self, connection, job):
+        self._conn, self._job = connection, job
+        self._buffer, self._open, self._done = b'', False, False
+
+    def next_file(self):
+        self._buffer = b''
+        self._open = bool(self._conn.request('job.input.next_file', {'job': self._job}))
+        self._done = not self._open
+        return self._open
+
+    def _piece(self):
+        if not self._open and not self._done:
+            self.next_file()
+        if self._done:
+            return b''
+        data = self._conn.request('job.input.read', {'job': self._job})
+        if data is None:
+            self._done = True
+            return b''
+        return base64.b64decode(data)
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buffer) < size:
+            piece = self._piece()
+            if not piece:
+                break
+            self._buffer += piece
+        if size < 0:
+            data, self._buffer = self._buffer, b''
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def __iter__(self):
+        while True:
+            piece = self._buffer or self._piece()
+            self._buffer = b''
+            if not piece:
+                return
+            yield piece
+
+
+class _OutputPipe(object):
+    """The download a task writes: ``write(data)`` returns once the daemon has taken it, so a task writes no faster
+    than its client reads."""
+    PIECE = 48 * 1024
+
+    def __init__(self, connection, job):
+        self._conn, self._job = connection, job
+
+    def write(self, data):
+        view = memoryview(bytes(data))
+        for start in range(0, len(view), self.PIECE):
+            piece = base64.b64encode(view[start:start + self.PIECE]).decode('ascii')
+            self._conn.request('job.output.write', {'job': self._job, 'data': piece})
+        return len(view)
+
+
+class _Pipes(object):
+    def __init__(self, connection, job, kinds):
+        self.input = _InputPipe(connection, job) if 'input' in kinds else None
+        self.output = _OutputPipe(connection, job) if 'output' in kinds else None
+
+
 class Task(object):
-    """A task handler: ``verify(*args)`` then ``run(*args)`` in a job; ``abort()`` makes it abortable."""
+    """A task handler: ``verify(*args)`` then ``run(*args)`` in a job; ``abort()`` makes it abortable.
+
+    A class attribute ``pipes = ['input']`` makes it read an upload (``POST /_upload``) through
+    ``self.pipes.input``; ``pipes = ['output']`` makes it write a download (``core.download``) through
+    ``self.pipes.output``, as middlewared's ``job.pipes``."""
+
+    pipes = ()
 
     def __init__(self, dispatcher):
         self.dispatcher = dispatcher
@@ -288,6 +364,8 @@ class Dispatcher(object):
             for index, schema in enumerate(cls.params_schema[:len(entry['params'])]):
                 entry['params'][index]['schema'] = schema
         entry['job'] = {'abortable': cls.abort is not Task.abort, 'logs': True}
+        if cls.pipes:
+            entry['job']['pipes'] = list(cls.pipes)
         if getattr(cls, 'description', None) and isinstance(cls.description, str):
             entry['description'] = cls.description
         self._tasks[name] = cls
@@ -492,6 +570,8 @@ class Dispatcher(object):
             raise RpcException(errno_codes.ENOENT, 'No task {0} in this plugin'.format(params['method']))
         task = cls(self)
         task.job_id = params['job']
+        if cls.pipes:
+            task.pipes = _Pipes(self._conn, task.job_id, cls.pipes)
         self._jobs[task.job_id] = task
         try:
             args = params.get('params', [])

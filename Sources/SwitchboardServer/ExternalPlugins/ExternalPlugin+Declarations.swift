@@ -132,6 +132,13 @@ extension ExternalPlugin {
                 options.lock = { _ in lock }
                 options.lockQueueSize = job["queue_size"]?.intValue.map { Int($0) }
             }
+            for pipe in try strings(job["pipes"], "\(attribute).job.pipes") {
+                switch pipe {
+                case "input": options.pipes.insert(.input)
+                case "output": options.pipes.insert(.output)
+                default: throw CallError.validation("\(attribute).job.pipes", "unknown pipe \(pipe) (known: input, output)")
+                }
+            }
             return try MethodDescriptor.job(name, description: description, params: parameters, returns: returns, roles: roles,
                                             flags: flags, options: options) { job, args in
                 try await self.forwardJob(name, args, job)

@@ -56,6 +56,7 @@ extension ExternalPlugin {
             state.withLock { state in
                 state.callers.removeValue(forKey: token)
                 state.jobs.removeValue(forKey: job.id)
+                state.inputFiles.removeValue(forKey: job.id)
             }
         }
         let result = try await link.request("job.run", cancellation: .abortJob(job.id)) { writer in

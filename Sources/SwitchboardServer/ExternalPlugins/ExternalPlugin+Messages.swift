@@ -26,6 +26,8 @@ extension ExternalPlugin {
             })
         case .request(let id, "daemon.call", let params):
             callBack(id, params, incarnation)
+        case .request(let id, let method, let params) where Self.pipeRequests.contains(method):
+            pipeRequest(id, method, params, incarnation)
         case .request(let id, "session.push", let params):
             link.send(answer(id) { context throws(CallError) in try push(params, in: context) })
         case .request(let id, "session.join_room", let params):
@@ -57,7 +59,7 @@ extension ExternalPlugin {
         }
     }
 
-    private func violation(_ reason: String, _ incarnation: PluginIncarnation) {
+    func violation(_ reason: String, _ incarnation: PluginIncarnation) {
         if incarnation.killReason.withLock({ $0 != nil }) { return }
         logger.error("plugin killed: protocol violation", metadata: ["reason": .string(reason)])
         incarnation.stepsContinuation.yield(.ended("it broke the protocol: \(reason)"))

@@ -67,6 +67,8 @@ public final class ExternalPlugin: Plugin, Sendable {
         /// The caller of each call or job in flight, by the token the plugin calls back with.
         var callers: [String: CallContext] = [:]
         var jobs: [Int64: JobContext] = [:]
+        /// The upload file each job of the plugin reads now (`job.input.next_file`), by job id.
+        var inputFiles: [Int64: JobPipe] = [:]
         var sources: [String: SourceRun] = [:]
         /// Each run of a worker in the plugin, by the run id given to it: resolved by `worker.end` or a crash.
         var workerRuns: [String: OneShot<CallError?>] = [:]
