@@ -71,7 +71,8 @@ import SwitchboardCore
         #expect(FileManager.default.contents(atPath: folder + "/out.bin") == FileManager.default.contents(atPath: served.stateDir + "/in.bin"))
         #expect(try Self.leftovers(folder, expected: ["out.bin"]) == [])
 
-        let answer = try await client.call(MethodName.download, ["filesystem.get", [.string(folder + "/out.bin")], "copy.bin"])
+        // middlewared's clients pass buffered (false) as the fourth argument.
+        let answer = try await client.call(MethodName.download, ["filesystem.get", [.string(folder + "/out.bin")], "copy.bin", false])
         let downloadJob = try #require(answer[0]?.intValue)
         let url = try #require(answer[1]?.stringValue)
         #expect(url.hasPrefix("/_download/\(downloadJob)?auth_token="))
@@ -100,7 +101,9 @@ import SwitchboardCore
         _ = try await alice.call("core.job_wait", [.int(id)])
         let record = try await Self.job(alice, id)
         let logPath = try #require(record["logs_path"]?.stringValue)
-        let url = try #require(try await alice.call("core.job_download_logs", [.int(id), "job.log"]).stringValue)
+        let url = try #require(try await alice.call("core.job_download_logs", [.int(id), "job.log", false]).stringValue)
+        let buffered = try await alice.request("core.job_download_logs", [.int(id), "job.log", true])
+        #expect(buffered["error"]?["data"]?["error"] == .int(Int64(Errno.ENOTSUP)), "\(buffered)")
         #expect(url.hasPrefix("/_download/"), "\(url)")
         let copy = daemon.stateDir + "/downloaded.log"
         let download = try await Self.curl(["-D", daemon.stateDir + "/headers.txt", "-o", copy, "http://127.0.0.1:\(daemon.port)\(url)"])
@@ -289,6 +292,12 @@ import SwitchboardCore
         await #expect { try await client.call(MethodName.download, ["filesystem.put", ["/tmp/x"], "x"]) } throws: {
             "\($0)".contains("filesystem.put reads an upload: send it to POST /_upload")
         }
+        // buffered: true (run the job into a temporary file first) is refused, and starts no job.
+        let jobsBefore = try await client.call(MethodName.getJobs, [[], ["count": true]])
+        await #expect { try await client.call(MethodName.download, ["filesystem.get", [.string(served.stateDir + "/small.bin")], "s.bin", true]) } throws: {
+            "\($0)".contains("Buffered downloads are not supported")
+        }
+        #expect(try await client.call(MethodName.getJobs, [[], ["count": true]]) == jobsBefore)
         await client.close()
         #expect(try await served.stop() == 0)
     }
@@ -338,7 +347,14 @@ import SwitchboardCore
         // The refusals left no job: only the two partial uploads are there.
         #expect(try await client.call(MethodName.getJobs, [[["method", "=", "filesystem.put"]], ["count": true]]) == 2)
         close(first.fd)
-        try await eventually("the lock and a slot are free again") { try await upload("held.bin").hasSuffix("\n200") }
+        var accepted = ""
+        try await eventually("the lock and a slot are free again") {
+            accepted = try await upload("held.bin")
+            return accepted.hasSuffix("\n200")
+        }
+        // The answer comes once the last byte is handed over; the file is in place when the job has ended.
+        let id = try #require(try JSON.parse(String(accepted.split(separator: "\n")[0]))["job_id"]?.intValue, "\(accepted)")
+        #expect(try await Self.finishedJob(client, id)["state"] == "SUCCESS")
         #expect(FileManager.default.contents(atPath: served.stateDir + "/held.bin") == FileManager.default.contents(atPath: served.stateDir + "/small.bin"))
         close(second.fd)
         await client.close()

@@ -14,9 +14,11 @@ enum JobLogDownloads {
             offer,
             description: "A URL (relative to this listener) that downloads the log of a job you may see, once, within the "
                 + "configured expiry (300 s by default). ENOENT when the job has no log.",
-            params: [Parameter("id", schema: ["type": "integer"]), Parameter("filename", schema: TransferMethods.filenameSchema)],
+            params: [Parameter("id", schema: ["type": "integer"]), Parameter("filename", schema: TransferMethods.filenameSchema),
+                     TransferMethods.buffered],
             returns: ["type": "string"], roles: [Role.authenticated]
         ) { ctx, args in
+            try TransferMethods.refuseBuffered(args[2])
             let id = args[0].intValue ?? 0
             _ = try await logPath(context, id, ctx.credentials)
             return .string(try await ctx.offerDownload(stream, [.int(id)], filename: args[1].stringValue ?? "").url)
