@@ -59,7 +59,7 @@ extension ExternalPlugin {
         }
     }
 
-    func violation(_ reason: String, _ incarnation: PluginIncarnation) {
+    private func violation(_ reason: String, _ incarnation: PluginIncarnation) {
         if incarnation.killReason.withLock({ $0 != nil }) { return }
         logger.error("plugin killed: protocol violation", metadata: ["reason": .string(reason)])
         incarnation.stepsContinuation.yield(.ended("it broke the protocol: \(reason)"))
@@ -99,16 +99,21 @@ extension ExternalPlugin {
         return state.withLock { $0.jobs[id] }
     }
 
-    /// `daemon.call`: as the caller whose token it names (never more than that caller may), or as the daemon.
-    private func callBack(_ id: JSON, _ params: JSON, _ incarnation: PluginIncarnation) {
+    /// Counts one more request that waits in a task of its own (`daemon.call`, a pipe's piece); false, with the
+    /// plugin killed, past `maxPendingRequests`. The task gives it back with `callbacks -= 1`.
+    func admitRequest(_ kind: String, _ incarnation: PluginIncarnation) -> Bool {
         let admitted = state.withLock { state -> Bool in
             guard state.callbacks < settings.maxPendingRequests else { return false }
             state.callbacks += 1
             return true
         }
-        guard admitted else {
-            return violation("more than \(settings.maxPendingRequests) daemon.call requests waiting at once (a flood)", incarnation)
-        }
+        if !admitted { violation("more than \(settings.maxPendingRequests) \(kind) requests waiting at once (a flood)", incarnation) }
+        return admitted
+    }
+
+    /// `daemon.call`: as the caller whose token it names (never more than that caller may), or as the daemon.
+    private func callBack(_ id: JSON, _ params: JSON, _ incarnation: PluginIncarnation) {
+        guard admitRequest("daemon.call", incarnation) else { return }
         let link = incarnation.link
         Task {
             defer { state.withLock { $0.callbacks -= 1 } }

@@ -20,14 +20,7 @@ extension ExternalPlugin {
             link.send(.error(id: id, CallError(Errno.ENOENT, "\(method): job \(params["job"] ?? .null) of plugin \(name) is not running")))
             return
         }
-        let admitted = state.withLock { state -> Bool in
-            guard state.callbacks < settings.maxPendingRequests else { return false }
-            state.callbacks += 1
-            return true
-        }
-        guard admitted else {
-            return violation("more than \(settings.maxPendingRequests) requests waiting at once (a flood)", incarnation)
-        }
+        guard admitRequest("job pipe", incarnation) else { return }
         Task {
             defer { state.withLock { $0.callbacks -= 1 } }
             do {
