@@ -38,8 +38,10 @@ import Testing
 
     @Test func whileAPluginIsDownItsMethodsAnswerEAGAIN() async throws {
         let h = try await ExternalPluginHarness.start(["Crashy.py"]) { configuration in
-            // Long enough a delay to call in it; the supervisor still brings it back.
-            configuration.externalPlugins.restart.initialDelay = .seconds(1)
+            // Long enough a delay to call in it even on a loaded machine (1 s was not, with the suites running in
+            // parallel); the supervisor still brings it back.
+            configuration.externalPlugins.restart.initialDelay = .seconds(6)
+            configuration.externalPlugins.restart.maxDelay = .seconds(6)
         }
         _ = try await h.root.call("user.create", [["username": "watcher", "password": "pw", "roles": ["READONLY_ADMIN"]]])
         let watcher = try await h.jsonRPCDriver()
