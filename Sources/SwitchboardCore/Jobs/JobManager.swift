@@ -83,6 +83,9 @@ public final class JobManager: Sendable {
             return false
         }
 
+        /// Whether a job of this parent is a running job's child, which takes no slot of its own (its parent holds one).
+        func isChildOfRunning(_ parent: Int64?) -> Bool { parent.map { live[$0]?.record.state == .running } ?? false }
+
         func canStartNow(_ id: Int64, lock: String?, maxRunning: Int) -> Bool {
             waiting.count == 1 && waiting[0].id == id && running < maxRunning && (lock.map { lockHolders[$0] == nil } ?? true)
         }
@@ -228,8 +231,7 @@ public final class JobManager: Sendable {
                     throw CallError.busy("Job \(holder) holds or awaits this job's lock (\(lock)); an upload cannot wait for it: "
                                          + "send it again once that job has ended")
                 }
-                let child = parent.map { state.live[$0]?.record.state == .running } ?? false
-                if !child, state.running >= limits.maxRunning {
+                if !state.isChildOfRunning(parent), state.running >= limits.maxRunning {
                     throw CallError.busy("All \(limits.maxRunning) job slots are taken; an upload cannot wait for one: send it again later")
                 }
                 state.running += 1
@@ -284,8 +286,7 @@ public final class JobManager: Sendable {
         // With nobody ahead of it and a slot and its lock free, the job takes its turn now, without queueing.
         // A running job's child does not queue for a slot either: its parent holds one and waits for it.
         let startsNow = reserved || state.withLock { state -> Bool in
-            let child = parent.map { state.live[$0]?.record.state == .running } ?? false
-            if child {
+            if state.isChildOfRunning(parent) {
                 guard lock.map({ state.lockHolders[$0] == nil }) ?? true else { return false }
                 state.waiting.removeAll { $0.id == id }
             } else {

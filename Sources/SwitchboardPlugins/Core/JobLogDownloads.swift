@@ -1,4 +1,3 @@
-import Foundation
 import SwitchboardCore
 
 /// middlewared's `core.job_download_logs(id, filename)`: a single-use URL that downloads a job's log, for jobs
@@ -7,7 +6,6 @@ import SwitchboardCore
 enum JobLogDownloads {
     static let offer = "core.job_download_logs"
     static let stream = "core.job_log_download"
-    static let chunk = 1 << 16
 
     static func register(in context: PluginContext) throws {
         try context.register(MethodDescriptor(
@@ -34,16 +32,9 @@ enum JobLogDownloads {
         ) { job, args in
             guard let output = job.output else { throw CallError(Errno.EINVAL, "\(stream) writes a download: call core.job_download_logs") }
             let path = try await logPath(context, args[0].intValue ?? 0, job.call.credentials)
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw CallError(Errno.ENOENT, "The log file \(path) cannot be opened") }
-            defer { try? handle.close() }
-            while true {
-                let data: Data
-                do { data = try handle.read(upToCount: chunk) ?? Data() } catch {
-                    throw CallError(Errno.EIO, "Reading \(path): \(error.localizedDescription)")
-                }
-                if data.isEmpty { break }
-                try await output.write([UInt8](data))
-            }
+            let source = try FileSource(path: path)
+            defer { source.close() }
+            try await source.stream(to: output)
             return true
         })
     }

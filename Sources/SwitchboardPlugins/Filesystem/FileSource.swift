@@ -1,7 +1,7 @@
 import Foundation
 import SwitchboardCore
 
-/// The file `filesystem.get` streams, read in chunks.
+/// A file a download streams, read in chunks: `filesystem.get`'s, and a job's log for `core.job_log_download`.
 final class FileSource {
     private var descriptor: Int32
     let path: String
@@ -32,6 +32,13 @@ final class FileSource {
             if count == 0 { return nil }
             buffer.removeLast(maxBytes - count)
             return buffer
+        }
+    }
+
+    /// Writes the whole file to a download, a chunk at a time, as fast as its client takes it.
+    func stream(to output: JobPipe, chunk: Int = 1 << 16) async throws {
+        while let piece = try read(maxBytes: chunk) {
+            try await output.write(piece)
         }
     }
 

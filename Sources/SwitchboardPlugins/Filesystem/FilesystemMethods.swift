@@ -68,9 +68,7 @@ enum FilesystemMethods {
             guard let output = job.output else { throw CallError(Errno.EINVAL, "\(get) writes a download: call it through core.download") }
             let source = try FileSource(path: path)
             defer { source.close() }
-            while let chunk = try source.read(maxBytes: 1 << 16) {
-                try await output.write(chunk)
-            }
+            try await source.stream(to: output)
             return true
         })
     }
